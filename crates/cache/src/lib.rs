@@ -1,0 +1,198 @@
+//! Disk caches (originals now, transformed results later) and the coalescing of identical work.
+//!
+//! - [`DiskCache`]: entries on local disk, each one file (a small JSON header, then the bytes),
+//!   written to a temporary file and renamed into place, so a partial entry is never served.
+//!   Bounded in bytes with least-recently-used eviction; entries older than a TTL are misses.
+//! - [`Coalescer`]: N concurrent callers asking for one key share one execution of the work.
+
+mod coalesce;
+mod entry;
+mod index;
+
+pub use coalesce::Coalescer;
+pub use entry::{CachedEntry, EntryMeta};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+/// Why an entry could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PutError {
+    #[error("larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("reading the source failed: {0}")]
+    Source(io::Error),
+    #[error("cache I/O: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// A bounded, LRU-evicted cache of byte blobs on local disk.
+#[derive(Debug)]
+pub struct DiskCache {
+    dir: PathBuf,
+    index: Mutex<index::Index>,
+}
+
+/// The stable file name for a logical key.
+pub fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+impl DiskCache {
+    /// Opens (creating) a cache under `dir` bounded to `max_bytes`, indexing what is there.
+    pub async fn open(dir: impl Into<PathBuf>, max_bytes: u64) -> io::Result<Self> {
+        let dir = dir.into();
+        let scan_dir = dir.clone();
+        let index = tokio::task::spawn_blocking(move || index::Index::scan(&scan_dir, max_bytes))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(Self {
+            dir,
+            index: Mutex::new(index),
+        })
+    }
+
+    /// Opens the entry for `key` when present and younger than `max_age`.
+    pub async fn get(&self, key: &str, max_age: Option<Duration>) -> Option<CachedEntry> {
+        let hash = key_hash(key);
+        let path = self.path_of(&hash);
+        let entry = match CachedEntry::open(&path).await {
+            Ok(entry) => entry,
+            Err(_) => {
+                self.lock().forget(&hash);
+                return None;
+            }
+        };
+        if let Some(max_age) = max_age
+            && entry.meta.age() > max_age
+        {
+            return None;
+        }
+        self.lock().touch(&hash);
+        Some(entry)
+    }
+
+    /// Removes the entry for `key`, if any.
+    pub async fn remove(&self, key: &str) {
+        let hash = key_hash(key);
+        self.lock().forget(&hash);
+        let _ = tokio::fs::remove_file(self.path_of(&hash)).await;
+    }
+
+    /// Streams `body` into the entry for `key`, refusing more than `limit` bytes. `sniff` names
+    /// the content type from the first bytes. The entry appears atomically when complete; on any
+    /// error nothing is left behind.
+    pub async fn put<S>(
+        &self,
+        key: &str,
+        mut meta: EntryMeta,
+        body: S,
+        limit: u64,
+        sniff: fn(&[u8]) -> String,
+    ) -> Result<CachedEntry, PutError>
+    where
+        S: Stream<Item = io::Result<Bytes>> + Unpin,
+    {
+        let hash = key_hash(key);
+        let final_path = self.path_of(&hash);
+        let tmp_dir = self.dir.join("tmp");
+        tokio::fs::create_dir_all(&tmp_dir).await?;
+        let tmp_path = tmp_dir.join(format!("{hash}.{}", rand_suffix()));
+        let result = write_entry(&tmp_path, &mut meta, body, limit, sniff).await;
+        let size = match result {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp_path).await;
+                return Err(e);
+            }
+        };
+        if let Some(parent) = final_path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(&tmp_path, &final_path).await?;
+        let evicted = self.lock().insert(&hash, size);
+        for victim in evicted {
+            let _ = tokio::fs::remove_file(self.path_of(&victim)).await;
+        }
+        Ok(CachedEntry::open(&final_path).await?)
+    }
+
+    /// Bytes currently held (headers included).
+    pub fn total_bytes(&self) -> u64 {
+        self.lock().total()
+    }
+
+    fn path_of(&self, hash: &str) -> PathBuf {
+        entry_path(&self.dir, hash)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, index::Index> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `dir/ab/cd/abcd…`: two levels of fan-out keep directories small.
+pub(crate) fn entry_path(dir: &Path, hash: &str) -> PathBuf {
+    dir.join(&hash[..2]).join(&hash[2..4]).join(hash)
+}
+
+fn rand_suffix() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}-{nanos}.tmp", std::process::id())
+}
+
+/// Writes a header placeholder, the body, then the real header; returns the file size.
+async fn write_entry<S>(
+    tmp_path: &Path,
+    meta: &mut EntryMeta,
+    mut body: S,
+    limit: u64,
+    sniff: fn(&[u8]) -> String,
+) -> Result<u64, PutError>
+where
+    S: Stream<Item = io::Result<Bytes>> + Unpin,
+{
+    let mut file = tokio::io::BufWriter::with_capacity(
+        256 * 1024,
+        tokio::fs::File::create(tmp_path).await?,
+    );
+    file.write_all(&[0u8; entry::HEADER_LEN]).await?;
+    let mut hasher = Sha256::new();
+    let mut written: u64 = 0;
+    let mut head = Vec::with_capacity(entry::SNIFF_LEN);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(PutError::Source)?;
+        written += chunk.len() as u64;
+        if written > limit {
+            return Err(PutError::TooLarge(limit));
+        }
+        if head.len() < entry::SNIFF_LEN {
+            let take = (entry::SNIFF_LEN - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    meta.size = written;
+    meta.sha256 = hex::encode(hasher.finalize());
+    meta.content_type = sniff(&head);
+    file.seek(std::io::SeekFrom::Start(0)).await?;
+    file.write_all(&entry::encode_header(meta)?).await?;
+    file.flush().await?;
+    file.into_inner().sync_data().await?;
+    Ok(entry::HEADER_LEN as u64 + written)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! Origins: the places originals come from, behind one small trait.
+//!
+//! Every origin kind answers a fetch with one of three things ([`Fetch`]): the file
+//! ([`Fetch::Found`]), "not here" ([`Fetch::NotHere`], try the next origin) or a failure
+//! ([`Fetch::Failed`], the chain also moves on but remembers the cause). One module per kind:
+//! [`object`] for everything `object_store` speaks (S3, GCS, Azure Blob, local folders and the
+//! Media Library) and [`web`] for web folders and the web proxy. [`spec`] is the declarative
+//! description that config files, the store and the API use to build them.
+
+pub mod guard;
+pub mod object;
+pub mod spec;
+pub mod web;
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use std::time::{Duration, SystemTime};
+
+pub use spec::{BuildContext, EffectiveSettings, OriginKind, OriginSettings, OriginSpec, SpecError};
+
+/// A byte stream of an original.
+pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// One origin kind's ability to fetch files by path.
+#[async_trait::async_trait]
+pub trait Origin: Send + Sync + std::fmt::Debug {
+    /// Fetches `path`: a checked relative path (`shoes/red.jpg`), or for the web proxy an
+    /// absolute URL. Must never return a file outside the origin's root.
+    async fn fetch(&self, path: &str) -> Fetch;
+}
+
+/// The three-way answer of an origin.
+#[derive(Debug)]
+pub enum Fetch {
+    Found(Object),
+    NotHere(Miss),
+    Failed(Failure),
+}
+
+/// A found original.
+pub struct Object {
+    pub body: Body,
+    /// Size in bytes when the origin said it.
+    pub size: Option<u64>,
+    pub last_modified: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("size", &self.size)
+            .field("last_modified", &self.last_modified)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How an original's bytes can be read.
+pub enum Body {
+    /// A file on local disk (local folders, a file-backed Media Library): served in place.
+    File(std::fs::File),
+    /// A stream from a remote origin: copied into the cache of originals first.
+    Stream(ByteStream),
+}
+
+/// Why an origin does not have the file: the normal reasons to try the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// 404/410, `NoSuchKey`, no such file.
+    NotFound,
+    /// 401/403: no permission or bad credentials.
+    Forbidden,
+}
+
+/// Why an origin failed: the chain moves on, and the cause may name the final error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Refused,
+    Timeout,
+    /// The origin answered with an unexpected HTTP status (5xx and the like).
+    Status(u16),
+    /// The address is not allowed (private network, disallowed host).
+    Blocked(String),
+    /// The original is larger than `limits.max_origin_bytes`.
+    TooLarge,
+    Other(String),
+}
+
+impl Fetch {
+    /// ImageKit's `ik-error` code for this outcome; `None` when found.
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Fetch::Found(_) => None,
+            Fetch::NotHere(miss) => Some(miss.error_code()),
+            Fetch::Failed(failure) => Some(failure.error_code()),
+        }
+    }
+}
+
+impl Miss {
+    pub fn error_code(self) -> &'static str {
+        match self {
+            Miss::NotFound => "ENOENT",
+            Miss::Forbidden => "EACCES",
+        }
+    }
+}
+
+impl Failure {
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            Failure::Refused => "ECONNREFUSED",
+            Failure::Timeout => "ETIMEDOUT",
+            Failure::TooLarge => "ELIMIT",
+            Failure::Blocked(_) => "EACCES",
+            Failure::Status(_) | Failure::Other(_) => "UNIDENTIFIED",
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused => f.write_str("connection refused"),
+            Failure::Timeout => f.write_str("timed out"),
+            Failure::Status(code) => write!(f, "answered HTTP {code}"),
+            Failure::Blocked(why) => write!(f, "blocked: {why}"),
+            Failure::TooLarge => f.write_str("original larger than limits.max_origin_bytes"),
+            Failure::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Runs `attempt` up to `1 + settings.retries` times while it fails, each try bounded by
+/// `settings.timeout`. Misses are final: only failures are retried.
+pub async fn with_retries<F, Fut>(settings: &EffectiveSettings, mut attempt: F) -> Fetch
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Fetch>,
+{
+    let mut tries = 0;
+    loop {
+        let outcome = match tokio::time::timeout(settings.timeout, attempt()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Fetch::Failed(Failure::Timeout),
+        };
+        let retryable = matches!(
+            &outcome,
+            Fetch::Failed(Failure::Refused | Failure::Timeout | Failure::Status(500..=599))
+        );
+        if !retryable || tries >= settings.retries {
+            return outcome;
+        }
+        tries += 1;
+        tokio::time::sleep(Duration::from_millis(50 * tries as u64)).await;
+    }
+}

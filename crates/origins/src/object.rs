@@ -1,0 +1,247 @@
+//! Origins that `object_store` speaks: S3 and S3-compatible stores, Google Cloud Storage, Azure
+//! Blob Storage and local folders. The Media Library is one of these too (a local folder or an
+//! S3 bucket, scoped to the account).
+
+use crate::spec::{EffectiveSettings, OriginSpec, SpecError};
+use crate::{Body, Failure, Fetch, Miss, Object, Origin};
+use futures::{StreamExt, TryStreamExt};
+use object_store::client::HttpErrorKind;
+use object_store::path::Path as StorePath;
+use object_store::{ClientOptions, GetResultPayload, ObjectStore, ObjectStoreExt, RetryConfig};
+use std::sync::Arc;
+
+/// An origin backed by any `object_store` store, with an optional key prefix.
+#[derive(Debug, Clone)]
+pub struct ObjectOrigin {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    settings: EffectiveSettings,
+}
+
+impl ObjectOrigin {
+    /// Wraps an existing store (used for the Media Library).
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: &str, settings: EffectiveSettings) -> Self {
+        Self {
+            store,
+            prefix: prefix.trim_matches('/').to_string(),
+            settings,
+        }
+    }
+
+    /// Builds the store an object-kind spec describes.
+    pub fn from_spec(spec: &OriginSpec, settings: EffectiveSettings) -> Result<Self, SpecError> {
+        let (store, prefix): (Arc<dyn ObjectStore>, &str) = match spec {
+            OriginSpec::S3 {
+                bucket,
+                prefix,
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+                allow_http,
+                ..
+            } => {
+                let mut builder = object_store::aws::AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_allow_http(*allow_http)
+                    .with_retry(no_retries(settings))
+                    .with_client_options(client_options(settings, *allow_http));
+                if !endpoint.is_empty() {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_virtual_hosted_style_request(false);
+                }
+                if access_key_id.is_empty() {
+                    builder = builder.with_skip_signature(true);
+                } else {
+                    builder = builder
+                        .with_access_key_id(access_key_id)
+                        .with_secret_access_key(secret_access_key.expose());
+                }
+                (Arc::new(builder.build().map_err(client_error)?), prefix)
+            }
+            OriginSpec::Gcs {
+                bucket,
+                prefix,
+                client_email,
+                private_key,
+                endpoint,
+                ..
+            } => {
+                let mut builder = object_store::gcp::GoogleCloudStorageBuilder::new()
+                    .with_bucket_name(bucket)
+                    .with_retry(no_retries(settings))
+                    .with_client_options(client_options(settings, !endpoint.is_empty()));
+                if !endpoint.is_empty() {
+                    builder = builder.with_base_url(endpoint);
+                }
+                if private_key.is_empty() {
+                    builder = builder.with_skip_signature(true);
+                } else {
+                    let key = serde_json::json!({
+                        "type": "service_account",
+                        "client_email": client_email,
+                        "private_key": private_key.expose(),
+                    });
+                    builder = builder.with_service_account_key(key.to_string());
+                }
+                (Arc::new(builder.build().map_err(client_error)?), prefix)
+            }
+            OriginSpec::AzureBlob {
+                account_name,
+                container,
+                prefix,
+                sas_token,
+                access_key,
+                endpoint,
+                ..
+            } => {
+                let mut builder = object_store::azure::MicrosoftAzureBuilder::new()
+                    .with_account(account_name)
+                    .with_container_name(container)
+                    .with_retry(no_retries(settings))
+                    .with_client_options(client_options(settings, !endpoint.is_empty()));
+                if !endpoint.is_empty() {
+                    builder = builder.with_endpoint(endpoint.clone()).with_allow_http(true);
+                }
+                if !sas_token.is_empty() {
+                    builder = builder.with_sas_authorization(sas_pairs(sas_token.expose()));
+                } else if !access_key.is_empty() {
+                    builder = builder.with_access_key(access_key.expose());
+                } else {
+                    builder = builder.with_skip_signature(true);
+                }
+                (Arc::new(builder.build().map_err(client_error)?), prefix)
+            }
+            OriginSpec::LocalFolder { path, .. } => {
+                let store = object_store::local::LocalFileSystem::new_with_prefix(path)
+                    .map_err(|e| SpecError::Invalid {
+                        field: "path",
+                        message: format!("{path}: {e}"),
+                    })?;
+                (Arc::new(store), "")
+            }
+            OriginSpec::WebFolder { .. } | OriginSpec::WebProxy { .. } => {
+                return Err(SpecError::Invalid {
+                    field: "type",
+                    message: "web origins are not object stores".into(),
+                });
+            }
+        };
+        Ok(Self::new(store, prefix, settings))
+    }
+
+    fn key(&self, path: &str) -> Result<StorePath, Failure> {
+        let full = if self.prefix.is_empty() {
+            path.to_string()
+        } else {
+            format!("{}/{}", self.prefix, path)
+        };
+        // `parse` refuses empty, "." and ".." parts: a second line of defence after routing.
+        StorePath::parse(&full).map_err(|e| Failure::Other(format!("bad object key: {e}")))
+    }
+
+    async fn fetch_once(&self, key: &StorePath) -> Fetch {
+        match self.store.get(key).await {
+            Ok(result) => {
+                let size = Some(result.meta.size);
+                let last_modified = Some(result.meta.last_modified.into());
+                let body = match result.payload {
+                    GetResultPayload::File(file, _) => Body::File(file),
+                    GetResultPayload::Stream(stream) => {
+                        Body::Stream(stream.map_err(std::io::Error::other).boxed())
+                    }
+                };
+                Fetch::Found(Object {
+                    body,
+                    size,
+                    last_modified,
+                })
+            }
+            Err(e) => classify(&e),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Origin for ObjectOrigin {
+    async fn fetch(&self, path: &str) -> Fetch {
+        let key = match self.key(path) {
+            Ok(key) => key,
+            Err(_) => return Fetch::NotHere(Miss::NotFound),
+        };
+        crate::with_retries(&self.settings, || self.fetch_once(&key)).await
+    }
+}
+
+/// Retries are done by [`crate::with_retries`], uniformly for all kinds.
+fn no_retries(settings: EffectiveSettings) -> RetryConfig {
+    RetryConfig {
+        max_retries: 0,
+        retry_timeout: settings.timeout,
+        ..RetryConfig::default()
+    }
+}
+
+fn client_options(settings: EffectiveSettings, allow_http: bool) -> ClientOptions {
+    ClientOptions::new()
+        .with_timeout(settings.timeout)
+        .with_connect_timeout(settings.timeout)
+        .with_allow_http(allow_http)
+}
+
+fn client_error(e: object_store::Error) -> SpecError {
+    SpecError::Client(e.to_string())
+}
+
+/// Splits a SAS token (`sv=…&sig=…`, with or without a leading `?`) into query pairs.
+fn sas_pairs(token: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(token.trim_start_matches('?').as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Maps an `object_store` error to the three-way answer.
+fn classify(e: &object_store::Error) -> Fetch {
+    match e {
+        object_store::Error::NotFound { .. } => return Fetch::NotHere(Miss::NotFound),
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => return Fetch::NotHere(Miss::Forbidden),
+        _ => {}
+    }
+    // 5xx, timeouts and refused connections all arrive as `Generic`: look at the cause chain.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(http) = err.downcast_ref::<object_store::client::HttpError>() {
+            match http.kind() {
+                HttpErrorKind::Connect => return Fetch::Failed(Failure::Refused),
+                HttpErrorKind::Timeout => return Fetch::Failed(Failure::Timeout),
+                _ => {}
+            }
+        }
+        // object_store's retry error type is private; its message carries the status.
+        if let Some(status) = status_in_message(&err.to_string()) {
+            return match status {
+                404 | 410 => Fetch::NotHere(Miss::NotFound),
+                401 | 403 => Fetch::NotHere(Miss::Forbidden),
+                code => Fetch::Failed(Failure::Status(code)),
+            };
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return Fetch::Failed(Failure::Refused),
+                std::io::ErrorKind::TimedOut => return Fetch::Failed(Failure::Timeout),
+                _ => {}
+            }
+        }
+        source = err.source();
+    }
+    Fetch::Failed(Failure::Other(e.to_string()))
+}
+
+/// The HTTP status in an `object_store` request error message ("…non-2xx status code: 500 …").
+fn status_in_message(message: &str) -> Option<u16> {
+    let (_, after) = message.split_once("status code: ")?;
+    after.get(..3)?.parse().ok()
+}

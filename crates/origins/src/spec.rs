@@ -1,0 +1,255 @@
+//! [`OriginSpec`]: the declarative description of an origin, as config files, the store and the
+//! API hold it, and [`OriginSpec::build`], which turns it into a live [`Origin`].
+//!
+//! Secret fields (keys, tokens) are [`Secret`]s: redacted in `Debug`, and split off by
+//! [`OriginSpec::take_secrets`] so the store can encrypt them apart from the rest.
+
+use crate::{Origin, guard::AddressPolicy, object, web};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A credential: serialised as a plain string, never shown by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The kinds of origin, as named in config files (`type = "s3"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginKind {
+    S3,
+    Gcs,
+    AzureBlob,
+    WebFolder,
+    WebProxy,
+    LocalFolder,
+}
+
+/// One origin: its kind-specific fields plus the settings every kind shares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OriginSpec {
+    S3 {
+        bucket: String,
+        #[serde(default)]
+        prefix: String,
+        /// Empty for AWS; the base URL of an S3-compatible store otherwise.
+        #[serde(default)]
+        endpoint: String,
+        #[serde(default = "default_region")]
+        region: String,
+        #[serde(default)]
+        access_key_id: String,
+        #[serde(default)]
+        secret_access_key: Secret,
+        #[serde(default)]
+        allow_http: bool,
+        #[serde(flatten)]
+        settings: OriginSettings,
+    },
+    Gcs {
+        bucket: String,
+        #[serde(default)]
+        prefix: String,
+        #[serde(default)]
+        client_email: String,
+        /// The service account's PEM private key.
+        #[serde(default)]
+        private_key: Secret,
+        /// Empty for Google; the base URL of an emulator otherwise (requests are then unsigned
+        /// when no private key is given).
+        #[serde(default)]
+        endpoint: String,
+        #[serde(flatten)]
+        settings: OriginSettings,
+    },
+    AzureBlob {
+        account_name: String,
+        container: String,
+        #[serde(default)]
+        prefix: String,
+        #[serde(default)]
+        sas_token: Secret,
+        /// Shared account key, as an alternative to a SAS token.
+        #[serde(default)]
+        access_key: Secret,
+        /// Empty for Azure; the blob endpoint of an emulator (Azurite) otherwise.
+        #[serde(default)]
+        endpoint: String,
+        #[serde(flatten)]
+        settings: OriginSettings,
+    },
+    WebFolder {
+        base_url: String,
+        #[serde(flatten)]
+        settings: OriginSettings,
+    },
+    WebProxy {
+        /// When not empty, only these source hosts may be fetched.
+        #[serde(default)]
+        allowed_hosts: Vec<String>,
+        #[serde(flatten)]
+        settings: OriginSettings,
+    },
+    LocalFolder {
+        path: String,
+        #[serde(flatten)]
+        settings: OriginSettings,
+    },
+}
+
+/// Per-origin fetch behaviour. Explicit on purpose: library defaults (10 retries over 180 s in
+/// `object_store`) let one bad origin stall every request behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+
+pub struct OriginSettings {
+    /// Bound on one attempt, including the body. `None`: `limits.origin_timeout`.
+    #[serde(default, with = "opt_duration", skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Extra attempts after a refused connection, a timeout or a 5xx. Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+}
+
+/// Settings with the defaults filled in.
+#[derive(Debug, Clone, Copy)]
+pub struct EffectiveSettings {
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+/// What an origin needs from the server's limits to be built.
+#[derive(Debug, Clone)]
+pub struct BuildContext {
+    pub default_timeout: Duration,
+    pub address_policy: AddressPolicy,
+}
+
+/// Why a spec cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("origin field {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("origin client: {0}")]
+    Client(String),
+}
+
+fn default_region() -> String {
+    "us-east-1".to_string()
+}
+
+impl OriginSpec {
+    pub fn kind(&self) -> OriginKind {
+        match self {
+            OriginSpec::S3 { .. } => OriginKind::S3,
+            OriginSpec::Gcs { .. } => OriginKind::Gcs,
+            OriginSpec::AzureBlob { .. } => OriginKind::AzureBlob,
+            OriginSpec::WebFolder { .. } => OriginKind::WebFolder,
+            OriginSpec::WebProxy { .. } => OriginKind::WebProxy,
+            OriginSpec::LocalFolder { .. } => OriginKind::LocalFolder,
+        }
+    }
+
+    pub fn settings(&self) -> &OriginSettings {
+        match self {
+            OriginSpec::S3 { settings, .. }
+            | OriginSpec::Gcs { settings, .. }
+            | OriginSpec::AzureBlob { settings, .. }
+            | OriginSpec::WebFolder { settings, .. }
+            | OriginSpec::WebProxy { settings, .. }
+            | OriginSpec::LocalFolder { settings, .. } => settings,
+        }
+    }
+
+    /// Builds the live origin.
+    pub fn build(&self, ctx: &BuildContext) -> Result<Arc<dyn Origin>, SpecError> {
+        let settings = EffectiveSettings {
+            timeout: self.settings().timeout.unwrap_or(ctx.default_timeout),
+            retries: self.settings().retries.unwrap_or(0),
+        };
+        Ok(match self {
+            OriginSpec::WebFolder { base_url, .. } => {
+                Arc::new(web::WebFolder::new(base_url, settings, &ctx.address_policy)?)
+            }
+            OriginSpec::WebProxy { allowed_hosts, .. } => Arc::new(web::WebProxy::new(
+                allowed_hosts.clone(),
+                settings,
+                &ctx.address_policy,
+            )?),
+            other => Arc::new(object::ObjectOrigin::from_spec(other, settings)?),
+        })
+    }
+
+    /// Removes the secret fields, returning them by name (for encryption at rest).
+    pub fn take_secrets(&mut self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (name, secret) in self.secret_fields() {
+            if !secret.is_empty() {
+                out.insert(name.to_string(), std::mem::take(&mut secret.0));
+            }
+        }
+        out
+    }
+
+    /// Puts secrets taken by [`OriginSpec::take_secrets`] back.
+    pub fn put_secrets(&mut self, mut secrets: BTreeMap<String, String>) {
+        for (name, secret) in self.secret_fields() {
+            if let Some(value) = secrets.remove(name) {
+                secret.0 = value;
+            }
+        }
+    }
+
+    fn secret_fields(&mut self) -> Vec<(&'static str, &mut Secret)> {
+        match self {
+            OriginSpec::S3 {
+                secret_access_key, ..
+            } => vec![("secret_access_key", secret_access_key)],
+            OriginSpec::Gcs { private_key, .. } => vec![("private_key", private_key)],
+            OriginSpec::AzureBlob {
+                sas_token,
+                access_key,
+                ..
+            } => vec![("sas_token", sas_token), ("access_key", access_key)],
+            _ => vec![],
+        }
+    }
+}
+
+mod opt_duration {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&humantime::format_duration(*d).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| humantime::parse_duration(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
