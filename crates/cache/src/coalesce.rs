@@ -70,6 +70,9 @@ where
 
     /// How many keys have work in flight.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }

@@ -49,7 +49,9 @@ impl EntryMeta {
 }
 
 fn unix_seconds(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// An open cache entry, positioned nowhere in particular: use [`CachedEntry::body_offset`].
@@ -68,7 +70,10 @@ impl CachedEntry {
         let meta = decode_header(&header)?;
         let actual = file.metadata().await?.len();
         if actual != HEADER_LEN as u64 + meta.size {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "entry size mismatch"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "entry size mismatch",
+            ));
         }
         file.seek(io::SeekFrom::Start(HEADER_LEN as u64)).await?;
         Ok(Self { meta, file })
@@ -83,7 +88,10 @@ impl CachedEntry {
 pub(crate) fn encode_header(meta: &EntryMeta) -> io::Result<Vec<u8>> {
     let json = serde_json::to_vec(meta)?;
     if json.len() + 8 > HEADER_LEN {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "entry header too large"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "entry header too large",
+        ));
     }
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(MAGIC);

@@ -163,10 +163,8 @@ async fn write_entry<S>(
 where
     S: Stream<Item = io::Result<Bytes>> + Unpin,
 {
-    let mut file = tokio::io::BufWriter::with_capacity(
-        256 * 1024,
-        tokio::fs::File::create(tmp_path).await?,
-    );
+    let mut file =
+        tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::create(tmp_path).await?);
     file.write_all(&[0u8; entry::HEADER_LEN]).await?;
     let mut hasher = Sha256::new();
     let mut written: u64 = 0;

@@ -6,7 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn body(bytes: &'static [u8]) -> impl Stream<Item = io::Result<Bytes>> + Unpin {
-    stream::iter(bytes.chunks(3).map(|c| Ok(Bytes::from_static(c))).collect::<Vec<_>>())
+    stream::iter(
+        bytes
+            .chunks(3)
+            .map(|c| Ok(Bytes::from_static(c)))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn sniff(_: &[u8]) -> String {
@@ -25,9 +30,21 @@ async fn stores_and_reads_back_with_hash() {
     let dir = tempfile::tempdir().unwrap();
     let cache = DiskCache::open(dir.path(), 1 << 20).await.unwrap();
     assert!(cache.get("k", None).await.is_none());
-    let entry = cache.put("k", EntryMeta::new("o", None), body(b"hello world"), 100, sniff).await.unwrap();
+    let entry = cache
+        .put(
+            "k",
+            EntryMeta::new("o", None),
+            body(b"hello world"),
+            100,
+            sniff,
+        )
+        .await
+        .unwrap();
     assert_eq!(entry.meta.size, 11);
-    assert_eq!(entry.meta.sha256, hex::encode(Sha256::digest(b"hello world")));
+    assert_eq!(
+        entry.meta.sha256,
+        hex::encode(Sha256::digest(b"hello world"))
+    );
     let again = cache.get("k", None).await.unwrap();
     assert_eq!(read_body(again).await, b"hello world");
 }
@@ -36,18 +53,34 @@ async fn stores_and_reads_back_with_hash() {
 async fn refuses_oversized_bodies_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cache = DiskCache::open(dir.path(), 1 << 20).await.unwrap();
-    let err = cache.put("big", EntryMeta::new("o", None), body(b"0123456789"), 5, sniff).await;
+    let err = cache
+        .put(
+            "big",
+            EntryMeta::new("o", None),
+            body(b"0123456789"),
+            5,
+            sniff,
+        )
+        .await;
     assert!(matches!(err, Err(PutError::TooLarge(5))));
     assert!(cache.get("big", None).await.is_none());
-    assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+        0
+    );
 }
 
 #[tokio::test]
 async fn failing_source_leaves_no_partial_entry() {
     let dir = tempfile::tempdir().unwrap();
     let cache = DiskCache::open(dir.path(), 1 << 20).await.unwrap();
-    let broken = stream::iter(vec![Ok(Bytes::from_static(b"abc")), Err(io::Error::other("reset"))]);
-    let err = cache.put("k", EntryMeta::new("o", None), broken, 100, sniff).await;
+    let broken = stream::iter(vec![
+        Ok(Bytes::from_static(b"abc")),
+        Err(io::Error::other("reset")),
+    ]);
+    let err = cache
+        .put("k", EntryMeta::new("o", None), broken, 100, sniff)
+        .await;
     assert!(matches!(err, Err(PutError::Source(_))));
     assert!(cache.get("k", None).await.is_none());
 }
@@ -58,11 +91,32 @@ async fn evicts_least_recently_used_within_byte_bound() {
     let entry_bytes = entry::HEADER_LEN as u64 + 10;
     let cache = DiskCache::open(dir.path(), entry_bytes * 2).await.unwrap();
     for key in ["a", "b"] {
-        cache.put(key, EntryMeta::new("o", None), body(b"0123456789"), 100, sniff).await.unwrap();
+        cache
+            .put(
+                key,
+                EntryMeta::new("o", None),
+                body(b"0123456789"),
+                100,
+                sniff,
+            )
+            .await
+            .unwrap();
     }
     assert!(cache.get("a", None).await.is_some()); // a is now more recent than b
-    cache.put("c", EntryMeta::new("o", None), body(b"0123456789"), 100, sniff).await.unwrap();
-    assert!(cache.get("b", None).await.is_none(), "b was least recently used");
+    cache
+        .put(
+            "c",
+            EntryMeta::new("o", None),
+            body(b"0123456789"),
+            100,
+            sniff,
+        )
+        .await
+        .unwrap();
+    assert!(
+        cache.get("b", None).await.is_none(),
+        "b was least recently used"
+    );
     assert!(cache.get("a", None).await.is_some());
     assert!(cache.get("c", None).await.is_some());
     assert_eq!(cache.total_bytes(), entry_bytes * 2);
@@ -80,8 +134,18 @@ async fn expired_entries_are_misses() {
     meta.stored_at -= 100;
     cache.put("k", meta, body(b"x"), 100, sniff).await.unwrap();
     // put() keeps the given stored_at, so the entry is 100 s old.
-    assert!(cache.get("k", Some(Duration::from_secs(10))).await.is_none());
-    assert!(cache.get("k", Some(Duration::from_secs(1000))).await.is_some());
+    assert!(
+        cache
+            .get("k", Some(Duration::from_secs(10)))
+            .await
+            .is_none()
+    );
+    assert!(
+        cache
+            .get("k", Some(Duration::from_secs(1000)))
+            .await
+            .is_some()
+    );
 }
 
 #[tokio::test]

@@ -116,9 +116,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let policy = self.policy;
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = resolved
                 .iter()
                 .copied()
@@ -183,29 +182,66 @@ mod tests {
     #[test]
     fn classifies_addresses() {
         let refused = [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-            "0.0.0.0", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1",
-            "fd00:ec2::254", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::127.0.0.1", "64:ff9b::a00:1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fe80::1",
+            "fc00::1",
+            "fd00:ec2::254",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a00:1",
             "ff02::1",
         ];
         for ip in refused {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(forbidden_class(ip).is_some(), "{ip} should be refused");
         }
-        for ip in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "8.8.8.8"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "8.8.8.8",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert_eq!(forbidden_class(ip), None, "{ip} should be allowed");
         }
-        let open = AddressPolicy { allow_private: true };
+        let open = AddressPolicy {
+            allow_private: true,
+        };
         assert_eq!(open.refusal("127.0.0.1".parse().unwrap()), None);
     }
 
     #[test]
     fn checks_literal_urls_and_schemes() {
         let strict = AddressPolicy::default();
-        assert!(strict.check_url(&"http://127.0.0.1/x".parse().unwrap()).is_err());
-        assert!(strict.check_url(&"http://[::ffff:7f00:1]/x".parse().unwrap()).is_err());
-        assert!(strict.check_url(&"file:///etc/passwd".parse().unwrap()).is_err());
-        assert!(strict.check_url(&"https://example.com/x".parse().unwrap()).is_ok());
+        assert!(
+            strict
+                .check_url(&"http://127.0.0.1/x".parse().unwrap())
+                .is_err()
+        );
+        assert!(
+            strict
+                .check_url(&"http://[::ffff:7f00:1]/x".parse().unwrap())
+                .is_err()
+        );
+        assert!(
+            strict
+                .check_url(&"file:///etc/passwd".parse().unwrap())
+                .is_err()
+        );
+        assert!(
+            strict
+                .check_url(&"https://example.com/x".parse().unwrap())
+                .is_ok()
+        );
     }
 }

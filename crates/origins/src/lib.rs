@@ -16,7 +16,9 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 use std::time::{Duration, SystemTime};
 
-pub use spec::{BuildContext, EffectiveSettings, OriginKind, OriginSettings, OriginSpec, SpecError};
+pub use spec::{
+    BuildContext, EffectiveSettings, OriginKind, OriginSettings, OriginSpec, SpecError,
+};
 
 /// A byte stream of an original.
 pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;

@@ -30,105 +30,108 @@ impl ObjectOrigin {
 
     /// Builds the store an object-kind spec describes.
     pub fn from_spec(spec: &OriginSpec, settings: EffectiveSettings) -> Result<Self, SpecError> {
-        let (store, prefix): (Arc<dyn ObjectStore>, &str) = match spec {
-            OriginSpec::S3 {
-                bucket,
-                prefix,
-                endpoint,
-                region,
-                access_key_id,
-                secret_access_key,
-                allow_http,
-                ..
-            } => {
-                let mut builder = object_store::aws::AmazonS3Builder::new()
-                    .with_bucket_name(bucket)
-                    .with_region(region)
-                    .with_allow_http(*allow_http)
-                    .with_retry(no_retries(settings))
-                    .with_client_options(client_options(settings, *allow_http));
-                if !endpoint.is_empty() {
-                    builder = builder
-                        .with_endpoint(endpoint)
-                        .with_virtual_hosted_style_request(false);
+        let (store, prefix): (Arc<dyn ObjectStore>, &str) =
+            match spec {
+                OriginSpec::S3 {
+                    bucket,
+                    prefix,
+                    endpoint,
+                    region,
+                    access_key_id,
+                    secret_access_key,
+                    allow_http,
+                    ..
+                } => {
+                    let mut builder = object_store::aws::AmazonS3Builder::new()
+                        .with_bucket_name(bucket)
+                        .with_region(region)
+                        .with_allow_http(*allow_http)
+                        .with_retry(no_retries(settings))
+                        .with_client_options(client_options(settings, *allow_http));
+                    if !endpoint.is_empty() {
+                        builder = builder
+                            .with_endpoint(endpoint)
+                            .with_virtual_hosted_style_request(false);
+                    }
+                    if access_key_id.is_empty() {
+                        builder = builder.with_skip_signature(true);
+                    } else {
+                        builder = builder
+                            .with_access_key_id(access_key_id)
+                            .with_secret_access_key(secret_access_key.expose());
+                    }
+                    (Arc::new(builder.build().map_err(client_error)?), prefix)
                 }
-                if access_key_id.is_empty() {
-                    builder = builder.with_skip_signature(true);
-                } else {
-                    builder = builder
-                        .with_access_key_id(access_key_id)
-                        .with_secret_access_key(secret_access_key.expose());
+                OriginSpec::Gcs {
+                    bucket,
+                    prefix,
+                    client_email,
+                    private_key,
+                    endpoint,
+                    ..
+                } => {
+                    let mut builder = object_store::gcp::GoogleCloudStorageBuilder::new()
+                        .with_bucket_name(bucket)
+                        .with_retry(no_retries(settings))
+                        .with_client_options(client_options(settings, !endpoint.is_empty()));
+                    if !endpoint.is_empty() {
+                        builder = builder.with_base_url(endpoint);
+                    }
+                    if private_key.is_empty() {
+                        builder = builder.with_skip_signature(true);
+                    } else {
+                        let key = serde_json::json!({
+                            "type": "service_account",
+                            "client_email": client_email,
+                            "private_key": private_key.expose(),
+                        });
+                        builder = builder.with_service_account_key(key.to_string());
+                    }
+                    (Arc::new(builder.build().map_err(client_error)?), prefix)
                 }
-                (Arc::new(builder.build().map_err(client_error)?), prefix)
-            }
-            OriginSpec::Gcs {
-                bucket,
-                prefix,
-                client_email,
-                private_key,
-                endpoint,
-                ..
-            } => {
-                let mut builder = object_store::gcp::GoogleCloudStorageBuilder::new()
-                    .with_bucket_name(bucket)
-                    .with_retry(no_retries(settings))
-                    .with_client_options(client_options(settings, !endpoint.is_empty()));
-                if !endpoint.is_empty() {
-                    builder = builder.with_base_url(endpoint);
+                OriginSpec::AzureBlob {
+                    account_name,
+                    container,
+                    prefix,
+                    sas_token,
+                    access_key,
+                    endpoint,
+                    ..
+                } => {
+                    let mut builder = object_store::azure::MicrosoftAzureBuilder::new()
+                        .with_account(account_name)
+                        .with_container_name(container)
+                        .with_retry(no_retries(settings))
+                        .with_client_options(client_options(settings, !endpoint.is_empty()));
+                    if !endpoint.is_empty() {
+                        builder = builder
+                            .with_endpoint(endpoint.clone())
+                            .with_allow_http(true);
+                    }
+                    if !sas_token.is_empty() {
+                        builder = builder.with_sas_authorization(sas_pairs(sas_token.expose()));
+                    } else if !access_key.is_empty() {
+                        builder = builder.with_access_key(access_key.expose());
+                    } else {
+                        builder = builder.with_skip_signature(true);
+                    }
+                    (Arc::new(builder.build().map_err(client_error)?), prefix)
                 }
-                if private_key.is_empty() {
-                    builder = builder.with_skip_signature(true);
-                } else {
-                    let key = serde_json::json!({
-                        "type": "service_account",
-                        "client_email": client_email,
-                        "private_key": private_key.expose(),
+                OriginSpec::LocalFolder { path, .. } => {
+                    let store = object_store::local::LocalFileSystem::new_with_prefix(path)
+                        .map_err(|e| SpecError::Invalid {
+                            field: "path",
+                            message: format!("{path}: {e}"),
+                        })?;
+                    (Arc::new(store), "")
+                }
+                OriginSpec::WebFolder { .. } | OriginSpec::WebProxy { .. } => {
+                    return Err(SpecError::Invalid {
+                        field: "type",
+                        message: "web origins are not object stores".into(),
                     });
-                    builder = builder.with_service_account_key(key.to_string());
                 }
-                (Arc::new(builder.build().map_err(client_error)?), prefix)
-            }
-            OriginSpec::AzureBlob {
-                account_name,
-                container,
-                prefix,
-                sas_token,
-                access_key,
-                endpoint,
-                ..
-            } => {
-                let mut builder = object_store::azure::MicrosoftAzureBuilder::new()
-                    .with_account(account_name)
-                    .with_container_name(container)
-                    .with_retry(no_retries(settings))
-                    .with_client_options(client_options(settings, !endpoint.is_empty()));
-                if !endpoint.is_empty() {
-                    builder = builder.with_endpoint(endpoint.clone()).with_allow_http(true);
-                }
-                if !sas_token.is_empty() {
-                    builder = builder.with_sas_authorization(sas_pairs(sas_token.expose()));
-                } else if !access_key.is_empty() {
-                    builder = builder.with_access_key(access_key.expose());
-                } else {
-                    builder = builder.with_skip_signature(true);
-                }
-                (Arc::new(builder.build().map_err(client_error)?), prefix)
-            }
-            OriginSpec::LocalFolder { path, .. } => {
-                let store = object_store::local::LocalFileSystem::new_with_prefix(path)
-                    .map_err(|e| SpecError::Invalid {
-                        field: "path",
-                        message: format!("{path}: {e}"),
-                    })?;
-                (Arc::new(store), "")
-            }
-            OriginSpec::WebFolder { .. } | OriginSpec::WebProxy { .. } => {
-                return Err(SpecError::Invalid {
-                    field: "type",
-                    message: "web origins are not object stores".into(),
-                });
-            }
-        };
+            };
         Ok(Self::new(store, prefix, settings))
     }
 

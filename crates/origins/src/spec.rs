@@ -121,7 +121,11 @@ pub enum OriginSpec {
 
 pub struct OriginSettings {
     /// Bound on one attempt, including the body. `None`: `limits.origin_timeout`.
-    #[serde(default, with = "opt_duration", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "opt_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timeout: Option<Duration>,
     /// Extra attempts after a refused connection, a timeout or a 5xx. Default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,9 +192,11 @@ impl OriginSpec {
             retries: self.settings().retries.unwrap_or(0),
         };
         Ok(match self {
-            OriginSpec::WebFolder { base_url, .. } => {
-                Arc::new(web::WebFolder::new(base_url, settings, &ctx.address_policy)?)
-            }
+            OriginSpec::WebFolder { base_url, .. } => Arc::new(web::WebFolder::new(
+                base_url,
+                settings,
+                &ctx.address_policy,
+            )?),
             OriginSpec::WebProxy { allowed_hosts, .. } => Arc::new(web::WebProxy::new(
                 allowed_hosts.clone(),
                 settings,

@@ -48,18 +48,106 @@ fn err(host: &str, target: &str) -> RouteError {
 fn routes_public_host_urls() {
     // (host, target, account, identifier, path transformation, query transformation, file)
     let table: &[(&str, &str, &str, &str, Option<&str>, Option<&str>, &str)] = &[
-        ("img.example.com", "/demo/a.jpg", "demo", "", None, None, "a.jpg"),
-        ("img.example.com:8080", "/demo/shoes/red.jpg", "demo", "", None, None, "shoes/red.jpg"),
-        ("IMG.example.com", "/demo/product-images/x.jpg", "demo", "product-images", None, None, "x.jpg"),
-        ("img.example.com", "/demo/product-images/tr:w-400,f-auto/shoes/red.jpg", "demo", "product-images", Some("w-400,f-auto"), None, "shoes/red.jpg"),
-        ("img.example.com", "/demo/tr:w-300/test/sample.jpg", "demo", "", Some("w-300"), None, "test/sample.jpg"),
-        ("img.example.com", "/demo/test/sample.jpg?tr=w-400,h-300:rt-90", "demo", "", None, Some("w-400,h-300:rt-90"), "test/sample.jpg"),
-        ("img.example.com", "/demo/a.jpg?tr=w-300%2Ch-200%3Art-90", "demo", "", None, Some("w-300,h-200:rt-90"), "a.jpg"),
-        ("img.example.com", "/demo/tr:w-300/test/dir%20with%20space/%C3%BC.jpg", "demo", "", Some("w-300"), None, "test/dir with space/ü.jpg"),
+        (
+            "img.example.com",
+            "/demo/a.jpg",
+            "demo",
+            "",
+            None,
+            None,
+            "a.jpg",
+        ),
+        (
+            "img.example.com:8080",
+            "/demo/shoes/red.jpg",
+            "demo",
+            "",
+            None,
+            None,
+            "shoes/red.jpg",
+        ),
+        (
+            "IMG.example.com",
+            "/demo/product-images/x.jpg",
+            "demo",
+            "product-images",
+            None,
+            None,
+            "x.jpg",
+        ),
+        (
+            "img.example.com",
+            "/demo/product-images/tr:w-400,f-auto/shoes/red.jpg",
+            "demo",
+            "product-images",
+            Some("w-400,f-auto"),
+            None,
+            "shoes/red.jpg",
+        ),
+        (
+            "img.example.com",
+            "/demo/tr:w-300/test/sample.jpg",
+            "demo",
+            "",
+            Some("w-300"),
+            None,
+            "test/sample.jpg",
+        ),
+        (
+            "img.example.com",
+            "/demo/test/sample.jpg?tr=w-400,h-300:rt-90",
+            "demo",
+            "",
+            None,
+            Some("w-400,h-300:rt-90"),
+            "test/sample.jpg",
+        ),
+        (
+            "img.example.com",
+            "/demo/a.jpg?tr=w-300%2Ch-200%3Art-90",
+            "demo",
+            "",
+            None,
+            Some("w-300,h-200:rt-90"),
+            "a.jpg",
+        ),
+        (
+            "img.example.com",
+            "/demo/tr:w-300/test/dir%20with%20space/%C3%BC.jpg",
+            "demo",
+            "",
+            Some("w-300"),
+            None,
+            "test/dir with space/ü.jpg",
+        ),
         // A folder that merely starts like an identifier stays a folder of the default endpoint.
-        ("img.example.com", "/demo/product-images-old/x.jpg", "demo", "", None, None, "product-images-old/x.jpg"),
-        ("img.example.com", "/other/product-images/x.jpg", "other", "", None, None, "product-images/x.jpg"),
-        ("127.0.0.1:9000", "/demo/a.jpg", "demo", "", None, None, "a.jpg"),
+        (
+            "img.example.com",
+            "/demo/product-images-old/x.jpg",
+            "demo",
+            "",
+            None,
+            None,
+            "product-images-old/x.jpg",
+        ),
+        (
+            "img.example.com",
+            "/other/product-images/x.jpg",
+            "other",
+            "",
+            None,
+            None,
+            "product-images/x.jpg",
+        ),
+        (
+            "127.0.0.1:9000",
+            "/demo/a.jpg",
+            "demo",
+            "",
+            None,
+            None,
+            "a.jpg",
+        ),
     ];
     for (host, target, account, identifier, ptr, qtr, file) in table {
         let r = ok(host, target);
@@ -79,7 +167,10 @@ fn routes_custom_domains() {
     assert_eq!(r.identifier, "product-images");
     assert_eq!(r.path_transformation.as_deref(), Some("w-10"));
     let r = ok("products.example.com:443", "/shoes/red.jpg");
-    assert_eq!((r.account.as_str(), r.identifier.as_str()), ("demo", "product-images"));
+    assert_eq!(
+        (r.account.as_str(), r.identifier.as_str()),
+        ("demo", "product-images")
+    );
     assert_eq!(r.file.as_str(), "shoes/red.jpg");
     // On a one-to-one domain the identifier is not consumed: it is a folder name.
     let r = ok("products.example.com", "/product-images/x.jpg");
@@ -88,7 +179,10 @@ fn routes_custom_domains() {
 
 #[test]
 fn signed_part_is_raw_target_after_endpoint_prefix() {
-    let r = ok("img.example.com", "/demo/product-images/tr:w-300/a%20b.jpg?v=1&tr=w-3");
+    let r = ok(
+        "img.example.com",
+        "/demo/product-images/tr:w-300/a%20b.jpg?v=1&tr=w-3",
+    );
     assert_eq!(r.signed_part, "tr:w-300/a%20b.jpg?v=1&tr=w-3");
     let r = ok("products.example.com", "/x.jpg");
     assert_eq!(r.signed_part, "x.jpg");
@@ -102,20 +196,47 @@ fn chained_transformation_joins_path_and_query() {
 
 #[test]
 fn web_proxy_paths_keep_the_absolute_url() {
-    let r = ok("img.example.com", "/demo/tr:w-300/https://www.example.com/img.jpg");
-    assert_eq!(r.file.absolute_url(), Some("https://www.example.com/img.jpg"));
-    let r = ok("img.example.com", "/demo/https%3A%2F%2Fexample.com%2Fa%2Fb.jpg");
+    let r = ok(
+        "img.example.com",
+        "/demo/tr:w-300/https://www.example.com/img.jpg",
+    );
+    assert_eq!(
+        r.file.absolute_url(),
+        Some("https://www.example.com/img.jpg")
+    );
+    let r = ok(
+        "img.example.com",
+        "/demo/https%3A%2F%2Fexample.com%2Fa%2Fb.jpg",
+    );
     assert_eq!(r.file.absolute_url(), Some("https://example.com/a/b.jpg"));
-    assert_eq!(ok("img.example.com", "/demo/a.jpg").file.absolute_url(), None);
+    assert_eq!(
+        ok("img.example.com", "/demo/a.jpg").file.absolute_url(),
+        None
+    );
 }
 
 #[test]
 fn refuses_unknown_hosts_and_accounts() {
-    assert_eq!(err("evil.example.com", "/demo/a.jpg"), RouteError::UnknownHost("evil.example.com".into()));
-    assert_eq!(err("img.example.com", "/nobody/a.jpg"), RouteError::UnknownAccount("nobody".into()));
-    assert!(matches!(err("img.example.com", "/demo/"), RouteError::NoFilePath));
-    assert!(matches!(err("img.example.com", "/demo"), RouteError::NoFilePath));
-    assert!(matches!(err("img.example.com", "/demo/product-images/"), RouteError::NoFilePath));
+    assert_eq!(
+        err("evil.example.com", "/demo/a.jpg"),
+        RouteError::UnknownHost("evil.example.com".into())
+    );
+    assert_eq!(
+        err("img.example.com", "/nobody/a.jpg"),
+        RouteError::UnknownAccount("nobody".into())
+    );
+    assert!(matches!(
+        err("img.example.com", "/demo/"),
+        RouteError::NoFilePath
+    ));
+    assert!(matches!(
+        err("img.example.com", "/demo"),
+        RouteError::NoFilePath
+    ));
+    assert!(matches!(
+        err("img.example.com", "/demo/product-images/"),
+        RouteError::NoFilePath
+    ));
 }
 
 #[test]
@@ -148,12 +269,24 @@ fn refuses_malformed_encoding_and_long_targets() {
         err("img.example.com", "/demo/a%zz.jpg"),
         RouteError::BadPath(PathError::BadPercentEncoding("%zz".into()))
     );
-    assert!(matches!(err("img.example.com", "/demo/a%2"), RouteError::BadPath(PathError::BadPercentEncoding(_))));
-    assert!(matches!(err("img.example.com", "/demo/a.jpg?tr=w-1%g0"), RouteError::BadQuery(_)));
-    assert!(matches!(err("img.example.com", "/demo/a.jpg?tr=w-1&tr=w-2"), RouteError::BadQuery(QueryError::Repeated(_))));
+    assert!(matches!(
+        err("img.example.com", "/demo/a%2"),
+        RouteError::BadPath(PathError::BadPercentEncoding(_))
+    ));
+    assert!(matches!(
+        err("img.example.com", "/demo/a.jpg?tr=w-1%g0"),
+        RouteError::BadQuery(_)
+    ));
+    assert!(matches!(
+        err("img.example.com", "/demo/a.jpg?tr=w-1&tr=w-2"),
+        RouteError::BadQuery(QueryError::Repeated(_))
+    ));
     let long = format!("/demo/{}.jpg", "a".repeat(MAX_TARGET_LEN));
     assert_eq!(err("img.example.com", &long), RouteError::TooLong);
-    assert_eq!(err("img.example.com", "/demo/tr:/a.jpg"), RouteError::EmptyTransformation);
+    assert_eq!(
+        err("img.example.com", "/demo/tr:/a.jpg"),
+        RouteError::EmptyTransformation
+    );
 }
 
 #[test]
@@ -166,7 +299,10 @@ fn host_normalisation_ignores_port_and_case() {
 /// Any input either routes to a path with no dot segment, or is refused; never a panic.
 #[test]
 fn arbitrary_inputs_never_escape() {
-    let pieces = ["/", "..", ".", "%2e", "%2f", "%", "a", "tr:w-1", "demo", "%00", "\\", "?", "é", "%c3%a9", "//"];
+    let pieces = [
+        "/", "..", ".", "%2e", "%2f", "%", "a", "tr:w-1", "demo", "%00", "\\", "?", "é", "%c3%a9",
+        "//",
+    ];
     let mut state: u64 = 0x9e3779b97f4a7c15;
     for _ in 0..20_000 {
         let mut target = String::from("/");
@@ -183,7 +319,13 @@ fn arbitrary_inputs_never_escape() {
         if let Ok(r) = route(&Fixture, "img.example.com", path, query)
             && r.file.absolute_url().is_none()
         {
-            assert!(!r.file.as_str().split('/').any(|s| s == ".." || s == "." || s.is_empty()), "{target}");
+            assert!(
+                !r.file
+                    .as_str()
+                    .split('/')
+                    .any(|s| s == ".." || s == "." || s.is_empty()),
+                "{target}"
+            );
         }
     }
 }

@@ -1,1 +1,102 @@
-//! placeholder
+//! The store: accounts, origins, URL endpoints with their ordered origins, custom domains, named
+//! transformations and Media Library file records, in SQL (SQLite embedded; the schema is kept
+//! portable to PostgreSQL).
+//!
+//! Secrets (account private keys, origin credentials) are sealed with [`SecretBox`] before they
+//! are written. The delivery path never queries the store: it reads a [`Snapshot`] loaded once
+//! and reloaded after changes.
+
+mod files;
+mod records;
+mod secrets;
+mod writes;
+
+pub use records::{
+    AccountRecord, DomainRecord, EndpointInput, EndpointRecord, FileRecord, NamedTransformation,
+    OriginRecord, Snapshot,
+};
+pub use secrets::{SecretBox, SecretsError};
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{SqlSafeStr, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("unsupported database_url {0:?}: use sqlite://…")]
+    UnsupportedUrl(String),
+    #[error("{what} {name:?} not found")]
+    NotFound { what: &'static str, name: String },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The store handle.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    secrets: SecretBox,
+}
+
+/// The schema's versioned migrations, embedded in the binary.
+fn migrator() -> Migrator {
+    let initial = Migration::new(
+        1,
+        "initial".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0001_initial.sql").into_sql_str(),
+        false,
+    );
+    Migrator::with_migrations(vec![initial])
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `database_url` and migrates it.
+    pub async fn open(database_url: &str, secrets: SecretBox) -> Result<Self, StoreError> {
+        if !database_url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(database_url.to_string()));
+        }
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        migrator().run(&pool).await?;
+        Ok(Self { pool, secrets })
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub(crate) fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+}
+
+pub(crate) fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests;

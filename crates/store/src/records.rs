@@ -1,0 +1,234 @@
+//! The shapes the store reads and writes, and [`Snapshot`], everything delivery needs at once.
+
+use crate::{Store, StoreError};
+use pixelway_origins::OriginSpec;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// A tenant.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    pub id: String,
+    /// Decrypted; used for the management API and URL signatures. Never logged.
+    pub private_key: String,
+    pub public_key: String,
+    /// Leave out `x-pixelway-origin` on delivery responses.
+    pub hide_origin_header: bool,
+}
+
+impl std::fmt::Debug for AccountRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRecord")
+            .field("id", &self.id)
+            .field("private_key", &"***")
+            .field("public_key", &self.public_key)
+            .field("hide_origin_header", &self.hide_origin_header)
+            .finish()
+    }
+}
+
+/// An origin of an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginRecord {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    /// With its secrets restored.
+    pub spec: OriginSpec,
+}
+
+/// A URL endpoint with its ordered origins (after the Media Library, which is implicit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRecord {
+    pub id: String,
+    pub account_id: String,
+    /// Empty for the default endpoint.
+    pub identifier: String,
+    pub description: String,
+    pub default_image: Option<String>,
+    pub signed_urls_only: bool,
+    pub named_transformations_only: bool,
+    pub origin_ids: Vec<String>,
+}
+
+/// What a caller gives to create or update an endpoint (origins by name).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointInput {
+    pub identifier: String,
+    pub description: String,
+    pub default_image: Option<String>,
+    pub signed_urls_only: bool,
+    pub named_transformations_only: bool,
+    pub origin_names: Vec<String>,
+}
+
+/// A custom domain mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRecord {
+    pub host: String,
+    pub account_id: String,
+    /// `None`: alias of the default endpoint; `Some(identifier)`: one-to-one.
+    pub endpoint_identifier: Option<String>,
+}
+
+/// A stored transformation, used as `n-<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedTransformation {
+    pub account_id: String,
+    pub name: String,
+    pub transformation: String,
+}
+
+/// A Media Library file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub id: String,
+    pub account_id: String,
+    /// Relative path in the library, e.g. `samples/cups.jpg`.
+    pub path: String,
+    pub name: String,
+    pub size: i64,
+    pub mime: String,
+    pub sha256: String,
+    pub is_private: bool,
+}
+
+/// Every account's configuration, as delivery needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub accounts: Vec<AccountRecord>,
+    pub origins: Vec<OriginRecord>,
+    pub endpoints: Vec<EndpointRecord>,
+    pub domains: Vec<DomainRecord>,
+    pub named_transformations: Vec<NamedTransformation>,
+}
+
+impl Store {
+    /// Loads everything delivery needs, decrypting secrets.
+    pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            accounts: self.load_accounts().await?,
+            origins: self.load_origins().await?,
+            endpoints: self.load_endpoints().await?,
+            domains: self.load_domains().await?,
+            named_transformations: self.load_named_transformations().await?,
+        })
+    }
+
+    async fn load_accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, private_key_enc, public_key, hide_origin_header FROM accounts ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AccountRecord {
+                    id: row.try_get("id")?,
+                    private_key: self.secrets().open(row.try_get("private_key_enc")?)?,
+                    public_key: row.try_get("public_key")?,
+                    hide_origin_header: row.try_get::<i64, _>("hide_origin_header")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_origins(&self) -> Result<Vec<OriginRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, name, spec_json, secrets_enc FROM origins ORDER BY created_at, id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let mut spec: OriginSpec = serde_json::from_str(row.try_get("spec_json")?)
+                    .map_err(|e| StoreError::Corrupt(format!("origin spec: {e}")))?;
+                if let Some(sealed) = row.try_get::<Option<String>, _>("secrets_enc")? {
+                    let json = self.secrets().open(&sealed)?;
+                    let secrets: BTreeMap<String, String> = serde_json::from_str(&json)
+                        .map_err(|e| StoreError::Corrupt(format!("origin secrets: {e}")))?;
+                    spec.put_secrets(secrets);
+                }
+                Ok(OriginRecord {
+                    id: row.try_get("id")?,
+                    account_id: row.try_get("account_id")?,
+                    name: row.try_get("name")?,
+                    spec,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_endpoints(&self) -> Result<Vec<EndpointRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, identifier, description, default_image, signed_urls_only, \
+             named_transformations_only FROM endpoints ORDER BY account_id, identifier",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let links = sqlx::query(
+            "SELECT endpoint_id, origin_id FROM endpoint_origins ORDER BY endpoint_id, position",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for link in &links {
+            order
+                .entry(link.try_get("endpoint_id")?)
+                .or_default()
+                .push(link.try_get("origin_id")?);
+        }
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                Ok(EndpointRecord {
+                    origin_ids: order.remove(&id).unwrap_or_default(),
+                    id,
+                    account_id: row.try_get("account_id")?,
+                    identifier: row.try_get("identifier")?,
+                    description: row.try_get("description")?,
+                    default_image: row.try_get("default_image")?,
+                    signed_urls_only: row.try_get::<i64, _>("signed_urls_only")? != 0,
+                    named_transformations_only: row
+                        .try_get::<i64, _>("named_transformations_only")?
+                        != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_domains(&self) -> Result<Vec<DomainRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.host, d.account_id, e.identifier FROM custom_domains d \
+             LEFT JOIN endpoints e ON e.id = d.endpoint_id ORDER BY d.host",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DomainRecord {
+                    host: row.try_get("host")?,
+                    account_id: row.try_get("account_id")?,
+                    endpoint_identifier: row.try_get("identifier")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_named_transformations(&self) -> Result<Vec<NamedTransformation>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT account_id, name, transformation FROM named_transformations ORDER BY account_id, name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(NamedTransformation {
+                    account_id: row.try_get("account_id")?,
+                    name: row.try_get("name")?,
+                    transformation: row.try_get("transformation")?,
+                })
+            })
+            .collect()
+    }
+}

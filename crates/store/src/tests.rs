@@ -1,0 +1,125 @@
+//! Store behaviour against a real SQLite file.
+
+use super::*;
+use pixelway_origins::OriginSpec;
+
+async fn open_store(dir: &std::path::Path) -> Store {
+    let secrets = SecretBox::from_key_file(&dir.join("secrets.key")).unwrap();
+    let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+    Store::open(&url, secrets).await.unwrap()
+}
+
+fn s3_spec(secret: &str) -> OriginSpec {
+    toml_like(&format!(
+        r#"{{"type":"s3","bucket":"b","endpoint":"http://127.0.0.1:1","access_key_id":"AK","secret_access_key":"{secret}"}}"#
+    ))
+}
+
+fn toml_like(json: &str) -> OriginSpec {
+    serde_json::from_str(json).unwrap()
+}
+
+#[tokio::test]
+async fn accounts_get_a_default_endpoint_and_first_origin_joins_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    store
+        .upsert_account("demo", "priv", "pub", false)
+        .await
+        .unwrap();
+    let first = store
+        .upsert_origin("demo", "one", &s3_spec("s1"))
+        .await
+        .unwrap();
+    store
+        .upsert_origin("demo", "two", &s3_spec("s2"))
+        .await
+        .unwrap();
+    let snap = store.snapshot().await.unwrap();
+    let default = snap
+        .endpoints
+        .iter()
+        .find(|e| e.identifier.is_empty())
+        .unwrap();
+    assert_eq!(default.origin_ids, vec![first]);
+    assert_eq!(snap.accounts[0].private_key, "priv");
+}
+
+#[tokio::test]
+async fn secrets_are_encrypted_at_rest_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    store
+        .upsert_account("demo", "very-private-key", "pub", false)
+        .await
+        .unwrap();
+    store
+        .upsert_origin("demo", "one", &s3_spec("super-secret-value"))
+        .await
+        .unwrap();
+    let snap = store.snapshot().await.unwrap();
+    assert_eq!(snap.origins[0].spec, s3_spec("super-secret-value"));
+    drop(store);
+    // Nothing in the database files holds the plain secrets.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("super-secret-value"));
+        assert!(!text.contains("very-private-key"));
+    }
+}
+
+#[tokio::test]
+async fn endpoints_keep_origin_order_and_domains_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    store.upsert_account("demo", "p", "q", false).await.unwrap();
+    let a = store
+        .upsert_origin("demo", "a", &s3_spec("x"))
+        .await
+        .unwrap();
+    let b = store
+        .upsert_origin("demo", "b", &s3_spec("x"))
+        .await
+        .unwrap();
+    let input = EndpointInput {
+        identifier: "product-images".into(),
+        origin_names: vec!["b".into(), "a".into()],
+        default_image: Some("defaults/missing.jpg".into()),
+        ..Default::default()
+    };
+    store.upsert_endpoint("demo", &input).await.unwrap();
+    // Applying the same declaration twice changes nothing.
+    store.upsert_endpoint("demo", &input).await.unwrap();
+    store
+        .upsert_domain("Products.Example.com", "demo", Some("product-images"))
+        .await
+        .unwrap();
+    store
+        .upsert_domain("images.example.com", "demo", None)
+        .await
+        .unwrap();
+    let snap = store.snapshot().await.unwrap();
+    let ep = snap
+        .endpoints
+        .iter()
+        .find(|e| e.identifier == "product-images")
+        .unwrap();
+    assert_eq!(ep.origin_ids, vec![b, a]);
+    assert_eq!(snap.endpoints.len(), 2);
+    assert_eq!(snap.domains.len(), 2);
+    assert_eq!(snap.domains[1].host, "products.example.com");
+    assert_eq!(
+        snap.domains[1].endpoint_identifier.as_deref(),
+        Some("product-images")
+    );
+    let missing = EndpointInput {
+        identifier: "x".into(),
+        origin_names: vec!["nope".into()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.upsert_endpoint("demo", &missing).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
