@@ -248,3 +248,15 @@ fn status_in_message(message: &str) -> Option<u16> {
     let (_, after) = message.split_once("status code: ")?;
     after.get(..3)?.parse().ok()
 }
+
+impl ObjectOrigin {
+    /// Writes an object (used to fill a Media Library held in a bucket).
+    pub async fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), String> {
+        let key = self.key(path).map_err(|e| e.to_string())?;
+        self.store
+            .put(&key, bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,1 +1,11 @@
-//! placeholder
+//! pixelway's HTTP surfaces. Delivery (`/{account}/…` and custom domains) is here now; the
+//! management API and dashboard join it later. Errors are mapped to HTTP in [`error`] only.
+
+pub mod app;
+pub mod auth;
+pub mod catalog;
+pub mod delivery;
+pub mod error;
+
+pub use app::{App, Settings, router};
+pub use catalog::{Catalog, MediaLibraryFactory};

@@ -1,0 +1,352 @@
+//! The config file (`pixelway.toml`, shape of `shared/design/config.example.toml`), layered:
+//! built-in defaults → the file → `PIXELWAY_SECTION__KEY` environment variables. Unknown keys
+//! and bad values are errors that name the key.
+
+use anyhow::{Context, bail};
+use bytesize::ByteSize;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use pixelway_origins::OriginSpec;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub limits: LimitsConfig,
+    pub delivery: DeliveryConfig,
+    #[serde(rename = "account")]
+    pub accounts: Vec<AccountConfig>,
+    #[serde(rename = "custom_domain")]
+    pub custom_domains: Vec<DomainConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Hosts serving `/{account}/…`; empty accepts any host.
+    pub public_hosts: Vec<String>,
+    /// Operator token; empty disables operator features.
+    pub admin_token: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    /// Default: `sqlite://{data_dir}/pixelway.db`.
+    pub database_url: Option<String>,
+    /// Default: `file://{data_dir}/media`; or `s3://bucket/prefix` with `[storage.s3]`.
+    pub media_library: Option<String>,
+    /// Default: `{data_dir}/cache`.
+    pub cache_dir: Option<PathBuf>,
+    pub cache_max_bytes: ByteSize,
+    #[serde(with = "duration")]
+    pub original_ttl: Duration,
+    /// Base64 32-byte key; empty: generated into `{data_dir}/secrets.key`.
+    pub secrets_key: String,
+    pub s3: S3Config,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub allow_http: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_input_pixels: u64,
+    pub max_output_side: u32,
+    pub max_origin_bytes: ByteSize,
+    #[serde(with = "duration")]
+    pub origin_timeout: Duration,
+    pub allow_private_origin_addresses: bool,
+    pub transform_workers: usize,
+}
+
+/// Response caching lifetimes (pixelway's extension of the example shape).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveryConfig {
+    #[serde(with = "duration")]
+    pub cache_max_age: Duration,
+    #[serde(with = "duration")]
+    pub default_image_max_age: Duration,
+    #[serde(with = "duration")]
+    pub not_found_max_age: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub id: String,
+    pub private_key: String,
+    pub public_key: String,
+    #[serde(default)]
+    pub hide_origin_header: bool,
+    #[serde(default, rename = "origin")]
+    pub origins: Vec<NamedOrigin>,
+    #[serde(default, rename = "endpoint")]
+    pub endpoints: Vec<EndpointConfig>,
+    #[serde(default, rename = "named_transformation")]
+    pub named_transformations: Vec<NamedTransformationConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedOrigin {
+    pub name: String,
+    #[serde(flatten)]
+    pub spec: OriginSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    pub identifier: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub origins: Vec<String>,
+    pub default_image: Option<String>,
+    #[serde(default)]
+    pub signed_urls_only: bool,
+    #[serde(default)]
+    pub named_transformations_only: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedTransformationConfig {
+    pub name: String,
+    pub transformation: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainConfig {
+    pub host: String,
+    pub account: String,
+    pub endpoint: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            public_hosts: Vec::new(),
+            admin_token: String::new(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./pixelway-data"),
+            database_url: None,
+            media_library: None,
+            cache_dir: None,
+            cache_max_bytes: ByteSize::gib(10),
+            original_ttl: Duration::from_secs(7 * 24 * 3600),
+            secrets_key: String::new(),
+            s3: S3Config::default(),
+        }
+    }
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            region: "us-east-1".to_string(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            allow_http: false,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_input_pixels: 100_000_000,
+            max_output_side: 8192,
+            max_origin_bytes: ByteSize::mib(50),
+            origin_timeout: Duration::from_secs(10),
+            allow_private_origin_addresses: false,
+            transform_workers: 0,
+        }
+    }
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            cache_max_age: Duration::from_secs(365 * 24 * 3600),
+            default_image_max_age: Duration::from_secs(60),
+            not_found_max_age: Duration::from_secs(10),
+        }
+    }
+}
+
+impl StorageConfig {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("pixelway.db").display()))
+    }
+
+    pub fn media_library(&self) -> String {
+        self.media_library
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", self.data_dir.join("media").display()))
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (when given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.exists() {
+                bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(
+            Env::prefixed("PIXELWAY_")
+                .ignore(&["config", "log"])
+                .split("__"),
+        );
+        let config: Config = figment.extract().map_err(describe_errors)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        for account in &self.accounts {
+            check_account_id(&account.id)
+                .with_context(|| format!("account.id = {:?}", account.id))?;
+            for endpoint in &account.endpoints {
+                check_identifier(&endpoint.identifier).with_context(|| {
+                    format!(
+                        "account {:?}: endpoint.identifier = {:?}",
+                        account.id, endpoint.identifier
+                    )
+                })?;
+                for origin in &endpoint.origins {
+                    if !account.origins.iter().any(|o| &o.name == origin) {
+                        bail!(
+                            "account {:?}: endpoint {:?} names origin {origin:?}, which account.origin does not declare",
+                            account.id,
+                            endpoint.identifier
+                        );
+                    }
+                }
+            }
+        }
+        for domain in &self.custom_domains {
+            let Some(account) = self.accounts.iter().find(|a| a.id == domain.account) else {
+                bail!(
+                    "custom_domain {:?}: account {:?} is not declared",
+                    domain.host,
+                    domain.account
+                );
+            };
+            if let Some(endpoint) = &domain.endpoint
+                && !account.endpoints.iter().any(|e| &e.identifier == endpoint)
+            {
+                bail!(
+                    "custom_domain {:?}: endpoint {endpoint:?} is not declared",
+                    domain.host
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Paths that the server itself answers; account ids may not shadow them.
+const RESERVED_ACCOUNT_IDS: &[&str] = &["healthz", "readyz", "metrics", "api", "v1", "dashboard"];
+
+fn check_account_id(id: &str) -> anyhow::Result<()> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        bail!("must be 1-64 letters, digits, '-' or '_'");
+    }
+    if RESERVED_ACCOUNT_IDS.contains(&id) {
+        bail!("is reserved");
+    }
+    Ok(())
+}
+
+/// Endpoint identifiers are one path segment of letters, digits and hyphens (empty = default).
+fn check_identifier(identifier: &str) -> anyhow::Result<()> {
+    if identifier.len() > 64
+        || !identifier
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        bail!("must be up to 64 letters, digits or hyphens");
+    }
+    if identifier.starts_with("tr:") {
+        bail!("may not look like a transformation");
+    }
+    Ok(())
+}
+
+fn describe_errors(errors: figment::Error) -> anyhow::Error {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| m.name.to_string())
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{} ({source})", e.kind)
+            } else {
+                format!("key `{key}`: {} ({source})", e.kind)
+            }
+        })
+        .collect();
+    anyhow::anyhow!("invalid configuration:\n  {}", lines.join("\n  "))
+}
+
+/// Durations as humantime strings ("10s", "7d").
+mod duration {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! Config loading: the example file, environment overrides, and errors that name the key.
+
+use super::*;
+use figment::Jail;
+
+const EXAMPLE: &str = include_str!("../../../../docs/pixelway.example.toml");
+
+#[test]
+fn example_file_loads_with_every_key() {
+    Jail::expect_with(|jail| {
+        jail.create_file("pixelway.toml", EXAMPLE)?;
+        let config = Config::load(Some(Path::new("pixelway.toml"))).map_err(|e| e.to_string())?;
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.storage.cache_max_bytes, ByteSize::gib(10));
+        assert_eq!(config.storage.original_ttl, Duration::from_secs(7 * 86400));
+        assert_eq!(config.storage.s3.region, "us-east-1");
+        assert_eq!(config.limits.max_input_pixels, 100_000_000);
+        assert_eq!(config.limits.max_origin_bytes, ByteSize::mib(50));
+        assert_eq!(config.limits.origin_timeout, Duration::from_secs(10));
+        let demo = &config.accounts[0];
+        assert_eq!(demo.origins.len(), 5);
+        assert!(
+            matches!(&demo.origins[0].spec, OriginSpec::S3 { prefix, .. } if prefix == "catalog")
+        );
+        assert!(
+            matches!(&demo.origins[2].spec, OriginSpec::WebFolder { base_url, .. } if base_url == "http://127.0.0.1:8081/assets")
+        );
+        assert_eq!(demo.endpoints[1].origins, vec!["products", "backup"]);
+        assert_eq!(
+            demo.endpoints[1].default_image.as_deref(),
+            Some("defaults/missing.jpg")
+        );
+        assert_eq!(demo.named_transformations[0].name, "thumb");
+        assert_eq!(
+            config.custom_domains[1].endpoint.as_deref(),
+            Some("product-images")
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    Jail::expect_with(|jail| {
+        jail.create_file("pixelway.toml", "[server]\nlisten = \"127.0.0.1:1\"\n")?;
+        jail.set_env("PIXELWAY_SERVER__LISTEN", "127.0.0.1:9999");
+        jail.set_env("PIXELWAY_LIMITS__ORIGIN_TIMEOUT", "3s");
+        jail.set_env("PIXELWAY_CONFIG", "ignored.toml");
+        let config = Config::load(Some(Path::new("pixelway.toml"))).map_err(|e| e.to_string())?;
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:9999");
+        assert_eq!(config.limits.origin_timeout, Duration::from_secs(3));
+        Ok(())
+    });
+}
+
+#[test]
+fn errors_name_the_bad_key_and_value() {
+    let cases = [
+        ("[server]\nlisen = \"x\"\n", "lisen"),
+        (
+            "[limits]\norigin_timeout = \"soon\"\n",
+            "limits.origin_timeout",
+        ),
+        ("[server]\nlisten = \"not-an-address\"\n", "server.listen"),
+        (
+            "[storage]\ncache_max_bytes = \"lots\"\n",
+            "storage.cache_max_bytes",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"x\"\ntype = \"ftp\"\n",
+            "ftp",
+        ),
+        (
+            "[[account]]\nid = \"a/b\"\nprivate_key = \"a\"\npublic_key = \"b\"\n",
+            "account.id",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.endpoint]]\nidentifier = \"x\"\norigins = [\"nope\"]\n",
+            "nope",
+        ),
+    ];
+    for (text, expected) in cases {
+        Jail::expect_with(|jail| {
+            jail.create_file("pixelway.toml", text)?;
+            let err = Config::load(Some(Path::new("pixelway.toml"))).expect_err(text);
+            let message = format!("{err:#}");
+            assert!(
+                message.contains(expected),
+                "{message:?} should name {expected:?}"
+            );
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn missing_file_is_an_error() {
+    let err = Config::load(Some(Path::new("/nonexistent/pixelway.toml"))).unwrap_err();
+    assert!(err.to_string().contains("does not exist"));
+}

@@ -1,0 +1,64 @@
+//! The embedded default: with no config file, a `demo` account whose Media Library holds a few
+//! real sample photos, so a first run serves working URLs.
+
+use crate::config::{AccountConfig, Config};
+use crate::media::MediaLibrary;
+use pixelway_store::{FileRecord, Store};
+use sha2::{Digest, Sha256};
+
+/// The sample photos compiled into the binary: (library path, bytes).
+pub const SAMPLES: &[(&str, &[u8])] = &[
+    (
+        "samples/cups.jpg",
+        include_bytes!("../assets/samples/cups.jpg"),
+    ),
+    (
+        "samples/pastel-hills.jpg",
+        include_bytes!("../assets/samples/pastel-hills.jpg"),
+    ),
+    (
+        "samples/fresh-flower.jpg",
+        include_bytes!("../assets/samples/fresh-flower.jpg"),
+    ),
+];
+
+pub const DEMO_ACCOUNT: &str = "demo";
+
+/// Adds the demo account to a config that declares none.
+pub fn add_demo_account(config: &mut Config) {
+    if config.accounts.is_empty() {
+        config.accounts.push(AccountConfig {
+            id: DEMO_ACCOUNT.to_string(),
+            private_key: "private_demo_key".to_string(),
+            public_key: "public_demo_key".to_string(),
+            hide_origin_header: false,
+            origins: Vec::new(),
+            endpoints: Vec::new(),
+            named_transformations: Vec::new(),
+        });
+    }
+}
+
+/// Puts the sample photos in the demo account's library (when missing) and records them.
+pub async fn seed_samples(media: &MediaLibrary, store: &Store) -> anyhow::Result<()> {
+    for (path, bytes) in SAMPLES {
+        if store.file_by_path(DEMO_ACCOUNT, path).await?.is_some() {
+            continue;
+        }
+        media.put(DEMO_ACCOUNT, path, bytes.to_vec()).await?;
+        let name = path.rsplit('/').next().unwrap_or(path).to_string();
+        store
+            .upsert_file(&FileRecord {
+                id: uuid::Uuid::new_v4().simple().to_string(),
+                account_id: DEMO_ACCOUNT.to_string(),
+                path: path.to_string(),
+                name,
+                size: bytes.len() as i64,
+                mime: "image/jpeg".to_string(),
+                sha256: hex::encode(Sha256::digest(bytes)),
+                is_private: false,
+            })
+            .await?;
+    }
+    Ok(())
+}

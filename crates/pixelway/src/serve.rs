@@ -1,0 +1,112 @@
+//! `pixelway serve`: load config, open the store and caches, apply declared entities, build the
+//! catalog and serve HTTP until SIGINT/SIGTERM.
+
+use crate::config::Config;
+use crate::media::MediaLibrary;
+use crate::{apply, seed};
+use anyhow::Context;
+use pixelway_origins::BuildContext;
+use pixelway_origins::guard::AddressPolicy;
+use pixelway_server::{App, Catalog, Settings};
+use pixelway_store::{SecretBox, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut config = Config::load(config_file.as_deref())?;
+    let embedded = config_file.is_none();
+    if embedded {
+        seed::add_demo_account(&mut config);
+    }
+    let storage = &config.storage;
+    std::fs::create_dir_all(&storage.data_dir)
+        .with_context(|| format!("storage.data_dir: creating {}", storage.data_dir.display()))?;
+    let secrets = if storage.secrets_key.is_empty() {
+        SecretBox::from_key_file(&storage.data_dir.join("secrets.key"))?
+    } else {
+        SecretBox::from_base64(&storage.secrets_key).context("storage.secrets_key")?
+    };
+    let store = Store::open(&storage.database_url(), secrets)
+        .await
+        .context("storage.database_url")?;
+    let ctx = BuildContext {
+        default_timeout: config.limits.origin_timeout,
+        address_policy: AddressPolicy {
+            allow_private: config.limits.allow_private_origin_addresses,
+        },
+    };
+    let media = MediaLibrary::from_config(storage, ctx.clone())?;
+    apply::apply(&config, &store)
+        .await
+        .context("applying the config file's entities")?;
+    if embedded {
+        seed::seed_samples(&media, &store)
+            .await
+            .context("seeding the demo account")?;
+    }
+    let snapshot = store.snapshot().await?;
+    let catalog = Catalog::build(&snapshot, &ctx, &media, &config.server.public_hosts)
+        .map_err(anyhow::Error::msg)?;
+    let originals = pixelway_cache::DiskCache::open(
+        storage.cache_dir().join("originals"),
+        storage.cache_max_bytes.as_u64(),
+    )
+    .await
+    .context("storage.cache_dir")?;
+    let settings = Settings {
+        max_origin_bytes: config.limits.max_origin_bytes.as_u64(),
+        original_ttl: storage.original_ttl,
+        admin_token: config.server.admin_token.clone(),
+        cache_max_age: config.delivery.cache_max_age,
+        default_image_max_age: config.delivery.default_image_max_age,
+        not_found_max_age: config.delivery.not_found_max_age,
+    };
+    let app = Arc::new(App::new(catalog, originals, settings));
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("server.listen = {}", config.server.listen))?;
+    let address = listener.local_addr()?;
+    announce(address, embedded, &snapshot);
+    axum::serve(listener, pixelway_server::router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+/// Prints where pixelway listens (tests read this line) and URLs that work right away.
+fn announce(address: std::net::SocketAddr, embedded: bool, snapshot: &pixelway_store::Snapshot) {
+    println!("pixelway listening on http://{address}");
+    if embedded {
+        println!(
+            "embedded default: account {:?} with sample images; try",
+            seed::DEMO_ACCOUNT
+        );
+        for (path, _) in seed::SAMPLES {
+            println!("  http://{address}/{}/{path}", seed::DEMO_ACCOUNT);
+        }
+    } else {
+        for account in &snapshot.accounts {
+            println!(
+                "account {:?}: http://{address}/{}/<path>",
+                account.id, account.id
+            );
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,186 @@
+//! The catalog: an immutable, in-memory view of every account, endpoint, live origin and custom
+//! domain, built from a store [`Snapshot`]. Delivery reads it without touching the database; a
+//! change builds a new catalog and swaps it in.
+
+use pixelway_origins::{BuildContext, Origin, OriginKind};
+use pixelway_route::{Directory, DomainTarget};
+use pixelway_store::{AccountRecord, EndpointRecord, Snapshot};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Builds an account's Media Library origin (a folder or bucket scoped to the account).
+pub trait MediaLibraryFactory: Send + Sync {
+    fn media_library(&self, account: &str) -> Result<Arc<dyn Origin>, String>;
+    /// Whether the library answers with local files (served in place, not cached).
+    fn is_local(&self) -> bool;
+}
+
+/// One live origin of an endpoint's chain.
+#[derive(Debug, Clone)]
+pub struct ChainOrigin {
+    /// Stable id (keys the cache of originals, so endpoints never share files by accident).
+    pub id: String,
+    pub name: String,
+    pub kind: Option<OriginKind>,
+    pub origin: Arc<dyn Origin>,
+    /// Answers with local files, served in place rather than copied into the cache.
+    pub serves_local_files: bool,
+}
+
+/// An endpoint ready for delivery.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub record: EndpointRecord,
+    /// The Media Library first, then the configured origins in order.
+    pub chain: Vec<ChainOrigin>,
+}
+
+/// An account ready for delivery.
+#[derive(Debug)]
+pub struct Account {
+    pub record: AccountRecord,
+    pub media_library: ChainOrigin,
+    /// By identifier; the default endpoint under "".
+    pub endpoints: HashMap<String, Endpoint>,
+    pub named_transformations: HashMap<String, String>,
+}
+
+/// Everything delivery needs to route and serve.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub accounts: HashMap<String, Account>,
+    domains: HashMap<String, DomainTarget>,
+    public_hosts: Vec<String>,
+}
+
+/// The Media Library's name in headers and traces.
+pub const MEDIA_LIBRARY: &str = "media-library";
+
+impl Catalog {
+    /// Builds live origins for every account in `snapshot`. An origin that cannot be built is
+    /// left out of its chains with an error in the log, so one bad origin does not stop the rest.
+    pub fn build(
+        snapshot: &Snapshot,
+        ctx: &BuildContext,
+        media: &dyn MediaLibraryFactory,
+        public_hosts: &[String],
+    ) -> Result<Self, String> {
+        let mut origins: HashMap<&str, ChainOrigin> = HashMap::new();
+        for record in &snapshot.origins {
+            match record.spec.build(ctx) {
+                Ok(origin) => {
+                    origins.insert(
+                        &record.id,
+                        ChainOrigin {
+                            id: record.id.clone(),
+                            name: record.name.clone(),
+                            kind: Some(record.spec.kind()),
+                            serves_local_files: record.spec.kind() == OriginKind::LocalFolder,
+                            origin,
+                        },
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(account = %record.account_id, origin = %record.name, error = %e, "origin left out")
+                }
+            }
+        }
+        let mut accounts = HashMap::new();
+        for record in &snapshot.accounts {
+            let media_library = ChainOrigin {
+                id: format!("media:{}", record.id),
+                name: MEDIA_LIBRARY.to_string(),
+                kind: None,
+                origin: media.media_library(&record.id)?,
+                serves_local_files: media.is_local(),
+            };
+            let endpoints = snapshot
+                .endpoints
+                .iter()
+                .filter(|e| e.account_id == record.id)
+                .map(|e| {
+                    let mut chain = vec![media_library.clone()];
+                    chain.extend(
+                        e.origin_ids
+                            .iter()
+                            .filter_map(|id| origins.get(id.as_str()).cloned()),
+                    );
+                    (
+                        e.identifier.clone(),
+                        Endpoint {
+                            record: e.clone(),
+                            chain,
+                        },
+                    )
+                })
+                .collect();
+            let named_transformations = snapshot
+                .named_transformations
+                .iter()
+                .filter(|n| n.account_id == record.id)
+                .map(|n| (n.name.clone(), n.transformation.clone()))
+                .collect();
+            accounts.insert(
+                record.id.clone(),
+                Account {
+                    record: record.clone(),
+                    media_library,
+                    endpoints,
+                    named_transformations,
+                },
+            );
+        }
+        let domains = snapshot
+            .domains
+            .iter()
+            .map(|d| {
+                let target = match &d.endpoint_identifier {
+                    Some(identifier) => DomainTarget::Endpoint {
+                        account: d.account_id.clone(),
+                        identifier: identifier.clone(),
+                    },
+                    None => DomainTarget::Alias {
+                        account: d.account_id.clone(),
+                    },
+                };
+                (d.host.to_ascii_lowercase(), target)
+            })
+            .collect();
+        Ok(Self {
+            accounts,
+            domains,
+            public_hosts: public_hosts
+                .iter()
+                .map(|h| pixelway_route::normalise_host(h))
+                .collect(),
+        })
+    }
+
+    /// The endpoint `identifier` of `account`.
+    pub fn endpoint(&self, account: &str, identifier: &str) -> Option<(&Account, &Endpoint)> {
+        let account = self.accounts.get(account)?;
+        Some((account, account.endpoints.get(identifier)?))
+    }
+}
+
+impl Directory for Catalog {
+    fn custom_domain(&self, host: &str) -> Option<DomainTarget> {
+        self.domains.get(host).cloned()
+    }
+
+    fn is_public_host(&self, host: &str) -> bool {
+        self.public_hosts.is_empty() || self.public_hosts.iter().any(|h| h == host)
+    }
+
+    fn has_account(&self, account: &str) -> bool {
+        self.accounts.contains_key(account)
+    }
+
+    fn has_endpoint(&self, account: &str, identifier: &str) -> bool {
+        !identifier.is_empty()
+            && self
+                .accounts
+                .get(account)
+                .is_some_and(|a| a.endpoints.contains_key(identifier))
+    }
+}

@@ -1,0 +1,201 @@
+//! The delivery path: one request, as a list of named steps.
+//!
+//! route → authorize → transformation → find the original (origin chain) → default image →
+//! respond. Each step is one function; errors are [`DeliveryError`]s, mapped to HTTP in one place.
+
+mod chain;
+mod original;
+mod respond;
+pub mod sniff;
+
+pub use chain::{Attempt, FetchFail};
+
+use crate::app::App;
+use crate::catalog::{Account, Endpoint};
+use crate::error::DeliveryError;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use original::Original;
+use pixelway_route::Route;
+use respond::Extra;
+use std::sync::Arc;
+
+/// The axum handler for every delivery URL.
+pub async fn deliver(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match serve(&app, &method, &uri, &headers).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn serve(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, DeliveryError> {
+    if method != Method::GET && method != Method::HEAD {
+        return Err(DeliveryError::Method);
+    }
+    let catalog = app.catalog.load();
+    let route = route_request(&catalog, uri, headers)?;
+    let (account, endpoint) = catalog
+        .endpoint(&route.account, &route.identifier)
+        .ok_or_else(|| DeliveryError::Internal("routed to a missing endpoint".into()))?;
+    let tracing_allowed = authorize(app, headers);
+    check_transformation(&route)?;
+    let mut attempts = Vec::new();
+    let path = route.file.as_str();
+    let found = chain::find(app, &endpoint.chain, path, &mut attempts).await;
+    let (original, is_default) = match found {
+        Ok(original) => (original, false),
+        Err(not_found @ DeliveryError::NotFound { .. }) => {
+            match default_image(app, account, endpoint, &mut attempts).await {
+                Some(original) => (original, true),
+                None => return Err(with_trace(not_found, tracing_allowed, &attempts)),
+            }
+        }
+        Err(other) => return Err(other),
+    };
+    let extra = response_headers(
+        app,
+        account,
+        &original,
+        is_default,
+        tracing_allowed,
+        &attempts,
+    );
+    respond::respond(original, headers, extra).await
+}
+
+/// Step 1: Host + path + query → route.
+fn route_request(
+    catalog: &crate::catalog::Catalog,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Route, DeliveryError> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.host())
+        .unwrap_or("");
+    Ok(pixelway_route::route(
+        catalog,
+        host,
+        uri.path(),
+        uri.query(),
+    )?)
+}
+
+/// Step 2: who may see what. Signed URLs land here later; for now only the operator's token,
+/// which unlocks the `x-pixelway-trace` header.
+fn authorize(app: &App, headers: &HeaderMap) -> bool {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    crate::auth::admin_token_matches(&app.settings.admin_token, token)
+}
+
+/// Step 3: transformations are parsed and applied by the transformation stage, which this build
+/// does not have yet.
+fn check_transformation(route: &Route) -> Result<(), DeliveryError> {
+    match route.transformation() {
+        Some(text) => Err(DeliveryError::TransformationsNotImplemented(text)),
+        None => Ok(()),
+    }
+}
+
+/// Step 5: the endpoint's default image (a Media Library path) when no origin has the file.
+async fn default_image(
+    app: &App,
+    account: &Account,
+    endpoint: &Endpoint,
+    attempts: &mut Vec<Attempt>,
+) -> Option<Original> {
+    let path = endpoint.record.default_image.as_deref()?;
+    let path = pixelway_route::FilePath::from_raw(path.trim_start_matches('/')).ok()?;
+    let started = std::time::Instant::now();
+    let result = chain::try_origin(app, &account.media_library, path.as_str()).await;
+    attempts.push(Attempt {
+        origin: format!("default-image:{}", account.media_library.name),
+        outcome: match &result {
+            Ok(_) => "found".to_string(),
+            Err(fail) => fail.label(),
+        },
+        elapsed: started.elapsed(),
+    });
+    result.ok().map(|(original, _)| original)
+}
+
+/// Step 6 (headers): cache lifetime, origin name, default-image marker, trace.
+fn response_headers(
+    app: &App,
+    account: &Account,
+    original: &Original,
+    is_default: bool,
+    tracing_allowed: bool,
+    attempts: &[Attempt],
+) -> Extra {
+    let mut extra = Extra {
+        cache_control: if is_default {
+            format!(
+                "public, max-age={}",
+                app.settings.default_image_max_age.as_secs()
+            )
+        } else {
+            format!("public, max-age={}", app.settings.cache_max_age.as_secs())
+        },
+        headers: Vec::new(),
+    };
+    if !account.record.hide_origin_header {
+        extra
+            .headers
+            .push(("x-pixelway-origin", original.origin_name.clone()));
+    }
+    if is_default {
+        extra
+            .headers
+            .push(("x-pixelway-default-image", "true".into()));
+    }
+    if tracing_allowed {
+        extra
+            .headers
+            .push(("x-pixelway-trace", format_trace(attempts)));
+    }
+    extra
+}
+
+fn format_trace(attempts: &[Attempt]) -> String {
+    attempts
+        .iter()
+        .map(|a| {
+            format!(
+                "{}={} {:.1}ms",
+                a.origin,
+                a.outcome,
+                a.elapsed.as_secs_f64() * 1000.0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A not-found answer carries the trace too, when allowed.
+fn with_trace(mut error: DeliveryError, allowed: bool, attempts: &[Attempt]) -> DeliveryError {
+    if let DeliveryError::NotFound { trace, .. } = &mut error
+        && allowed
+    {
+        *trace = Some(format_trace(attempts));
+    }
+    error
+}

@@ -1,0 +1,115 @@
+//! Delivery errors and their one mapping to HTTP: status, a one-line public message, the
+//! `ik-error` header where ImageKit sends one, and a short cache lifetime. Internal detail goes
+//! to the log, never to the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pixelway_route::RouteError;
+
+/// Everything that can stop a delivery request.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("{0}")]
+    Route(#[from] RouteError),
+    #[error("method not allowed: only GET and HEAD")]
+    Method,
+    #[error("file not found in any origin: {path}")]
+    NotFound {
+        path: String,
+        /// ImageKit's code for the most specific cause: ENOENT, EACCES, ECONNREFUSED, …
+        code: &'static str,
+        /// Not found answers may be cached this many seconds.
+        max_age: u64,
+        /// The origins tried, when the caller may see them.
+        trace: Option<String>,
+    },
+    #[error("original is larger than the configured limit (limits.max_origin_bytes)")]
+    OriginalTooLarge,
+    #[error("transformations are not available yet in this build: {0:?}")]
+    TransformationsNotImplemented(String),
+    #[error("requested range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl DeliveryError {
+    fn status(&self) -> StatusCode {
+        match self {
+            DeliveryError::Route(e) => match e {
+                RouteError::UnknownHost(_) | RouteError::UnknownAccount(_) => StatusCode::NOT_FOUND,
+                RouteError::NoFilePath => StatusCode::NOT_FOUND,
+                RouteError::TooLong
+                | RouteError::BadPath(_)
+                | RouteError::BadQuery(_)
+                | RouteError::EmptyTransformation => StatusCode::BAD_REQUEST,
+            },
+            DeliveryError::Method => StatusCode::METHOD_NOT_ALLOWED,
+            DeliveryError::NotFound { .. } => StatusCode::NOT_FOUND,
+            DeliveryError::OriginalTooLarge => StatusCode::BAD_REQUEST,
+            DeliveryError::TransformationsNotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            DeliveryError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            DeliveryError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `ik-error` header value, for the errors ImageKit names.
+    fn ik_error(&self) -> Option<String> {
+        match self {
+            DeliveryError::NotFound { code, .. } => Some(format!("{code} - {}", describe(code))),
+            DeliveryError::OriginalTooLarge => Some("ELIMIT - original too large".to_string()),
+            _ => None,
+        }
+    }
+}
+
+fn describe(code: &str) -> &'static str {
+    match code {
+        "ENOENT" => "file not found in any origin",
+        "EACCES" => "an origin refused access",
+        "ECONNREFUSED" => "an origin refused the connection",
+        "ETIMEDOUT" => "an origin timed out",
+        _ => "an origin failed",
+    }
+}
+
+impl IntoResponse for DeliveryError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let DeliveryError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut response = (status, format!("{self}\n")).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        let cache_control = match &self {
+            DeliveryError::NotFound { max_age, .. } => format!("public, max-age={max_age}"),
+            _ => "no-store".to_string(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&cache_control) {
+            headers.insert(header::CACHE_CONTROL, value);
+        }
+        if let Some(value) = self.ik_error().and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert("ik-error", value);
+        }
+        if let DeliveryError::RangeNotSatisfiable { size } = self
+            && let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}"))
+        {
+            headers.insert(header::CONTENT_RANGE, value);
+        }
+        if let DeliveryError::NotFound {
+            trace: Some(trace), ..
+        } = &self
+            && let Ok(value) = HeaderValue::from_str(trace)
+        {
+            headers.insert("x-pixelway-trace", value);
+        }
+        if let DeliveryError::Method = self {
+            headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
+        response
+    }
+}
