@@ -76,6 +76,13 @@ impl WebFolder {
 #[async_trait::async_trait]
 impl Origin for WebFolder {
     async fn fetch(&self, path: &str) -> Fetch {
+        // URL parsing would resolve dot segments: refuse them here too, whatever routing did.
+        let escapes = path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..");
+        if escapes {
+            return Fetch::NotHere(Miss::NotFound);
+        }
         self.client.get(self.url_for(path)).await
     }
 }

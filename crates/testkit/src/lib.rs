@@ -1,1 +1,39 @@
-//! placeholder
+//! The one place where pixelway's tests start servers, all on 127.0.0.1 with random ports:
+//! the real `pixelway` binary ([`Pixelway`]), an S3-protocol server ([`Moto`]), HTTP origins
+//! with scripted behaviour ([`WebOrigin`]), and the GCS and Azure emulators ([`GcsEmulator`],
+//! [`Azurite`]). Every child process dies with the test process.
+
+mod emulators;
+mod moto;
+mod pixelway;
+mod process;
+mod relay;
+mod web;
+
+pub use emulators::{Azurite, GcsEmulator};
+pub use moto::Moto;
+pub use pixelway::Pixelway;
+pub use process::{closed_port, free_port};
+pub use web::{Behaviour, WebOrigin};
+
+/// A tool a test needs is missing: the message says how to install it.
+pub fn require_tool(name: &str, install: &str) -> std::path::PathBuf {
+    which(name)
+        .unwrap_or_else(|| panic!("{name} not found on PATH; run scripts/test.sh or `{install}`"))
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The repository root (for tools installed under `.tools/`).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/testkit is two levels below the root")
+        .to_path_buf()
+}

@@ -1,0 +1,96 @@
+//! A real S3-protocol server for tests: moto's (`pip install 'moto[server]'`), one per test
+//! process, shared by its tests (each test uses its own buckets).
+
+use crate::process::{ChildGuard, free_port};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// A running moto S3 server.
+#[derive(Debug)]
+pub struct Moto {
+    pub endpoint: String,
+    _process: Mutex<ChildGuard>,
+}
+
+impl Moto {
+    /// The shared server of this test process, started on first use.
+    pub fn shared() -> &'static Moto {
+        static SHARED: OnceLock<Moto> = OnceLock::new();
+        SHARED.get_or_init(Moto::start)
+    }
+
+    fn start() -> Self {
+        let bin = crate::require_tool("moto_server", "pip install 'moto[server]'");
+        let port = free_port();
+        let mut command = Command::new(bin);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut process = ChildGuard::spawn("moto_server", command);
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        process.wait_for_port(addr, Duration::from_secs(30));
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _process: Mutex::new(process),
+        }
+    }
+
+    /// Creates a bucket (moto accepts unsigned requests).
+    pub async fn create_bucket(&self, bucket: &str) {
+        let response = reqwest::Client::new()
+            .put(format!("{}/{bucket}", self.endpoint))
+            .send()
+            .await
+            .expect("create bucket");
+        assert!(
+            response.status().is_success(),
+            "create bucket {bucket}: {}",
+            response.status()
+        );
+    }
+
+    /// Stores an object.
+    pub async fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
+        let response = reqwest::Client::new()
+            .put(format!("{}/{bucket}/{}", self.endpoint, encode_key(key)))
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("put object");
+        assert!(
+            response.status().is_success(),
+            "put {bucket}/{key}: {}",
+            response.status()
+        );
+    }
+
+    /// The `[[account.origin]]` body for an S3 origin on this server.
+    pub fn origin_toml(&self, bucket: &str, prefix: &str) -> String {
+        format!(
+            "type = \"s3\"\nbucket = \"{bucket}\"\nprefix = \"{prefix}\"\nendpoint = \"{}\"\n\
+             region = \"us-east-1\"\naccess_key_id = \"testing\"\nsecret_access_key = \"testing\"\nallow_http = true\n",
+            self.endpoint
+        )
+    }
+}
+
+/// Percent-encodes each segment of an object key.
+pub(crate) fn encode_key(key: &str) -> String {
+    key.split('/')
+        .map(|segment| {
+            segment
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -1,0 +1,98 @@
+//! The real `pixelway` binary, started with a config file in a fresh data directory.
+
+use crate::process::ChildGuard;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// A running pixelway server.
+#[derive(Debug)]
+pub struct Pixelway {
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    process: ChildGuard,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Pixelway {
+    /// Starts `bin` (pass `env!("CARGO_BIN_EXE_pixelway")`) with `config` (TOML, without
+    /// `[server] listen` and `[storage] data_dir`, which are set here). `None`: the embedded
+    /// default, as a first-time user runs it.
+    pub fn start(bin: &str, config: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self::start_in(bin, config, dir.path(), &[]);
+        server._dir = Some(dir);
+        server
+    }
+
+    /// Starts in an existing data directory (to restart over the same data), with extra
+    /// environment variables.
+    pub fn start_in(bin: &str, config: Option<&str>, dir: &Path, env: &[(&str, &str)]) -> Self {
+        let data_dir = dir.join("data");
+        let mut command = Command::new(bin);
+        command
+            .arg("serve")
+            .current_dir(dir)
+            .env("PIXELWAY_SERVER__LISTEN", "127.0.0.1:0")
+            .env("PIXELWAY_STORAGE__DATA_DIR", &data_dir)
+            .env_remove("PIXELWAY_CONFIG")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(config) = config {
+            let path = dir.join("pixelway.toml");
+            std::fs::write(&path, config).expect("write config");
+            command.arg("--config").arg(&path);
+        }
+        let mut process = ChildGuard::spawn("pixelway", command);
+        let addr = read_listen_address(&mut process);
+        Self {
+            base_url: format!("http://{addr}"),
+            addr,
+            data_dir,
+            process,
+            _dir: None,
+        }
+    }
+
+    /// `base_url` + `path_and_query`.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.base_url)
+    }
+
+    /// The process id (to measure memory, or to kill it).
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+}
+
+/// Reads stdout until the "listening on" line, then keeps draining it in the background.
+fn read_listen_address(process: &mut ChildGuard) -> SocketAddr {
+    let stdout = process.child_mut().stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let mut sent = false;
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            if !sent && let Some(rest) = line.trim().strip_prefix("pixelway listening on http://") {
+                let _ = tx.send(rest.to_string());
+                sent = true;
+            }
+            line.clear();
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("pixelway did not print its listening address (see stderr above)");
+    addr.parse().expect("listening address")
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what pixelway's tests need, when missing: build tools (apt), the S3-protocol server and
+# GCS emulator and SDK clients (pip), Azurite (npm, into .tools/). Idempotent; safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pair in cmake:cmake nasm:nasm pkg-config:pkg-config cc:build-essential; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test-deps: apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if ! $PY - <<'PY' 2>/dev/null
+import importlib.util, sys
+mods = ["moto", "flask_cors", "gcp_storage_emulator", "azure.storage.blob", "imagekitio"]
+sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
+PY
+then
+  echo "test-deps: pip install moto[server] gcp-storage-emulator azure-storage-blob imagekitio"
+  $PY -m pip install -q 'moto[server]' gcp-storage-emulator azure-storage-blob imagekitio
+fi
+command -v moto_server >/dev/null 2>&1 || { echo "moto_server not on PATH after install" >&2; exit 1; }
+
+if [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
+  echo "test-deps: npm install azurite (into .tools/)"
+  mkdir -p .tools
+  (cd .tools && [ -f package.json ] || echo '{"name":"pixelway-test-tools","private":true}' > package.json)
+  (cd .tools && npm install --no-audit --no-fund --silent azurite@3 >/dev/null)
+fi
+echo "test-deps: ready"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every pixelway test: installs what the tests need (scripts/test-deps.sh), then the whole
+# workspace's unit and integration tests. The tests start their own servers on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/test-deps.sh
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+  # nextest does not run doc tests
+  cargo test --workspace --doc -q
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
