@@ -44,10 +44,20 @@ fn err(host: &str, target: &str) -> RouteError {
     route(&Fixture, host, path, query).expect_err(target)
 }
 
+/// (host, target, account, identifier, path transformation, query transformation, file)
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+);
+
 #[test]
 fn routes_public_host_urls() {
-    // (host, target, account, identifier, path transformation, query transformation, file)
-    let table: &[(&str, &str, &str, &str, Option<&str>, Option<&str>, &str)] = &[
+    let table: &[Case] = &[
         (
             "img.example.com",
             "/demo/a.jpg",

@@ -1,4 +1,5 @@
 //! Config loading: the example file, environment overrides, and errors that name the key.
+#![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error by design
 
 use super::*;
 use figment::Jail;

@@ -1,0 +1,292 @@
+//! Routing end to end, through the real binary: the embedded default, public hosts, endpoint
+//! identifiers, custom domains (alias and one-to-one), unknown hosts, account isolation and bad
+//! input.
+
+use pixelway_testkit::{Pixelway, WebOrigin};
+use reqwest::StatusCode;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn get(url: &str, host: Option<&str>) -> reqwest::Response {
+    let mut request = client().get(url);
+    if let Some(host) = host {
+        request = request.header("host", host);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn embedded_default_serves_the_demo_samples() {
+    let server = Pixelway::start(BIN, None);
+    let response = get(&server.url("/demo/samples/cups.jpg"), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert_eq!(response.headers()["x-pixelway-origin"], "media-library");
+    assert!(response.headers().contains_key("x-request-id"));
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8], "a JPEG");
+    assert_eq!(bytes.len(), 91750);
+    let missing = get(&server.url("/demo/samples/none.jpg"), None).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(
+        missing.headers()["ik-error"]
+            .to_str()
+            .unwrap()
+            .starts_with("ENOENT")
+    );
+    assert!(missing.headers().contains_key("x-request-id"));
+}
+
+/// Two accounts, one with an identifier endpoint over a web origin, and two custom domains.
+fn two_accounts(web: &WebOrigin) -> String {
+    format!(
+        r#"
+[server]
+public_hosts = ["img.example.com", "127.0.0.1"]
+
+[limits]
+allow_private_origin_addresses = true
+
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+
+  [[account.origin]]
+  name = "site"
+  type = "web_folder"
+  base_url = "{web}/acme"
+
+  [[account.endpoint]]
+  identifier = "product-images"
+  origins = ["site"]
+
+[[account]]
+id = "globex"
+private_key = "private_globex"
+public_key = "public_globex"
+
+  [[account.origin]]
+  name = "site"
+  type = "web_folder"
+  base_url = "{web}/globex"
+
+[[custom_domain]]
+host = "images.acme.test"
+account = "acme"
+
+[[custom_domain]]
+host = "products.acme.test"
+account = "acme"
+endpoint = "product-images"
+"#,
+        web = web.base_url
+    )
+}
+
+fn write_media(server: &Pixelway, account: &str, path: &str, bytes: &[u8]) {
+    let file = server.data_dir.join("media").join(account).join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn identifiers_custom_domains_and_unknown_hosts() {
+    let web = WebOrigin::start();
+    web.serve("/acme/shoes/red.jpg", b"acme red shoe");
+    let server = Pixelway::start(BIN, Some(&two_accounts(&web)));
+    write_media(&server, "acme", "logo.png", b"acme library logo");
+    let port = server.addr.port();
+    let public = Some("img.example.com");
+
+    // Identifier endpoint on the public host; with a port in Host.
+    let via_identifier = get(
+        &server.url("/acme/product-images/shoes/red.jpg"),
+        Some(&format!("img.example.com:{port}")),
+    )
+    .await;
+    assert_eq!(via_identifier.status(), StatusCode::OK);
+    assert_eq!(via_identifier.text().await.unwrap(), "acme red shoe");
+    // The first origin an account adds joins its default endpoint.
+    let via_default = get(&server.url("/acme/shoes/red.jpg"), public).await;
+    assert_eq!(via_default.status(), StatusCode::OK);
+    // Alias domain: default endpoint, identifiers still work, Media Library first.
+    assert_eq!(
+        get(&server.url("/logo.png"), Some("images.acme.test"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "acme library logo"
+    );
+    assert_eq!(
+        get(
+            &server.url("/product-images/shoes/red.jpg"),
+            Some("IMAGES.acme.test:443")
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    // One-to-one domain: no identifier in the URL.
+    let one_to_one = get(&server.url("/shoes/red.jpg"), Some("products.acme.test")).await;
+    assert_eq!(one_to_one.status(), StatusCode::OK);
+    assert_eq!(one_to_one.text().await.unwrap(), "acme red shoe");
+    // Unknown host and unknown account.
+    assert_eq!(
+        get(&server.url("/acme/shoes/red.jpg"), Some("evil.test"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&server.url("/nobody/shoes/red.jpg"), public)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&server.url("/product-images/shoes/red.jpg"), public)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn accounts_are_isolated() {
+    let web = WebOrigin::start();
+    web.serve("/acme/only-acme.jpg", b"acme origin file");
+    web.serve("/globex/only-globex.jpg", b"globex origin file");
+    let server = Pixelway::start(BIN, Some(&two_accounts(&web)));
+    write_media(&server, "acme", "secret.png", b"acme library file");
+    let public = Some("127.0.0.1");
+    assert_eq!(
+        get(&server.url("/acme/secret.png"), public).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&server.url("/acme/only-acme.jpg"), public)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Warm globex's view too, then check nothing crosses over, cached or not.
+    assert_eq!(
+        get(&server.url("/globex/only-globex.jpg"), public)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for path in [
+        "/globex/secret.png",
+        "/globex/only-acme.jpg",
+        "/acme/only-globex.jpg",
+        "/globex/product-images/only-acme.jpg",
+    ] {
+        let response = get(&server.url(path), public).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // A custom domain of one account never reaches the other.
+    assert_eq!(
+        get(&server.url("/only-globex.jpg"), Some("images.acme.test"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_message() {
+    let server = Pixelway::start(BIN, None);
+    let cases = [
+        ("/demo/../secrets.key", StatusCode::BAD_REQUEST, "'..'"),
+        ("/demo/%2e%2e/secrets.key", StatusCode::BAD_REQUEST, "'..'"),
+        (
+            "/demo/%2E%2E%2Fsecrets.key",
+            StatusCode::BAD_REQUEST,
+            "'..'",
+        ),
+        (
+            "/demo/%252e%252e/secrets.key",
+            StatusCode::BAD_REQUEST,
+            "'..'",
+        ),
+        (
+            "/demo/samples%2f..%2f..%2fsecrets.key",
+            StatusCode::BAD_REQUEST,
+            "'..'",
+        ),
+        (
+            "/demo/..%5c..%5csecrets.key",
+            StatusCode::BAD_REQUEST,
+            "backslash",
+        ),
+        (
+            "/demo//etc/passwd",
+            StatusCode::BAD_REQUEST,
+            "empty path segment",
+        ),
+        ("/demo/a%00.jpg", StatusCode::BAD_REQUEST, "control"),
+        ("/demo/a%zz.jpg", StatusCode::BAD_REQUEST, "%zz"),
+        ("/demo/%c0%ae%c0%ae/x.jpg", StatusCode::BAD_REQUEST, "UTF-8"),
+        ("/demo/a.jpg?tr=w-1%g", StatusCode::BAD_REQUEST, "query"),
+        ("/demo/tr:/a.jpg", StatusCode::BAD_REQUEST, "tr:"),
+    ];
+    let client = client();
+    for (target, status, needle) in cases {
+        // reqwest would normalise some of these; send the raw target over a socket instead.
+        let (got, body) = raw_get(&server, target).await;
+        assert_eq!(got, status.as_u16(), "{target}: {body}");
+        assert!(
+            body.contains(needle),
+            "{target}: {body:?} should mention {needle:?}"
+        );
+    }
+    let long = format!("/demo/{}.jpg", "a".repeat(5000));
+    assert_eq!(
+        client.get(server.url(&long)).send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let post = client
+        .post(server.url("/demo/samples/cups.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // The server is still up and serving.
+    assert_eq!(
+        client
+            .get(server.url("/demo/samples/cups.jpg"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+/// Sends `GET target` exactly as given and returns (status, body).
+async fn raw_get(server: &Pixelway, target: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
