@@ -1,16 +1,19 @@
 //! One cache entry on disk: a fixed-size header (magic, length, JSON [`EntryMeta`]) followed by
 //! the bytes. A fixed header lets the writer stream the body first and fill the header last.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Bytes reserved for the header at the start of every entry file.
 pub(crate) const HEADER_LEN: usize = 4096;
 /// Bytes of the body looked at to name its content type.
 pub(crate) const SNIFF_LEN: usize = 512;
+/// Bytes of the body read when an entry is opened: all of most images.
+pub const HEAD_LEN: usize = 256 * 1024;
 const MAGIC: &[u8; 4] = b"PXW1";
 
 /// What is known about a cached blob.
@@ -54,29 +57,44 @@ fn unix_seconds(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// An open cache entry, positioned nowhere in particular: use [`CachedEntry::body_offset`].
+/// An open cache entry: its header, the file, and the first bytes of the body already read.
 #[derive(Debug)]
 pub struct CachedEntry {
     pub meta: EntryMeta,
-    pub file: tokio::fs::File,
+    pub file: Arc<std::fs::File>,
+    /// The first `min(size, HEAD_LEN)` bytes of the body.
+    pub head: Bytes,
 }
 
 impl CachedEntry {
-    /// Opens an entry file and reads its header.
+    /// Opens an entry and reads its header and the start of its body in one trip to the
+    /// blocking pool.
     pub(crate) async fn open(path: &Path) -> io::Result<Self> {
-        let mut file = tokio::fs::File::open(path).await?;
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path))
+            .await
+            .map_err(io::Error::other)?
+    }
+
+    fn open_blocking(path: &Path) -> io::Result<Self> {
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::File::open(path)?;
         let mut header = vec![0u8; HEADER_LEN];
-        file.read_exact(&mut header).await?;
+        file.read_exact_at(&mut header, 0)?;
         let meta = decode_header(&header)?;
-        let actual = file.metadata().await?.len();
-        if actual != HEADER_LEN as u64 + meta.size {
+        if file.metadata()?.len() != HEADER_LEN as u64 + meta.size {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "entry size mismatch",
             ));
         }
-        file.seek(io::SeekFrom::Start(HEADER_LEN as u64)).await?;
-        Ok(Self { meta, file })
+        let mut head = vec![0u8; (meta.size as usize).min(HEAD_LEN)];
+        file.read_exact_at(&mut head, HEADER_LEN as u64)?;
+        Ok(Self {
+            meta,
+            file: Arc::new(file),
+            head: Bytes::from(head),
+        })
     }
 
     /// Where the body starts in [`CachedEntry::file`].

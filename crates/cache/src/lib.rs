@@ -10,7 +10,10 @@ mod entry;
 mod index;
 
 pub use coalesce::Coalescer;
-pub use entry::{CachedEntry, EntryMeta};
+pub use entry::{CachedEntry, EntryMeta, HEAD_LEN};
+
+/// Where an entry's body starts in its file (after the fixed header).
+pub const HEADER_OFFSET: u64 = entry::HEADER_LEN as u64;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};

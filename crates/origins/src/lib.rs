@@ -4,10 +4,12 @@
 //! ([`Fetch::Found`]), "not here" ([`Fetch::NotHere`], try the next origin) or a failure
 //! ([`Fetch::Failed`], the chain also moves on but remembers the cause). One module per kind:
 //! [`object`] for everything `object_store` speaks (S3, GCS, Azure Blob, local folders and the
-//! Media Library) and [`web`] for web folders and the web proxy. [`spec`] is the declarative
+//! Media Library in a bucket), [`local`] for folders on disk and [`web`] for web folders and the
+//! web proxy. [`spec`] is the declarative
 //! description that config files, the store and the API use to build them.
 
 pub mod guard;
+pub mod local;
 pub mod object;
 pub mod spec;
 pub mod web;
@@ -59,7 +61,7 @@ impl std::fmt::Debug for Object {
 /// How an original's bytes can be read.
 pub enum Body {
     /// A file on local disk (local folders, a file-backed Media Library): served in place.
-    File(std::fs::File),
+    Local(local::LocalFile),
     /// A stream from a remote origin: copied into the cache of originals first.
     Stream(ByteStream),
 }

@@ -1,13 +1,12 @@
-//! Origins that `object_store` speaks: S3 and S3-compatible stores, Google Cloud Storage, Azure
-//! Blob Storage and local folders. The Media Library is one of these too (a local folder or an
-//! S3 bucket, scoped to the account).
+//! Origins that `object_store` speaks: S3 and S3-compatible stores, Google Cloud Storage and Azure
+//! Blob Storage. A Media Library held in a bucket is one of these too.
 
 use crate::spec::{EffectiveSettings, OriginSpec, SpecError};
 use crate::{Body, Failure, Fetch, Miss, Object, Origin};
 use futures::{StreamExt, TryStreamExt};
 use object_store::client::HttpErrorKind;
 use object_store::path::Path as StorePath;
-use object_store::{ClientOptions, GetResultPayload, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use std::sync::Arc;
 
 /// An origin backed by any `object_store` store, with an optional key prefix.
@@ -30,108 +29,101 @@ impl ObjectOrigin {
 
     /// Builds the store an object-kind spec describes.
     pub fn from_spec(spec: &OriginSpec, settings: EffectiveSettings) -> Result<Self, SpecError> {
-        let (store, prefix): (Arc<dyn ObjectStore>, &str) =
-            match spec {
-                OriginSpec::S3 {
-                    bucket,
-                    prefix,
-                    endpoint,
-                    region,
-                    access_key_id,
-                    secret_access_key,
-                    allow_http,
-                    ..
-                } => {
-                    let mut builder = object_store::aws::AmazonS3Builder::new()
-                        .with_bucket_name(bucket)
-                        .with_region(region)
-                        .with_allow_http(*allow_http)
-                        .with_retry(no_retries(settings))
-                        .with_client_options(client_options(settings, *allow_http));
-                    if !endpoint.is_empty() {
-                        builder = builder
-                            .with_endpoint(endpoint)
-                            .with_virtual_hosted_style_request(false);
-                    }
-                    if access_key_id.is_empty() {
-                        builder = builder.with_skip_signature(true);
-                    } else {
-                        builder = builder
-                            .with_access_key_id(access_key_id)
-                            .with_secret_access_key(secret_access_key.expose());
-                    }
-                    (Arc::new(builder.build().map_err(client_error)?), prefix)
+        let (store, prefix): (Arc<dyn ObjectStore>, &str) = match spec {
+            OriginSpec::S3 {
+                bucket,
+                prefix,
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+                allow_http,
+                ..
+            } => {
+                let mut builder = object_store::aws::AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_allow_http(*allow_http)
+                    .with_retry(no_retries(settings))
+                    .with_client_options(client_options(settings, *allow_http));
+                if !endpoint.is_empty() {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_virtual_hosted_style_request(false);
                 }
-                OriginSpec::Gcs {
-                    bucket,
-                    prefix,
-                    client_email,
-                    private_key,
-                    endpoint,
-                    ..
-                } => {
-                    let mut builder = object_store::gcp::GoogleCloudStorageBuilder::new()
-                        .with_bucket_name(bucket)
-                        .with_retry(no_retries(settings))
-                        .with_client_options(client_options(settings, !endpoint.is_empty()));
-                    if !endpoint.is_empty() {
-                        builder = builder.with_base_url(endpoint);
-                    }
-                    if private_key.is_empty() {
-                        builder = builder.with_skip_signature(true);
-                    } else {
-                        let key = serde_json::json!({
-                            "type": "service_account",
-                            "client_email": client_email,
-                            "private_key": private_key.expose(),
-                        });
-                        builder = builder.with_service_account_key(key.to_string());
-                    }
-                    (Arc::new(builder.build().map_err(client_error)?), prefix)
+                if access_key_id.is_empty() {
+                    builder = builder.with_skip_signature(true);
+                } else {
+                    builder = builder
+                        .with_access_key_id(access_key_id)
+                        .with_secret_access_key(secret_access_key.expose());
                 }
-                OriginSpec::AzureBlob {
-                    account_name,
-                    container,
-                    prefix,
-                    sas_token,
-                    access_key,
-                    endpoint,
-                    ..
-                } => {
-                    let mut builder = object_store::azure::MicrosoftAzureBuilder::new()
-                        .with_account(account_name)
-                        .with_container_name(container)
-                        .with_retry(no_retries(settings))
-                        .with_client_options(client_options(settings, !endpoint.is_empty()));
-                    if !endpoint.is_empty() {
-                        builder = builder
-                            .with_endpoint(endpoint.clone())
-                            .with_allow_http(true);
-                    }
-                    if !sas_token.is_empty() {
-                        builder = builder.with_sas_authorization(sas_pairs(sas_token.expose()));
-                    } else if !access_key.is_empty() {
-                        builder = builder.with_access_key(access_key.expose());
-                    } else {
-                        builder = builder.with_skip_signature(true);
-                    }
-                    (Arc::new(builder.build().map_err(client_error)?), prefix)
+                (Arc::new(builder.build().map_err(client_error)?), prefix)
+            }
+            OriginSpec::Gcs {
+                bucket,
+                prefix,
+                client_email,
+                private_key,
+                endpoint,
+                ..
+            } => {
+                let mut builder = object_store::gcp::GoogleCloudStorageBuilder::new()
+                    .with_bucket_name(bucket)
+                    .with_retry(no_retries(settings))
+                    .with_client_options(client_options(settings, !endpoint.is_empty()));
+                if !endpoint.is_empty() {
+                    builder = builder.with_base_url(endpoint);
                 }
-                OriginSpec::LocalFolder { path, .. } => {
-                    let store = object_store::local::LocalFileSystem::new_with_prefix(path)
-                        .map_err(|e| SpecError::Invalid {
-                            field: "path",
-                            message: format!("{path}: {e}"),
-                        })?;
-                    (Arc::new(store), "")
-                }
-                OriginSpec::WebFolder { .. } | OriginSpec::WebProxy { .. } => {
-                    return Err(SpecError::Invalid {
-                        field: "type",
-                        message: "web origins are not object stores".into(),
+                if private_key.is_empty() {
+                    builder = builder.with_skip_signature(true);
+                } else {
+                    let key = serde_json::json!({
+                        "type": "service_account",
+                        "client_email": client_email,
+                        "private_key": private_key.expose(),
                     });
+                    builder = builder.with_service_account_key(key.to_string());
                 }
-            };
+                (Arc::new(builder.build().map_err(client_error)?), prefix)
+            }
+            OriginSpec::AzureBlob {
+                account_name,
+                container,
+                prefix,
+                sas_token,
+                access_key,
+                endpoint,
+                ..
+            } => {
+                let mut builder = object_store::azure::MicrosoftAzureBuilder::new()
+                    .with_account(account_name)
+                    .with_container_name(container)
+                    .with_retry(no_retries(settings))
+                    .with_client_options(client_options(settings, !endpoint.is_empty()));
+                if !endpoint.is_empty() {
+                    builder = builder
+                        .with_endpoint(endpoint.clone())
+                        .with_allow_http(true);
+                }
+                if !sas_token.is_empty() {
+                    builder = builder.with_sas_authorization(sas_pairs(sas_token.expose()));
+                } else if !access_key.is_empty() {
+                    builder = builder.with_access_key(access_key.expose());
+                } else {
+                    builder = builder.with_skip_signature(true);
+                }
+                (Arc::new(builder.build().map_err(client_error)?), prefix)
+            }
+            OriginSpec::WebFolder { .. }
+            | OriginSpec::WebProxy { .. }
+            | OriginSpec::LocalFolder { .. } => {
+                return Err(SpecError::Invalid {
+                    field: "type",
+                    message: "not an object store".into(),
+                });
+            }
+        };
         Ok(Self::new(store, prefix, settings))
     }
 
@@ -150,12 +142,8 @@ impl ObjectOrigin {
             Ok(result) => {
                 let size = Some(result.meta.size);
                 let last_modified = Some(result.meta.last_modified.into());
-                let body = match result.payload {
-                    GetResultPayload::File(file, _) => Body::File(file),
-                    GetResultPayload::Stream(stream) => {
-                        Body::Stream(stream.map_err(std::io::Error::other).boxed())
-                    }
-                };
+                let body =
+                    Body::Stream(result.into_stream().map_err(std::io::Error::other).boxed());
                 Fetch::Found(Object {
                     body,
                     size,

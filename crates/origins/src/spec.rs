@@ -202,6 +202,15 @@ impl OriginSpec {
                 settings,
                 &ctx.address_policy,
             )?),
+            OriginSpec::LocalFolder { path, .. } => {
+                if !std::path::Path::new(path).is_dir() {
+                    return Err(SpecError::Invalid {
+                        field: "path",
+                        message: format!("{path:?} is not a folder"),
+                    });
+                }
+                Arc::new(crate::local::LocalFolder::new(path))
+            }
             other => Arc::new(object::ObjectOrigin::from_spec(other, settings)?),
         })
     }

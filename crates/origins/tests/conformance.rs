@@ -31,21 +31,23 @@ fn build(spec: serde_json::Value) -> Arc<dyn Origin> {
 }
 
 async fn body_of(fetch: Fetch) -> Vec<u8> {
-    match fetch {
+    let stream = match fetch {
         Fetch::Found(object) => match object.body {
-            Body::File(file) => std::io::Read::bytes(file)
-                .collect::<Result<Vec<u8>, _>>()
-                .unwrap(),
-            Body::Stream(stream) => stream
-                .try_fold(Vec::new(), |mut acc, chunk| async move {
-                    acc.extend_from_slice(&chunk);
-                    Ok(acc)
-                })
-                .await
-                .unwrap(),
+            Body::Local(local) => {
+                let len = local.len;
+                local.stream(0, len)
+            }
+            Body::Stream(stream) => stream,
         },
         other => panic!("expected the file, got {other:?}"),
-    }
+    };
+    stream
+        .try_fold(Vec::new(), |mut acc, chunk| async move {
+            acc.extend_from_slice(&chunk);
+            Ok(acc)
+        })
+        .await
+        .unwrap()
 }
 
 /// The suite: found files (nested, unicode), misses, and no way out of the root.

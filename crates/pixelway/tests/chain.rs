@@ -331,3 +331,55 @@ async fn cached_originals_survive_an_origin_outage_and_a_restart() {
     assert_eq!(again.text().await.unwrap(), "kept bytes");
     assert_eq!(web.hits("/healthy/kept.jpg"), 1);
 }
+
+#[tokio::test]
+async fn per_origin_retries_and_hidden_origin_header() {
+    let web = WebOrigin::start();
+    web.set("/flaky/a.jpg", Behaviour::Status(502));
+    web.serve("/quiet/b.jpg", b"quiet");
+    let config = format!(
+        r#"
+[limits]
+allow_private_origin_addresses = true
+
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+hide_origin_header = true
+
+  [[account.origin]]
+  name = "flaky"
+  type = "web_folder"
+  base_url = "{web}/flaky"
+  retries = 2
+  timeout = "500ms"
+
+  [[account.origin]]
+  name = "quiet"
+  type = "web_folder"
+  base_url = "{web}/quiet"
+
+  [[account.endpoint]]
+  identifier = ""
+  origins = ["flaky", "quiet"]
+"#,
+        web = web.base_url
+    );
+    let server = Pixelway::start(BIN, Some(&config));
+    let failed = get(&server, "/acme/a.jpg").await;
+    assert_eq!(failed.status(), StatusCode::NOT_FOUND);
+    assert!(
+        failed.headers()["ik-error"]
+            .to_str()
+            .unwrap()
+            .starts_with("UNIDENTIFIED")
+    );
+    assert_eq!(web.hits("/flaky/a.jpg"), 3, "one attempt plus two retries");
+    let served = get(&server, "/acme/b.jpg").await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert!(
+        !served.headers().contains_key("x-pixelway-origin"),
+        "the account hides it"
+    );
+}

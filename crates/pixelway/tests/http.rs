@@ -183,3 +183,35 @@ async fn cached_originals_have_content_etags_and_ranges() {
     assert_eq!(page.headers()["content-type"], "application/octet-stream");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
 }
+
+#[tokio::test]
+async fn large_files_stream_past_the_first_chunk() {
+    let server = Pixelway::start(BIN, None);
+    let big: Vec<u8> = (0..700_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let file = server.data_dir.join("media/demo/big/photo.bin");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, &big).unwrap();
+    let client = client();
+    let url = server.url("/demo/big/photo.bin");
+    let whole = client.get(&url).send().await.unwrap();
+    assert_eq!(whole.headers()["content-length"], "700000");
+    assert_eq!(whole.bytes().await.unwrap()[..], big[..]);
+    // A range that starts inside the first 256 KiB chunk and ends far beyond it.
+    let range = client
+        .get(&url)
+        .header("range", "bytes=262000-600000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(range.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(range.bytes().await.unwrap()[..], big[262000..=600000]);
+    let tail = client
+        .get(&url)
+        .header("range", "bytes=-5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tail.bytes().await.unwrap()[..], big[big.len() - 5..]);
+}

@@ -6,7 +6,6 @@ use super::original::Original;
 use crate::app::App;
 use crate::catalog::ChainOrigin;
 use crate::error::DeliveryError;
-use futures::StreamExt;
 use pixelway_cache::{EntryMeta, PutError};
 use pixelway_origins::{Body, Failure, Fetch, Miss};
 use std::sync::Arc;
@@ -92,7 +91,6 @@ pub async fn try_origin(
             Fetch::Found(object) => {
                 let original =
                     Original::from_object(object, &origin.name, app.settings.max_origin_bytes)
-                        .await
                         .map_err(FetchFail::Failed)?;
                 Ok((original, "found"))
             }
@@ -143,8 +141,9 @@ async fn fetch_into_cache(
     let meta = EntryMeta::new(&origin.name, object.last_modified);
     let stream = match object.body {
         Body::Stream(stream) => stream,
-        Body::File(file) => {
-            tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file)).boxed()
+        Body::Local(local) => {
+            let len = local.len;
+            local.stream(0, len)
         }
     };
     match cache

@@ -1,6 +1,6 @@
 //! Answering with an [`Original`]: conditional requests (`If-None-Match`, `If-Modified-Since`),
-//! single byte ranges (`Range`, `If-Range`), caching headers, and a streamed body read from
-//! disk in large chunks.
+//! single byte ranges (`Range`, `If-Range`), caching headers, and a body answered from the
+//! chunk read when the file was opened, or streamed from disk in large chunks.
 
 use super::original::Original;
 use crate::error::DeliveryError;
@@ -8,10 +8,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use std::ops::RangeInclusive;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-
-/// Read size for streaming bodies: a typical image goes out in one or two chunks.
-const CHUNK: usize = 256 * 1024;
 
 /// Headers decided by the delivery step, added to every answer for this original.
 #[derive(Debug, Default)]
@@ -37,11 +33,16 @@ pub async fn respond(
     }
     let range = match requested_range(request, &original)? {
         Some(range) => range,
-        None => return send(builder, StatusCode::OK, original, 0..=u64::MAX).await,
+        None => return send(builder, StatusCode::OK, original, 0..=u64::MAX),
     };
-    let content_range = format!("bytes {}-{}/{}", range.start(), range.end(), original.len);
+    let content_range = format!(
+        "bytes {}-{}/{}",
+        range.start(),
+        range.end(),
+        original.body.len
+    );
     builder = builder.header(header::CONTENT_RANGE, content_range);
-    send(builder, StatusCode::PARTIAL_CONTENT, original, range).await
+    send(builder, StatusCode::PARTIAL_CONTENT, original, range)
 }
 
 fn common_headers(headers: &mut HeaderMap, original: &Original, extra: &Extra) {
@@ -121,43 +122,43 @@ fn requested_range(
     {
         return Ok(None);
     }
-    let unsatisfiable = DeliveryError::RangeNotSatisfiable { size: original.len };
+    let unsatisfiable = DeliveryError::RangeNotSatisfiable {
+        size: original.body.len,
+    };
     let parsed = match http_range_header::parse_range_header(value) {
         Ok(parsed) => parsed,
         // A malformed Range header is ignored (RFC 9110 §14.2).
         Err(_) => return Ok(None),
     };
-    let ranges = parsed.validate(original.len).map_err(|_| unsatisfiable)?;
+    let ranges = parsed
+        .validate(original.body.len)
+        .map_err(|_| unsatisfiable)?;
     Ok(match ranges.as_slice() {
         [single] => Some(single.clone()),
         _ => None,
     })
 }
 
-async fn send(
+fn send(
     builder: axum::http::response::Builder,
     status: StatusCode,
-    mut original: Original,
+    original: Original,
     range: RangeInclusive<u64>,
 ) -> Result<Response, DeliveryError> {
+    let size = original.body.len;
     let start = *range.start();
-    let end = (*range.end()).min(original.len.saturating_sub(1));
-    let len = if original.len == 0 {
-        0
+    let end = range.end().saturating_add(1).min(size);
+    let len = end.saturating_sub(start);
+    let head_len = original.body.head.len() as u64;
+    // Most images fit in the head read when the file was opened: answer from memory.
+    let body = if end <= head_len {
+        Body::from(original.body.head.slice(start as usize..end as usize))
     } else {
-        end - start + 1
+        Body::from_stream(original.body.stream(start, end))
     };
-    original
-        .file
-        .seek(std::io::SeekFrom::Start(original.offset + start))
-        .await
-        .map_err(|e| DeliveryError::Internal(e.to_string()))?;
-    let reader = original.file.take(len);
-    let stream =
-        tokio_util::io::ReaderStream::with_capacity(reader, CHUNK.min(len.max(1) as usize));
     builder
         .status(status)
         .header(header::CONTENT_LENGTH, len)
-        .body(Body::from_stream(stream))
+        .body(body)
         .map_err(|e| DeliveryError::Internal(e.to_string()))
 }
