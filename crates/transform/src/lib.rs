@@ -1,0 +1,284 @@
+//! Transformations in ImageKit's URL syntax: text → a typed, canonical list of steps.
+//!
+//! `w-300,h-200:rt-90` is two [`Step`]s (`:` chains steps, `,` separates parameters, each
+//! `key-value` or a flag). [`Transformation::parse`] is a pure function: unknown keys, bad values
+//! and unknown named transformations are [`ParseError`]s that name the parameter.
+//! [`Transformation::canonical`] prints a normal form, so `w-300,h-200` and `h-200,w-300` share
+//! one cache entry. CPU work on images lives elsewhere in this crate; parsing imports nothing.
+
+mod color;
+mod params;
+#[cfg(test)]
+mod tests;
+
+pub use color::Color;
+pub use params::{
+    Border, Crop, CropMode, Dimension, Flip, Focus, Format, Radius, Rotation, Unsharp,
+};
+
+use std::fmt::Write as _;
+
+/// Longest transformation text accepted, in bytes (after named transformations are expanded).
+pub const MAX_TEXT_LEN: usize = 2048;
+/// Most chained steps accepted.
+pub const MAX_STEPS: usize = 16;
+
+/// A parsed transformation: steps applied left to right.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transformation {
+    pub steps: Vec<Step>,
+    /// Whether any step was written out rather than taken from a named transformation
+    /// (endpoints may allow named transformations only).
+    pub has_explicit_parameters: bool,
+}
+
+/// One step: every parameter it sets. Unset parameters are `None`/`false`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Step {
+    pub width: Option<Dimension>,
+    pub height: Option<Dimension>,
+    pub aspect_ratio: Option<(u32, u32)>,
+    pub crop: Option<Crop>,
+    pub crop_mode: Option<CropMode>,
+    pub focus: Option<Focus>,
+    pub x: Option<u32>,
+    pub y: Option<u32>,
+    pub x_center: Option<u32>,
+    pub y_center: Option<u32>,
+    pub dpr: Option<f32>,
+    pub quality: Option<u8>,
+    pub format: Option<Format>,
+    pub progressive: Option<bool>,
+    pub lossless: Option<bool>,
+    pub blur: Option<u8>,
+    pub grayscale: bool,
+    pub sharpen: Option<u8>,
+    pub unsharp: Option<Unsharp>,
+    pub contrast: bool,
+    pub rotation: Option<Rotation>,
+    pub flip: Option<Flip>,
+    pub radius: Option<Radius>,
+    pub background: Option<Color>,
+    pub border: Option<Border>,
+    pub trim: Option<u8>,
+    pub metadata: Option<bool>,
+    /// `orig-true`: the original bytes, every other parameter ignored.
+    pub original: Option<bool>,
+    /// A Media Library path (`di-` with `@@` for `/`), without a leading '/'.
+    pub default_image: Option<String>,
+}
+
+/// A transformation that cannot be parsed; the message names the parameter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid transformation parameter {parameter:?}: {reason}")]
+pub struct ParseError {
+    pub parameter: String,
+    pub reason: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(parameter: &str, reason: impl Into<String>) -> Self {
+        Self {
+            parameter: parameter.chars().take(100).collect(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Transformation {
+    /// Parses `text`; `named` resolves `n-<name>` to its stored transformation text.
+    pub fn parse(text: &str, named: &dyn Fn(&str) -> Option<String>) -> Result<Self, ParseError> {
+        let mut out = Transformation::default();
+        for step_text in text.split(':') {
+            if let Some(name) = single_named(step_text)? {
+                let stored = named(name).ok_or_else(|| {
+                    ParseError::new(step_text, format!("no named transformation {name:?}"))
+                })?;
+                let expanded = Self::parse(&stored, &|_| None).map_err(|e| {
+                    ParseError::new(step_text, format!("named transformation is invalid: {e}"))
+                })?;
+                out.steps.extend(expanded.steps);
+            } else {
+                out.steps.push(params::parse_step(step_text)?);
+                out.has_explicit_parameters = true;
+            }
+        }
+        if out.steps.len() > MAX_STEPS {
+            return Err(ParseError::new(
+                text,
+                format!("more than {MAX_STEPS} chained steps"),
+            ));
+        }
+        if text.len() > MAX_TEXT_LEN {
+            return Err(ParseError::new(
+                text,
+                format!("longer than {MAX_TEXT_LEN} bytes"),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The normal form: each step's parameters in a fixed order, steps joined by ':'.
+    pub fn canonical(&self) -> String {
+        self.steps
+            .iter()
+            .map(Step::canonical)
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+
+    /// `orig-true` anywhere: the original bytes, every other parameter ignored.
+    pub fn wants_original(&self) -> bool {
+        self.steps.iter().any(|s| s.original == Some(true))
+    }
+
+    /// The `di-` default image, if any step names one.
+    pub fn default_image(&self) -> Option<&str> {
+        self.steps
+            .iter()
+            .rev()
+            .find_map(|s| s.default_image.as_deref())
+    }
+
+    /// The output format the last step that names one asks for.
+    pub fn format(&self) -> Option<Format> {
+        self.steps.iter().rev().find_map(|s| s.format)
+    }
+}
+
+/// `n-<name>` when it is a step's only parameter; an error when mixed with others.
+fn single_named(step: &str) -> Result<Option<&str>, ParseError> {
+    let mut named = None;
+    let mut count = 0;
+    for param in step.split(',') {
+        count += 1;
+        if let Some(name) = param.strip_prefix("n-") {
+            if name.is_empty() {
+                return Err(ParseError::new(
+                    param,
+                    "a named transformation needs a name",
+                ));
+            }
+            named = Some(name);
+        }
+    }
+    match named {
+        Some(_) if count > 1 => Err(ParseError::new(
+            step,
+            "n-<name> must be the only parameter of its step",
+        )),
+        other => Ok(other),
+    }
+}
+
+impl Step {
+    /// This step in normal form.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        let mut put = |key: &str, value: &dyn std::fmt::Display| {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            let _ = write!(out, "{key}-{value}");
+        };
+        let flag = |out: &mut String, key: &str| {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(key);
+        };
+        if let Some(v) = &self.width {
+            put("w", v);
+        }
+        if let Some(v) = &self.height {
+            put("h", v);
+        }
+        if let Some((a, b)) = self.aspect_ratio {
+            put("ar", &format!("{a}-{b}"));
+        }
+        if let Some(v) = &self.crop {
+            put("c", v);
+        }
+        if let Some(v) = &self.crop_mode {
+            put("cm", v);
+        }
+        if let Some(v) = &self.focus {
+            put("fo", v);
+        }
+        for (key, value) in [
+            ("x", self.x),
+            ("y", self.y),
+            ("xc", self.x_center),
+            ("yc", self.y_center),
+        ] {
+            if let Some(v) = value {
+                put(key, &v);
+            }
+        }
+        if let Some(v) = self.dpr {
+            put("dpr", &v);
+        }
+        if let Some(v) = self.quality {
+            put("q", &v);
+        }
+        if let Some(v) = &self.format {
+            put("f", v);
+        }
+        if let Some(v) = self.progressive {
+            put("pr", &v);
+        }
+        if let Some(v) = self.lossless {
+            put("lo", &v);
+        }
+        if let Some(v) = self.blur {
+            put("bl", &v);
+        }
+        if let Some(v) = self.sharpen {
+            put("e-sharpen", &v);
+        }
+        if let Some(v) = &self.unsharp {
+            put("e-usm", v);
+        }
+        if let Some(v) = &self.rotation {
+            put("rt", v);
+        }
+        if let Some(v) = &self.flip {
+            put("fl", v);
+        }
+        if let Some(v) = &self.radius {
+            put("r", v);
+        }
+        if let Some(v) = &self.background {
+            put("bg", v);
+        }
+        if let Some(v) = &self.border {
+            put("b", v);
+        }
+        if let Some(v) = self.trim {
+            put("t", &v);
+        }
+        if let Some(v) = self.metadata {
+            put("md", &v);
+        }
+        if let Some(v) = &self.default_image {
+            put("di", &v.replace('/', "@@"));
+        }
+        if self.grayscale {
+            flag(&mut out, "e-grayscale");
+        }
+        if self.contrast {
+            flag(&mut out, "e-contrast");
+        }
+        if let Some(v) = self.original {
+            put_after_flags(&mut out, "orig", v);
+        }
+        out
+    }
+}
+
+fn put_after_flags(out: &mut String, key: &str, value: bool) {
+    if !out.is_empty() {
+        out.push(',');
+    }
+    let _ = write!(out, "{key}-{value}");
+}

@@ -1,0 +1,510 @@
+//! Parameters: which keys exist, how each value is read, and how it prints in canonical form.
+
+use crate::color::Color;
+use crate::{ParseError, Step};
+use std::fmt;
+
+/// Keys pixelway applies, longest first so `e-sharpen` wins over `e`, `cm` over `c`, `dpr`
+/// over `di`.
+const KEYS: &[&str] = &[
+    "e-grayscale",
+    "e-contrast",
+    "e-sharpen",
+    "e-usm",
+    "orig",
+    "dpr",
+    "di",
+    "cm",
+    "fo",
+    "ar",
+    "bg",
+    "bl",
+    "fl",
+    "lo",
+    "md",
+    "pr",
+    "rt",
+    "xc",
+    "yc",
+    "w",
+    "h",
+    "c",
+    "x",
+    "y",
+    "q",
+    "f",
+    "r",
+    "b",
+    "t",
+];
+
+/// ImageKit keys pixelway does not apply (yet): named in the error instead of "unknown".
+const NOT_SUPPORTED: &[&str] = &[
+    "e-shadow",
+    "e-gradient",
+    "e-colorize",
+    "e-distort",
+    "e-bgremove",
+    "e-removedotbg",
+    "e-upscale",
+    "e-retouch",
+    "e-genvar",
+    "e-dropshadow",
+    "e-changebg",
+    "e-edit",
+    "bg-genfill",
+    "l-",
+    "lx",
+    "ly",
+    "lfo",
+    "lap",
+    "lso",
+    "ie",
+    "i-",
+    "cr",
+    "cp",
+    "dn",
+    "pg",
+    "z",
+    "o",
+    "so",
+    "eo",
+    "du",
+    "vc",
+    "ac",
+    "sr",
+    "raw",
+];
+
+/// A width or height: pixels, or a fraction of the input's size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dimension {
+    Pixels(u32),
+    Fraction(f32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crop {
+    MaintainRatio,
+    Force,
+    AtMax,
+    AtMaxEnlarge,
+    AtLeast,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CropMode {
+    PadResize,
+    Extract,
+    PadExtract,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Center,
+    Top,
+    Left,
+    Bottom,
+    Right,
+    TopLeft,
+    TopRight,
+    BottomLeft,
+    BottomRight,
+    /// The most interesting region (saliency/entropy).
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Auto,
+    Jpeg,
+    Png,
+    Webp,
+    Avif,
+    Gif,
+    Original,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// Degrees clockwise, 0–359.
+    Degrees(u16),
+    /// From EXIF orientation.
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flip {
+    Horizontal,
+    Vertical,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Radius {
+    Max,
+    /// Top-left, top-right, bottom-right, bottom-left.
+    Corners([u32; 4]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unsharp {
+    pub radius: f32,
+    pub sigma: f32,
+    pub amount: f32,
+    pub threshold: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Border {
+    pub width: u32,
+    pub color: Color,
+}
+
+/// Parses one step (`w-300,h-200,c-at_max`).
+pub(crate) fn parse_step(text: &str) -> Result<Step, ParseError> {
+    let mut step = Step::default();
+    if text.is_empty() {
+        return Err(ParseError::new(text, "empty step (two ':' in a row?)"));
+    }
+    for param in text.split(',') {
+        let (key, value) = split_key(param)?;
+        apply(&mut step, param, key, value)?;
+    }
+    Ok(step)
+}
+
+/// Finds the known key `param` starts with; the value is what follows its '-'.
+fn split_key(param: &str) -> Result<(&'static str, &str), ParseError> {
+    if param.is_empty() {
+        return Err(ParseError::new(
+            param,
+            "empty parameter (two ',' in a row?)",
+        ));
+    }
+    for key in KEYS {
+        if param == *key {
+            return Ok((key, ""));
+        }
+        if let Some(value) = param.strip_prefix(key).and_then(|r| r.strip_prefix('-')) {
+            return Ok((key, value));
+        }
+    }
+    if NOT_SUPPORTED
+        .iter()
+        .any(|k| param == *k || param.starts_with(&format!("{}-", k.trim_end_matches('-'))))
+    {
+        return Err(ParseError::new(param, "this parameter is not supported"));
+    }
+    Err(ParseError::new(param, "unknown parameter"))
+}
+
+fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), ParseError> {
+    let bad = |reason: &str| ParseError::new(param, reason);
+    match key {
+        "w" => step.width = Some(dimension(value).ok_or_else(|| bad(DIMENSION))?),
+        "h" => step.height = Some(dimension(value).ok_or_else(|| bad(DIMENSION))?),
+        "ar" => step.aspect_ratio = Some(aspect_ratio(value).ok_or_else(|| bad("expected ar-<w>-<h>, e.g. ar-4-3"))?),
+        "c" => step.crop = Some(crop(value).ok_or_else(|| bad("expected maintain_ratio, force, at_max, at_max_enlarge or at_least"))?),
+        "cm" => step.crop_mode = Some(crop_mode(value).ok_or_else(|| bad("expected pad_resize, extract or pad_extract"))?),
+        "fo" => step.focus = Some(focus(value).ok_or_else(|| bad("expected center, top, left, bottom, right, top_left, top_right, bottom_left, bottom_right or auto"))?),
+        "x" => step.x = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
+        "y" => step.y = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
+        "xc" => step.x_center = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
+        "yc" => step.y_center = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
+        "dpr" => step.dpr = Some(number(value, 0.1, 5.0).ok_or_else(|| bad("expected a number from 0.1 to 5"))?),
+        "q" => step.quality = Some(int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8),
+        "f" => step.format = Some(format(value).ok_or_else(|| bad("expected auto, jpg, png, webp, avif, gif or orig"))?),
+        "pr" => step.progressive = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
+        "lo" => step.lossless = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
+        "md" => step.metadata = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
+        "bl" => step.blur = Some(int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8),
+        "e-grayscale" => step.grayscale = flag(value).ok_or_else(|| bad("a flag takes no value"))?,
+        "e-contrast" => step.contrast = flag(value).ok_or_else(|| bad("a flag takes no value"))?,
+        "e-sharpen" => step.sharpen = Some(if value.is_empty() { 5 } else { int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8 }),
+        "e-usm" => step.unsharp = Some(unsharp(value).ok_or_else(|| bad("expected e-usm-<radius>-<sigma>-<amount>-<threshold>"))?),
+        "rt" => step.rotation = Some(rotation(value).ok_or_else(|| bad("expected degrees (0-359, N<deg> for counter-clockwise) or auto"))?),
+        "fl" => step.flip = Some(flip(value).ok_or_else(|| bad("expected h, v, h_v or v_h"))?),
+        "r" => step.radius = Some(radius(value).ok_or_else(|| bad("expected a radius in pixels, max, or four values joined by _"))?),
+        "bg" => step.background = Some(Color::parse(value).ok_or_else(|| bad("expected RRGGBB, RRGGBBAA (AA = opacity 00-99) or a colour name"))?),
+        "b" => step.border = Some(border(value).ok_or_else(|| bad("expected b-<width>_<RRGGBB>"))?),
+        "t" => step.trim = Some(trim(value).ok_or_else(|| bad("expected true or a threshold 1 to 99"))?),
+        "orig" => step.original = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
+        "di" => step.default_image = Some(default_image(value).ok_or_else(|| bad("expected a Media Library path with @@ for /"))?),
+        _ => return Err(bad("unknown parameter")),
+    }
+    Ok(())
+}
+
+const DIMENSION: &str = "expected pixels (1-100000) or a fraction between 0 and 1";
+const COORDINATE: &str = "expected pixels (0-100000)";
+const BOOLEAN: &str = "expected true or false";
+
+fn int(value: &str, min: u32, max: u32) -> Option<u32> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 9 {
+        return None;
+    }
+    value.parse().ok().filter(|v| (min..=max).contains(v))
+}
+
+fn number(value: &str, min: f32, max: f32) -> Option<f32> {
+    let ok = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let parsed: f32 = if ok { value.parse().ok()? } else { return None };
+    (min..=max).contains(&parsed).then_some(parsed)
+}
+
+fn dimension(value: &str) -> Option<Dimension> {
+    if value.contains('.') {
+        let fraction = number(value, 0.0, 1.0)?;
+        return (fraction > 0.0 && fraction < 1.0).then_some(Dimension::Fraction(fraction));
+    }
+    int(value, 1, 100_000).map(Dimension::Pixels)
+}
+
+fn aspect_ratio(value: &str) -> Option<(u32, u32)> {
+    let (a, b) = value.split_once('-').or_else(|| value.split_once('_'))?;
+    Some((int(a, 1, 10_000)?, int(b, 1, 10_000)?))
+}
+
+fn crop(value: &str) -> Option<Crop> {
+    Some(match value {
+        "maintain_ratio" => Crop::MaintainRatio,
+        "force" => Crop::Force,
+        "at_max" => Crop::AtMax,
+        "at_max_enlarge" => Crop::AtMaxEnlarge,
+        "at_least" => Crop::AtLeast,
+        _ => return None,
+    })
+}
+
+fn crop_mode(value: &str) -> Option<CropMode> {
+    Some(match value {
+        "pad_resize" => CropMode::PadResize,
+        "extract" => CropMode::Extract,
+        "pad_extract" => CropMode::PadExtract,
+        _ => return None,
+    })
+}
+
+fn focus(value: &str) -> Option<Focus> {
+    Some(match value {
+        "center" => Focus::Center,
+        "top" => Focus::Top,
+        "left" => Focus::Left,
+        "bottom" => Focus::Bottom,
+        "right" => Focus::Right,
+        "top_left" => Focus::TopLeft,
+        "top_right" => Focus::TopRight,
+        "bottom_left" => Focus::BottomLeft,
+        "bottom_right" => Focus::BottomRight,
+        "auto" => Focus::Auto,
+        _ => return None,
+    })
+}
+
+fn format(value: &str) -> Option<Format> {
+    Some(match value {
+        "auto" => Format::Auto,
+        "jpg" | "jpeg" => Format::Jpeg,
+        "png" => Format::Png,
+        "webp" => Format::Webp,
+        "avif" => Format::Avif,
+        "gif" => Format::Gif,
+        "orig" => Format::Original,
+        _ => return None,
+    })
+}
+
+fn boolean(value: &str) -> Option<bool> {
+    match value {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn flag(value: &str) -> Option<bool> {
+    value.is_empty().then_some(true)
+}
+
+fn unsharp(value: &str) -> Option<Unsharp> {
+    if value.is_empty() {
+        return Some(Unsharp {
+            radius: 2.0,
+            sigma: 2.0,
+            amount: 0.8,
+            threshold: 0.024,
+        });
+    }
+    let parts: Vec<&str> = value.split('-').collect();
+    let [radius, sigma, amount, threshold] = parts.as_slice() else {
+        return None;
+    };
+    Some(Unsharp {
+        radius: number(radius, 0.0, 100.0)?,
+        sigma: number(sigma, 0.01, 100.0)?,
+        amount: number(amount, 0.0, 10.0)?,
+        threshold: number(threshold, 0.0, 1.0)?,
+    })
+}
+
+fn rotation(value: &str) -> Option<Rotation> {
+    if value == "auto" {
+        return Some(Rotation::Auto);
+    }
+    let (counter, digits) = match value.strip_prefix('N') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    let degrees = int(digits, 0, 359)? as u16;
+    Some(Rotation::Degrees(if counter {
+        (360 - degrees) % 360
+    } else {
+        degrees
+    }))
+}
+
+fn flip(value: &str) -> Option<Flip> {
+    Some(match value {
+        "h" => Flip::Horizontal,
+        "v" => Flip::Vertical,
+        "h_v" | "v_h" => Flip::Both,
+        _ => return None,
+    })
+}
+
+fn radius(value: &str) -> Option<Radius> {
+    if value == "max" {
+        return Some(Radius::Max);
+    }
+    let parts: Vec<u32> = value
+        .split('_')
+        .map(|p| int(p, 0, 100_000))
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [all] => Some(Radius::Corners([*all; 4])),
+        [a, b, c, d] => Some(Radius::Corners([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
+fn border(value: &str) -> Option<Border> {
+    let (width, color) = value.split_once('_').or_else(|| value.split_once('-'))?;
+    Some(Border {
+        width: int(width, 1, 1000)?,
+        color: Color::parse(color)?,
+    })
+}
+
+fn trim(value: &str) -> Option<u8> {
+    if value == "true" {
+        return Some(10);
+    }
+    int(value, 1, 99).map(|v| v as u8)
+}
+
+/// `@@path@@to@@img.jpg` or `path@@to@@img.jpg` → `path/to/img.jpg`, checked like any path.
+fn default_image(value: &str) -> Option<String> {
+    let path = value.replace("@@", "/");
+    let path = path.trim_matches('/').to_string();
+    let plain = !path.is_empty()
+        && path
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control);
+    plain.then_some(path)
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dimension::Pixels(px) => write!(f, "{px}"),
+            Dimension::Fraction(fraction) => write!(f, "{fraction}"),
+        }
+    }
+}
+
+macro_rules! display_as {
+    ($type:ty { $($variant:pat => $text:expr),+ $(,)? }) => {
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self { $($variant => $text),+ })
+            }
+        }
+    };
+}
+
+display_as!(Crop {
+    Crop::MaintainRatio => "maintain_ratio",
+    Crop::Force => "force",
+    Crop::AtMax => "at_max",
+    Crop::AtMaxEnlarge => "at_max_enlarge",
+    Crop::AtLeast => "at_least",
+});
+display_as!(CropMode {
+    CropMode::PadResize => "pad_resize",
+    CropMode::Extract => "extract",
+    CropMode::PadExtract => "pad_extract",
+});
+display_as!(Focus {
+    Focus::Center => "center",
+    Focus::Top => "top",
+    Focus::Left => "left",
+    Focus::Bottom => "bottom",
+    Focus::Right => "right",
+    Focus::TopLeft => "top_left",
+    Focus::TopRight => "top_right",
+    Focus::BottomLeft => "bottom_left",
+    Focus::BottomRight => "bottom_right",
+    Focus::Auto => "auto",
+});
+display_as!(Format {
+    Format::Auto => "auto",
+    Format::Jpeg => "jpg",
+    Format::Png => "png",
+    Format::Webp => "webp",
+    Format::Avif => "avif",
+    Format::Gif => "gif",
+    Format::Original => "orig",
+});
+display_as!(Flip {
+    Flip::Horizontal => "h",
+    Flip::Vertical => "v",
+    Flip::Both => "h_v",
+});
+
+impl fmt::Display for Rotation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rotation::Degrees(d) => write!(f, "{d}"),
+            Rotation::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+impl fmt::Display for Radius {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Radius::Max => f.write_str("max"),
+            Radius::Corners([a, b, c, d]) if a == b && b == c && c == d => write!(f, "{a}"),
+            Radius::Corners([a, b, c, d]) => write!(f, "{a}_{b}_{c}_{d}"),
+        }
+    }
+}
+
+impl fmt::Display for Unsharp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}-{}-{}-{}",
+            self.radius, self.sigma, self.amount, self.threshold
+        )
+    }
+}
+
+impl fmt::Display for Border {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}_{}", self.width, self.color)
+    }
+}

@@ -1,0 +1,231 @@
+//! Parser table tests, canonical forms, and generated inputs that must never panic.
+
+use super::*;
+
+fn parse(text: &str) -> Result<Transformation, ParseError> {
+    Transformation::parse(text, &|name| match name {
+        "thumb" => Some("w-200,h-200,c-at_max,f-auto".to_string()),
+        "broken" => Some("w-abc".to_string()),
+        _ => None,
+    })
+}
+
+#[test]
+fn parses_every_essential_parameter() {
+    let t = parse("w-300,h-0.5,ar-4-3,c-at_max,cm-pad_resize,fo-top_left,x-10,y-20,xc-5,yc-6,dpr-2,q-80,f-webp,pr-true,lo-false,bl-10,e-grayscale,e-sharpen-8,e-usm-2-1-0.8-0.024,e-contrast,rt-N90,fl-h_v,r-10_20_30_40,bg-F3F3F380,b-5_FF0000,t-true,md-false,di-@@path@@to@@img.jpg").unwrap();
+    let s = &t.steps[0];
+    assert_eq!(s.width, Some(Dimension::Pixels(300)));
+    assert_eq!(s.height, Some(Dimension::Fraction(0.5)));
+    assert_eq!(s.aspect_ratio, Some((4, 3)));
+    assert_eq!(s.crop, Some(Crop::AtMax));
+    assert_eq!(s.crop_mode, Some(CropMode::PadResize));
+    assert_eq!(s.focus, Some(Focus::TopLeft));
+    assert_eq!(
+        (s.x, s.y, s.x_center, s.y_center),
+        (Some(10), Some(20), Some(5), Some(6))
+    );
+    assert_eq!(s.dpr, Some(2.0));
+    assert_eq!(s.quality, Some(80));
+    assert_eq!(s.format, Some(Format::Webp));
+    assert_eq!((s.progressive, s.lossless), (Some(true), Some(false)));
+    assert_eq!(s.blur, Some(10));
+    assert!(s.grayscale && s.contrast);
+    assert_eq!(s.sharpen, Some(8));
+    assert_eq!(s.unsharp.unwrap().amount, 0.8);
+    assert_eq!(s.rotation, Some(Rotation::Degrees(270)));
+    assert_eq!(s.flip, Some(Flip::Both));
+    assert_eq!(s.radius, Some(Radius::Corners([10, 20, 30, 40])));
+    assert_eq!(
+        s.background,
+        Some(Color {
+            r: 0xF3,
+            g: 0xF3,
+            b: 0xF3,
+            a: 206
+        })
+    );
+    assert_eq!(
+        s.border,
+        Some(Border {
+            width: 5,
+            color: Color {
+                r: 255,
+                g: 0,
+                b: 0,
+                a: 255
+            }
+        })
+    );
+    assert_eq!(s.trim, Some(10));
+    assert_eq!(s.metadata, Some(false));
+    assert_eq!(s.default_image.as_deref(), Some("path/to/img.jpg"));
+    assert_eq!(t.default_image(), Some("path/to/img.jpg"));
+}
+
+#[test]
+fn canonical_form_ignores_parameter_order() {
+    let a = parse("w-300,h-200,q-80").unwrap();
+    let b = parse("q-80,h-200,w-300").unwrap();
+    assert_eq!(a.canonical(), b.canonical());
+    assert_eq!(a.canonical(), "w-300,h-200,q-80");
+    assert_ne!(
+        parse("w-300:h-200").unwrap().canonical(),
+        parse("h-200:w-300").unwrap().canonical()
+    );
+    // The canonical text parses back to the same transformation.
+    let t = parse("rt-N90,bg-red,r-max,e-grayscale,orig-true,di-a@@b.jpg,ar-4_3,b-2_fff").unwrap();
+    assert_eq!(parse(&t.canonical()).unwrap().steps, t.steps);
+}
+
+#[test]
+fn named_transformations_expand_in_place() {
+    let t = parse("n-thumb:rt-90").unwrap();
+    assert_eq!(t.steps.len(), 2);
+    assert_eq!(t.steps[0].crop, Some(Crop::AtMax));
+    assert!(t.has_explicit_parameters);
+    assert!(!parse("n-thumb").unwrap().has_explicit_parameters);
+    assert_eq!(parse("n-nope").unwrap_err().parameter, "n-nope");
+    assert!(parse("n-broken").unwrap_err().reason.contains("w-abc"));
+    assert!(
+        parse("n-thumb,w-10").is_err(),
+        "n- must be alone in its step"
+    );
+}
+
+#[test]
+fn errors_name_the_parameter() {
+    let cases = [
+        ("w-abc", "w-abc"),
+        ("w-0", "w-0"),
+        ("w-1.5", "w-1.5"),
+        ("h-", "h-"),
+        ("q-101", "q-101"),
+        ("c-squash", "c-squash"),
+        ("fo-face", "fo-face"),
+        ("f-bmp", "f-bmp"),
+        ("rt-400", "rt-400"),
+        ("bg-GGGGGG", "bg-GGGGGG"),
+        ("zz-1", "zz-1"),
+        ("w-100,,h-10", ""),
+        ("w-100::h-10", ""),
+        ("l-image", "l-image"),
+        ("e-grayscale-5", "e-grayscale-5"),
+        ("di-..@@etc@@passwd", "di-..@@etc@@passwd"),
+        ("dpr-9", "dpr-9"),
+        ("w-99999999999999", "w-99999999999999"),
+    ];
+    for (text, parameter) in cases {
+        let err = parse(text).expect_err(text);
+        assert_eq!(err.parameter, parameter, "{text}: {err}");
+        assert!(err.to_string().contains("invalid transformation parameter"));
+    }
+    assert!(
+        parse("l-image")
+            .unwrap_err()
+            .reason
+            .contains("not supported")
+    );
+    assert!(parse("zz-1").unwrap_err().reason.contains("unknown"));
+}
+
+#[test]
+fn longest_key_wins() {
+    let t =
+        parse("cm-extract,c-force,dpr-1.5,di-x.jpg,bl-3,b-1_000000,bg-000000,e-sharpen").unwrap();
+    let s = &t.steps[0];
+    assert_eq!(
+        (s.crop_mode, s.crop),
+        (Some(CropMode::Extract), Some(Crop::Force))
+    );
+    assert_eq!(s.dpr, Some(1.5));
+    assert_eq!(s.default_image.as_deref(), Some("x.jpg"));
+    assert_eq!(s.blur, Some(3));
+    assert_eq!(s.sharpen, Some(5));
+}
+
+#[test]
+fn colours() {
+    assert_eq!(
+        Color::parse("FFF"),
+        Some(Color {
+            r: 255,
+            g: 255,
+            b: 255,
+            a: 255
+        })
+    );
+    assert_eq!(Color::parse("00000000").unwrap().a, 0);
+    assert_eq!(Color::parse("00000099").unwrap().a, 255);
+    assert_eq!(Color::parse("000000AA"), None, "opacity is decimal 00-99");
+    assert_eq!(
+        Color::parse("navy"),
+        Some(Color {
+            r: 0,
+            g: 0,
+            b: 128,
+            a: 255
+        })
+    );
+    assert_eq!(Color::parse("F3F3F350").unwrap().to_string(), "F3F3F350");
+}
+
+/// Generated inputs from the grammar's pieces: parsing never panics, and whatever parses has a
+/// canonical form that parses back to the same steps.
+#[test]
+fn generated_inputs_roundtrip_or_fail_cleanly() {
+    let pieces = [
+        "w-",
+        "h-",
+        "300",
+        "0.5",
+        "c-",
+        "at_max",
+        "cm-",
+        "extract",
+        "fo-",
+        "auto",
+        ",",
+        ":",
+        "-",
+        "_",
+        "q-",
+        "80",
+        "f-",
+        "webp",
+        "rt-",
+        "N",
+        "90",
+        "bg-",
+        "FF0000",
+        "n-",
+        "thumb",
+        "e-usm",
+        "r-",
+        "max",
+        "b-",
+        "di-",
+        "@@",
+        "é",
+        "%",
+        "orig-true",
+        "orig-false",
+        "x-",
+        "1",
+    ];
+    let mut state: u64 = 0x2545F4914F6CDD1D;
+    for _ in 0..50_000 {
+        let mut text = String::new();
+        for _ in 0..(state % 9 + 1) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+        }
+        if let Ok(t) = parse(&text) {
+            let canonical = t.canonical();
+            let again =
+                parse(&canonical).unwrap_or_else(|e| panic!("{text:?} → {canonical:?}: {e}"));
+            assert_eq!(again.steps, t.steps, "{text:?} → {canonical:?}");
+        }
+    }
+}
