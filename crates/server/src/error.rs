@@ -11,6 +11,10 @@ use pixelway_route::RouteError;
 pub enum DeliveryError {
     #[error("{0}")]
     Route(#[from] RouteError),
+    #[error("{0}")]
+    BadTransformation(#[from] pixelway_transform::ParseError),
+    #[error("this endpoint allows named transformations only (n-<name>)")]
+    NamedTransformationsOnly,
     #[error("method not allowed: only GET and HEAD")]
     Method,
     #[error("file not found in any origin: {path}")]
@@ -44,6 +48,9 @@ impl DeliveryError {
                 | RouteError::BadQuery(_)
                 | RouteError::EmptyTransformation => StatusCode::BAD_REQUEST,
             },
+            DeliveryError::BadTransformation(_) | DeliveryError::NamedTransformationsOnly => {
+                StatusCode::BAD_REQUEST
+            }
             DeliveryError::Method => StatusCode::METHOD_NOT_ALLOWED,
             DeliveryError::NotFound { .. } => StatusCode::NOT_FOUND,
             DeliveryError::OriginalTooLarge => StatusCode::BAD_REQUEST,

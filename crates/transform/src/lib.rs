@@ -140,6 +140,19 @@ impl Transformation {
             .find_map(|s| s.default_image.as_deref())
     }
 
+    /// Whether pixels must be processed: false when the request only picks the original
+    /// (`orig-true`) or names a default image (`di-`).
+    pub fn needs_processing(&self) -> bool {
+        !self.wants_original()
+            && self.steps.iter().any(|step| {
+                let without_di = Step {
+                    default_image: None,
+                    ..step.clone()
+                };
+                without_di != Step::default()
+            })
+    }
+
     /// The output format the last step that names one asks for.
     pub fn format(&self) -> Option<Format> {
         self.steps.iter().rev().find_map(|s| s.format)

@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use original::Original;
 use pixelway_route::Route;
+use pixelway_transform::Transformation;
 use respond::Extra;
 use std::sync::Arc;
 
@@ -49,14 +50,15 @@ async fn serve(
         .endpoint(&route.account, &route.identifier)
         .ok_or_else(|| DeliveryError::Internal("routed to a missing endpoint".into()))?;
     let tracing_allowed = authorize(app, headers);
-    check_transformation(&route)?;
+    let transformation = parse_transformation(&route, account, endpoint)?;
     let mut attempts = Vec::new();
     let path = route.file.as_str();
     let found = chain::find(app, &endpoint.chain, path, &mut attempts).await;
     let (original, is_default) = match found {
         Ok(original) => (original, false),
         Err(not_found @ DeliveryError::NotFound { .. }) => {
-            match default_image(app, account, endpoint, &mut attempts).await {
+            let requested = transformation.as_ref().and_then(|t| t.default_image());
+            match default_image(app, account, endpoint, requested, &mut attempts).await {
                 Some(original) => (original, true),
                 None => return Err(with_trace(not_found, tracing_allowed, &attempts)),
             }
@@ -106,23 +108,40 @@ fn authorize(app: &App, headers: &HeaderMap) -> bool {
     crate::auth::admin_token_matches(&app.settings.admin_token, token)
 }
 
-/// Step 3: transformations are parsed and applied by the transformation stage, which this build
-/// does not have yet.
-fn check_transformation(route: &Route) -> Result<(), DeliveryError> {
-    match route.transformation() {
-        Some(text) => Err(DeliveryError::TransformationsNotImplemented(text)),
-        None => Ok(()),
+/// Step 3: parse the transformation (path and query forms, named transformations expanded) and
+/// apply the endpoint's policy. Pixel processing is not in this build yet: a transformation that
+/// needs it answers 501; `orig-true` and `di-` work.
+fn parse_transformation(
+    route: &Route,
+    account: &Account,
+    endpoint: &Endpoint,
+) -> Result<Option<Transformation>, DeliveryError> {
+    let Some(text) = route.transformation() else {
+        return Ok(None);
+    };
+    let named = |name: &str| account.named_transformations.get(name).cloned();
+    let transformation = Transformation::parse(&text, &named)?;
+    if endpoint.record.named_transformations_only && transformation.has_explicit_parameters {
+        return Err(DeliveryError::NamedTransformationsOnly);
     }
+    if transformation.needs_processing() {
+        return Err(DeliveryError::TransformationsNotImplemented(
+            transformation.canonical(),
+        ));
+    }
+    Ok(Some(transformation))
 }
 
-/// Step 5: the endpoint's default image (a Media Library path) when no origin has the file.
+/// Step 5: the default image (a Media Library path) when no origin has the file: the one the
+/// URL names with `di-`, else the endpoint's.
 async fn default_image(
     app: &App,
     account: &Account,
     endpoint: &Endpoint,
+    requested: Option<&str>,
     attempts: &mut Vec<Attempt>,
 ) -> Option<Original> {
-    let path = endpoint.record.default_image.as_deref()?;
+    let path = requested.or(endpoint.record.default_image.as_deref())?;
     let path = pixelway_route::FilePath::from_raw(path.trim_start_matches('/')).ok()?;
     let started = std::time::Instant::now();
     let result = chain::try_origin(app, &account.media_library, path.as_str()).await;
