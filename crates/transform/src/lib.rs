@@ -4,10 +4,11 @@
 //! `key-value` or a flag). [`Transformation::parse`] is a pure function: unknown keys, bad values
 //! and unknown named transformations are [`ParseError`]s that name the parameter.
 //! [`Transformation::canonical`] prints a normal form, so `w-300,h-200` and `h-200,w-300` share
-//! one cache entry. CPU work on images lives elsewhere in this crate; parsing imports nothing.
+//! one cache entry. [`pipeline`] applies a transformation to an image (CPU only).
 
 mod color;
 mod params;
+pub mod pipeline;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,118 @@
+//! Decoding with limits checked from the header first and shrink-on-load for JPEG (libjpeg-turbo
+//! scales in the DCT, so a 20 MP photo meant for 800 px is decoded at 1/4 or 1/8 size).
+
+use super::ProcessError;
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
+use std::io::Cursor;
+
+/// What the input is, from its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Jpeg,
+    Png,
+    Gif,
+    Webp,
+}
+
+/// The input's kind and stored size, from its header only.
+pub fn probe(bytes: &[u8]) -> Result<(InputKind, u32, u32), ProcessError> {
+    let kind = match image::guess_format(bytes) {
+        Ok(ImageFormat::Jpeg) => InputKind::Jpeg,
+        Ok(ImageFormat::Png) => InputKind::Png,
+        Ok(ImageFormat::Gif) => InputKind::Gif,
+        Ok(ImageFormat::WebP) => InputKind::Webp,
+        Ok(other) => return Err(ProcessError::UnsupportedInput(format!("{other:?}"))),
+        Err(_) => return Err(ProcessError::UnsupportedInput("not an image".into())),
+    };
+    let (w, h) = match kind {
+        InputKind::Jpeg => {
+            let header = turbojpeg::read_header(bytes).map_err(corrupt)?;
+            (header.width as u32, header.height as u32)
+        }
+        _ => reader(bytes, kind)?.into_dimensions().map_err(corrupt)?,
+    };
+    if w == 0 || h == 0 {
+        return Err(ProcessError::Corrupt("zero width or height".into()));
+    }
+    Ok((kind, w, h))
+}
+
+/// Decodes `bytes`, refusing more than `max_pixels`, at the smallest DCT scale that still gives
+/// at least `min_scale` of the stored size (JPEG only).
+pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<DynamicImage, ProcessError> {
+    let (kind, w, h) = probe(bytes)?;
+    if w as u64 * h as u64 > max_pixels {
+        return Err(ProcessError::TooManyPixels {
+            width: w,
+            height: h,
+            limit: max_pixels,
+        });
+    }
+    let image = match kind {
+        InputKind::Jpeg => decode_jpeg(bytes, min_scale)?,
+        _ => {
+            let mut reader = reader(bytes, kind)?;
+            let mut limits = Limits::default();
+            limits.max_alloc = Some(max_pixels.saturating_mul(8));
+            reader.limits(limits);
+            reader.decode().map_err(corrupt)?
+        }
+    };
+    Ok(image)
+}
+
+fn reader(bytes: &[u8], kind: InputKind) -> Result<ImageReader<Cursor<&[u8]>>, ProcessError> {
+    let format = match kind {
+        InputKind::Png => ImageFormat::Png,
+        InputKind::Gif => ImageFormat::Gif,
+        InputKind::Webp => ImageFormat::WebP,
+        InputKind::Jpeg => ImageFormat::Jpeg,
+    };
+    Ok(ImageReader::with_format(Cursor::new(bytes), format))
+}
+
+fn decode_jpeg(bytes: &[u8], min_scale: f64) -> Result<DynamicImage, ProcessError> {
+    let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
+    let header = decompressor.read_header(bytes).map_err(corrupt)?;
+    let factor = turbojpeg::Decompressor::supported_scaling_factors()
+        .into_iter()
+        .filter(|f| f.num() <= f.denom() && f.num() as f64 / f.denom() as f64 >= min_scale)
+        .min_by(|a, b| {
+            let (fa, fb) = (
+                a.num() as f64 / a.denom() as f64,
+                b.num() as f64 / b.denom() as f64,
+            );
+            fa.total_cmp(&fb)
+        })
+        .unwrap_or(turbojpeg::ScalingFactor::ONE);
+    decompressor.set_scaling_factor(factor).map_err(corrupt)?;
+    let scaled = header.scaled(factor);
+    let pitch = scaled.width * 3;
+    let mut pixels = vec![0u8; pitch * scaled.height];
+    let output = turbojpeg::Image {
+        pixels: pixels.as_mut_slice(),
+        width: scaled.width,
+        pitch,
+        height: scaled.height,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    decompressor.decompress(bytes, output).map_err(corrupt)?;
+    let rgb = RgbImage::from_raw(scaled.width as u32, scaled.height as u32, pixels)
+        .ok_or_else(|| ProcessError::Corrupt("decoded size mismatch".into()))?;
+    Ok(DynamicImage::ImageRgb8(rgb))
+}
+
+/// The EXIF orientation (1–8) of a JPEG, 1 when absent.
+pub fn exif_orientation(bytes: &[u8]) -> u8 {
+    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+        return 1;
+    };
+    exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .filter(|v| (1..=8).contains(v))
+        .map_or(1, |v| v as u8)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> ProcessError {
+    ProcessError::Corrupt(e.to_string())
+}

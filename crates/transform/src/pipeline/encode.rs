@@ -1,0 +1,114 @@
+//! Encoding the result: JPEG with libjpeg-turbo, WebP with libwebp, PNG and GIF with the `image`
+//! crate. Metadata is not carried over (stripped, ImageKit's default).
+
+use super::ProcessError;
+use crate::{Color, Format};
+use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
+use std::io::Cursor;
+
+/// Encoder settings from the transformation.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodeOptions {
+    pub quality: u8,
+    pub progressive: bool,
+    pub lossless: bool,
+    /// Colour under transparent pixels when the format has no alpha.
+    pub matte: Color,
+}
+
+/// Encodes `image` as `format` (one of JPEG, PNG, WebP, GIF).
+pub fn encode(
+    image: &DynamicImage,
+    format: Format,
+    options: EncodeOptions,
+) -> Result<Vec<u8>, ProcessError> {
+    match format {
+        Format::Jpeg => encode_jpeg(image, options),
+        Format::Webp => encode_webp(image, options),
+        Format::Png => write_with(image, ImageFormat::Png),
+        Format::Gif => write_with(
+            &DynamicImage::ImageRgba8(image.to_rgba8()),
+            ImageFormat::Gif,
+        ),
+        Format::Avif => Err(ProcessError::UnsupportedOutput("avif")),
+        Format::Auto | Format::Original => {
+            Err(ProcessError::UnsupportedOutput("unresolved format"))
+        }
+    }
+}
+
+fn encode_jpeg(image: &DynamicImage, options: EncodeOptions) -> Result<Vec<u8>, ProcessError> {
+    let rgb = if image.color().has_alpha() {
+        flatten(image, options.matte)
+    } else {
+        image.to_rgb8()
+    };
+    let mut compressor = turbojpeg::Compressor::new().map_err(encoder)?;
+    compressor
+        .set_quality(options.quality as i32)
+        .map_err(encoder)?;
+    compressor
+        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
+        .map_err(encoder)?;
+    compressor
+        .set_progressive(options.progressive)
+        .map_err(encoder)?;
+    compressor.set_optimize(true).map_err(encoder)?;
+    let (width, height) = rgb.dimensions();
+    let view = turbojpeg::Image {
+        pixels: rgb.as_raw().as_slice(),
+        width: width as usize,
+        pitch: width as usize * 3,
+        height: height as usize,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    compressor.compress_to_vec(view).map_err(encoder)
+}
+
+fn encode_webp(image: &DynamicImage, options: EncodeOptions) -> Result<Vec<u8>, ProcessError> {
+    let (width, height) = (image.width(), image.height());
+    let memory = if image.color().has_alpha() {
+        let rgba = image.to_rgba8();
+        let encoder = webp::Encoder::from_rgba(rgba.as_raw(), width, height);
+        if options.lossless {
+            encoder.encode_lossless()
+        } else {
+            encoder.encode(options.quality as f32)
+        }
+    } else {
+        let rgb = image.to_rgb8();
+        let encoder = webp::Encoder::from_rgb(rgb.as_raw(), width, height);
+        if options.lossless {
+            encoder.encode_lossless()
+        } else {
+            encoder.encode(options.quality as f32)
+        }
+    };
+    Ok(memory.to_vec())
+}
+
+fn write_with(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ProcessError> {
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).map_err(encoder)?;
+    Ok(out.into_inner())
+}
+
+/// Composites an image with alpha over a solid colour.
+pub fn flatten(image: &DynamicImage, matte: Color) -> image::RgbImage {
+    let rgba: RgbaImage = image.to_rgba8();
+    let mut out = image::RgbImage::new(rgba.width(), rgba.height());
+    for (x, y, Rgba([r, g, b, a])) in rgba.enumerate_pixels() {
+        let a = *a as u32;
+        let blend = |c: u8, m: u8| ((c as u32 * a + m as u32 * (255 - a) + 127) / 255) as u8;
+        out.put_pixel(
+            x,
+            y,
+            image::Rgb([blend(*r, matte.r), blend(*g, matte.g), blend(*b, matte.b)]),
+        );
+    }
+    out
+}
+
+fn encoder(e: impl std::fmt::Display) -> ProcessError {
+    ProcessError::Encode(e.to_string())
+}

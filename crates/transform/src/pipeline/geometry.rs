@@ -1,0 +1,341 @@
+//! Geometry of one step: from the requested width, height, aspect ratio, dpr, crop and crop mode
+//! to a [`Plan`] — which part of the current image to take, what size to scale it to, and what
+//! canvas to place it on. Pure arithmetic, tested against ImageKit's documented examples.
+
+use crate::{Crop, CropMode, Dimension, Focus, Step};
+
+/// A rectangle in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Rect {
+    /// This rectangle in an image of size `to` when it was measured in one of size `from`.
+    pub fn rescaled(self, from: (u32, u32), to: (u32, u32)) -> Rect {
+        if from == to {
+            return self;
+        }
+        let (sx, sy) = (to.0 as f64 / from.0 as f64, to.1 as f64 / from.1 as f64);
+        let x = ((self.x as f64 * sx).round() as u32).min(to.0 - 1);
+        let y = ((self.y as f64 * sy).round() as u32).min(to.1 - 1);
+        Rect {
+            x,
+            y,
+            width: ((self.width as f64 * sx).round() as u32).clamp(1, to.0 - x),
+            height: ((self.height as f64 * sy).round() as u32).clamp(1, to.1 - y),
+        }
+    }
+}
+
+/// What one step does to the geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// The region of the current image to use.
+    pub source: Rect,
+    /// The size that region is scaled to.
+    pub scaled: (u32, u32),
+    /// The final canvas and where the scaled region goes on it (when padding).
+    pub canvas: Option<((u32, u32), (u32, u32))>,
+}
+
+/// Why a step's geometry is impossible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeometryError(pub String);
+
+/// The requested box (width, height) in pixels after fractions, aspect ratio and dpr.
+pub fn requested_box(step: &Step, width: u32, height: u32) -> (Option<u32>, Option<u32>) {
+    let resolve = |d: Option<Dimension>, full: u32| {
+        d.map(|d| match d {
+            Dimension::Pixels(px) => px as f64,
+            Dimension::Fraction(f) => f as f64 * full as f64,
+        })
+    };
+    let mut w = resolve(step.width, width);
+    let mut h = resolve(step.height, height);
+    if let Some((aw, ah)) = step.aspect_ratio {
+        match (w, h) {
+            (Some(w_), None) => h = Some(w_ * ah as f64 / aw as f64),
+            (None, Some(h_)) => w = Some(h_ * aw as f64 / ah as f64),
+            _ => {}
+        }
+    }
+    let dpr = step.dpr.unwrap_or(1.0) as f64;
+    let round = |v: Option<f64>| v.map(|v| ((v * dpr).round() as u32).max(1));
+    (round(w), round(h))
+}
+
+/// Plans one step on an image of `width`×`height`.
+pub fn plan(step: &Step, width: u32, height: u32) -> Result<Plan, GeometryError> {
+    let full = Rect {
+        x: 0,
+        y: 0,
+        width,
+        height,
+    };
+    let (bw, bh) = requested_box(step, width, height);
+    if let Some(mode) = step.crop_mode {
+        return plan_crop_mode(step, mode, full, bw, bh);
+    }
+    let (w, h) = match (bw, bh) {
+        (None, None) => {
+            return Ok(Plan {
+                source: full,
+                scaled: (width, height),
+                canvas: None,
+            });
+        }
+        (Some(w), None) => return Ok(scale_to(full, w, ratio_height(w, width, height))),
+        (None, Some(h)) => return Ok(scale_to(full, ratio_width(h, width, height), h)),
+        (Some(w), Some(h)) => (w, h),
+    };
+    Ok(match step.crop.unwrap_or(Crop::MaintainRatio) {
+        Crop::Force => scale_to(full, w, h),
+        Crop::AtMax | Crop::AtMaxEnlarge => {
+            let enlarge = step.crop == Some(Crop::AtMaxEnlarge);
+            let scale = (w as f64 / width as f64).min(h as f64 / height as f64);
+            let scale = if enlarge { scale } else { scale.min(1.0) };
+            scale_to(full, scaled(width, scale), scaled(height, scale))
+        }
+        Crop::AtLeast => {
+            let scale = (w as f64 / width as f64).max(h as f64 / height as f64);
+            scale_to(full, scaled(width, scale), scaled(height, scale))
+        }
+        Crop::MaintainRatio => {
+            // Cover the box, then cut it out of the scaled image around the focus.
+            let scale = (w as f64 / width as f64).max(h as f64 / height as f64);
+            let source_w = ((w as f64 / scale).round() as u32).clamp(1, width);
+            let source_h = ((h as f64 / scale).round() as u32).clamp(1, height);
+            let (x, y) = place(step.focus, width - source_w, height - source_h);
+            Plan {
+                source: Rect {
+                    x,
+                    y,
+                    width: source_w,
+                    height: source_h,
+                },
+                scaled: (w, h),
+                canvas: None,
+            }
+        }
+    })
+}
+
+fn plan_crop_mode(
+    step: &Step,
+    mode: CropMode,
+    full: Rect,
+    bw: Option<u32>,
+    bh: Option<u32>,
+) -> Result<Plan, GeometryError> {
+    let (width, height) = (full.width, full.height);
+    let w = bw.unwrap_or(width);
+    let h = bh.unwrap_or(height);
+    match mode {
+        CropMode::PadResize => {
+            let scale = (w as f64 / width as f64).min(h as f64 / height as f64);
+            let (sw, sh) = (scaled(width, scale).min(w), scaled(height, scale).min(h));
+            let offset = pad_offset(step.focus, w - sw, h - sh);
+            Ok(Plan {
+                source: full,
+                scaled: (sw, sh),
+                canvas: Some(((w, h), offset)),
+            })
+        }
+        CropMode::Extract | CropMode::PadExtract => {
+            let (cw, ch) = (w.min(width), h.min(height));
+            let (x, y) = extract_origin(step, width, height, cw, ch)?;
+            let source = Rect {
+                x,
+                y,
+                width: cw,
+                height: ch,
+            };
+            let canvas = (mode == CropMode::PadExtract && (w > width || h > height))
+                .then(|| ((w, h), ((w - cw) / 2, (h - ch) / 2)));
+            Ok(Plan {
+                source,
+                scaled: (cw, ch),
+                canvas,
+            })
+        }
+    }
+}
+
+/// Top-left corner of an extract: `x,y`, else `xc,yc` (centre), else the focus position.
+fn extract_origin(
+    step: &Step,
+    width: u32,
+    height: u32,
+    cw: u32,
+    ch: u32,
+) -> Result<(u32, u32), GeometryError> {
+    let out_of_bounds = || {
+        GeometryError(format!(
+            "the {cw}x{ch} region falls outside the {width}x{height} image"
+        ))
+    };
+    if step.x.is_some() || step.y.is_some() {
+        let (x, y) = (step.x.unwrap_or(0), step.y.unwrap_or(0));
+        if x + cw > width || y + ch > height {
+            return Err(out_of_bounds());
+        }
+        return Ok((x, y));
+    }
+    if step.x_center.is_some() || step.y_center.is_some() {
+        let xc = step.x_center.unwrap_or(width / 2);
+        let yc = step.y_center.unwrap_or(height / 2);
+        let (x, y) = (xc.checked_sub(cw / 2), yc.checked_sub(ch / 2));
+        return match (x, y) {
+            (Some(x), Some(y)) if x + cw <= width && y + ch <= height => Ok((x, y)),
+            _ => Err(out_of_bounds()),
+        };
+    }
+    Ok(place(step.focus, width - cw, height - ch))
+}
+
+/// Where a region goes given `slack` room, by focus (centre by default; `auto` is resolved
+/// before planning, by content).
+pub fn place(focus: Option<Focus>, slack_x: u32, slack_y: u32) -> (u32, u32) {
+    let (fx, fy) = match focus.unwrap_or(Focus::Center) {
+        Focus::Center | Focus::Auto => (1, 1),
+        Focus::Top => (1, 0),
+        Focus::Bottom => (1, 2),
+        Focus::Left => (0, 1),
+        Focus::Right => (2, 1),
+        Focus::TopLeft => (0, 0),
+        Focus::TopRight => (2, 0),
+        Focus::BottomLeft => (0, 2),
+        Focus::BottomRight => (2, 2),
+    };
+    (slack_x * fx / 2, slack_y * fy / 2)
+}
+
+/// Padding placement: `fo-left` puts the image left (all padding right), and so on.
+fn pad_offset(focus: Option<Focus>, slack_x: u32, slack_y: u32) -> (u32, u32) {
+    place(focus, slack_x, slack_y)
+}
+
+fn scale_to(source: Rect, w: u32, h: u32) -> Plan {
+    Plan {
+        source,
+        scaled: (w.max(1), h.max(1)),
+        canvas: None,
+    }
+}
+
+fn scaled(v: u32, scale: f64) -> u32 {
+    ((v as f64 * scale).round() as u32).max(1)
+}
+
+fn ratio_height(w: u32, width: u32, height: u32) -> u32 {
+    ((w as f64 * height as f64 / width as f64).round() as u32).max(1)
+}
+
+fn ratio_width(h: u32, width: u32, height: u32) -> u32 {
+    ((h as f64 * width as f64 / height as f64).round() as u32).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Transformation;
+
+    fn plan_of(text: &str, w: u32, h: u32) -> Plan {
+        let t = Transformation::parse(text, &|_| None).unwrap();
+        plan(&t.steps[0], w, h).unwrap()
+    }
+
+    #[test]
+    fn imagekit_documented_examples() {
+        // c-at_max on a 300x200 box never enlarges; doc example: 148x200 from a portrait image.
+        assert_eq!(
+            plan_of("w-300,h-200,c-at_max", 740, 1000).scaled,
+            (148, 200)
+        );
+        // c-at_least covers the box without cropping; doc example: 300x405.
+        assert_eq!(
+            plan_of("w-300,h-200,c-at_least", 740, 1000).scaled,
+            (300, 405)
+        );
+        // cm-pad_extract pads a smaller image to the box: 600x600 at 700x700 → 700x700 canvas.
+        let p = plan_of("w-700,h-700,cm-pad_extract", 600, 600);
+        assert_eq!(p.canvas, Some(((700, 700), (50, 50))));
+    }
+
+    #[test]
+    fn resize_modes() {
+        assert_eq!(plan_of("w-400", 1600, 1200).scaled, (400, 300));
+        assert_eq!(plan_of("h-300", 1600, 1200).scaled, (400, 300));
+        assert_eq!(plan_of("w-0.5", 1600, 1200).scaled, (800, 600));
+        assert_eq!(plan_of("w-400,ar-1-1", 1600, 1200).scaled, (400, 400));
+        assert_eq!(plan_of("w-200,dpr-2", 1600, 1200).scaled, (400, 300));
+        assert_eq!(
+            plan_of("w-300,h-300,c-force", 1600, 1200).scaled,
+            (300, 300)
+        );
+        assert_eq!(
+            plan_of("w-3000,h-3000,c-at_max", 1600, 1200).scaled,
+            (1600, 1200)
+        );
+        assert_eq!(
+            plan_of("w-3200,h-3200,c-at_max_enlarge", 1600, 1200).scaled,
+            (3200, 2400)
+        );
+        // maintain_ratio: cover and cut around the focus.
+        let p = plan_of("w-300,h-300", 1600, 1200);
+        assert_eq!(
+            (p.scaled, p.source),
+            (
+                (300, 300),
+                Rect {
+                    x: 200,
+                    y: 0,
+                    width: 1200,
+                    height: 1200
+                }
+            )
+        );
+        let p = plan_of("w-300,h-300,fo-left", 1600, 1200);
+        assert_eq!(p.source.x, 0);
+        let p = plan_of("w-300,h-300,fo-bottom_right", 1600, 1200);
+        assert_eq!(p.source.x, 400);
+    }
+
+    #[test]
+    fn pad_and_extract() {
+        let p = plan_of("w-300,h-300,cm-pad_resize", 1600, 1200);
+        assert_eq!(
+            (p.scaled, p.canvas),
+            ((300, 225), Some(((300, 300), (0, 37))))
+        );
+        let p = plan_of("w-300,h-300,cm-pad_resize,fo-top", 1600, 1200);
+        assert_eq!(p.canvas, Some(((300, 300), (0, 0))));
+        let p = plan_of("w-100,h-50,cm-extract,x-10,y-20", 1600, 1200);
+        assert_eq!(
+            p.source,
+            Rect {
+                x: 10,
+                y: 20,
+                width: 100,
+                height: 50
+            }
+        );
+        assert_eq!(p.scaled, (100, 50));
+        let p = plan_of("w-100,h-100,cm-extract,xc-100,yc-100", 1600, 1200);
+        assert_eq!(
+            p.source,
+            Rect {
+                x: 50,
+                y: 50,
+                width: 100,
+                height: 100
+            }
+        );
+        let t = Transformation::parse("w-100,h-100,cm-extract,x-1550", &|_| None).unwrap();
+        assert!(plan(&t.steps[0], 1600, 1200).is_err(), "out of bounds");
+    }
+}

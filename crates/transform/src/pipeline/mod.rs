@@ -1,0 +1,222 @@
+//! The image pipeline: decode (limits from the header, shrink-on-load) → EXIF orientation →
+//! each step's operations → encode in the negotiated format. CPU only; callers run it off the
+//! async runtime.
+
+mod decode;
+mod encode;
+pub mod geometry;
+mod ops;
+mod smart_crop;
+#[cfg(test)]
+mod tests;
+
+pub use decode::{InputKind, probe};
+
+use crate::{Color, CropMode, Format, Transformation};
+use image::DynamicImage;
+
+/// Limits from the server's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Inputs with more pixels are refused before decoding.
+    pub max_input_pixels: u64,
+    /// No output (or intermediate canvas) side may exceed this.
+    pub max_output_side: u32,
+}
+
+/// What the client accepts and the account allows, for `f-auto` and "use best format".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FormatChoice {
+    pub accepts_webp: bool,
+    pub accepts_avif: bool,
+    /// The account's "use best format" setting (on by default).
+    pub best_format: bool,
+    /// AVIF allowed for automatic choices (off by default).
+    pub auto_avif: bool,
+}
+
+/// A processed image.
+#[derive(Debug)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Why an image could not be processed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProcessError {
+    #[error("input is not a supported image: {0}")]
+    UnsupportedInput(String),
+    #[error("input image is corrupt or truncated: {0}")]
+    Corrupt(String),
+    #[error("input is {width}x{height}, more than the limit of {limit} pixels")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("output would be {width}x{height}, larger than the limit of {limit} pixels per side")]
+    TooLarge { width: u32, height: u32, limit: u32 },
+    #[error("{0}")]
+    Geometry(String),
+    #[error("output format {0} is not available in this build")]
+    UnsupportedOutput(&'static str),
+    #[error("f-gif is only available for GIF inputs")]
+    GifFromNonGif,
+    #[error("encoding failed: {0}")]
+    Encode(String),
+}
+
+/// Runs `transformation` on the image in `bytes`.
+pub fn process(
+    bytes: &[u8],
+    transformation: &Transformation,
+    choice: FormatChoice,
+    limits: Limits,
+) -> Result<Output, ProcessError> {
+    let (kind, stored_w, stored_h) = probe(bytes)?;
+    let orientation = if kind == InputKind::Jpeg {
+        decode::exif_orientation(bytes)
+    } else {
+        1
+    };
+    let swaps_axes = orientation >= 5;
+    let (w, h) = if swaps_axes {
+        (stored_h, stored_w)
+    } else {
+        (stored_w, stored_h)
+    };
+    let min_scale = shrink_on_load_scale(transformation, w, h);
+    let decoded = decode::decode(bytes, limits.max_input_pixels, min_scale)?;
+    let mut image = apply_orientation(decoded, orientation);
+    for (i, step) in transformation.steps.iter().enumerate() {
+        let logical = (i == 0).then_some((w, h));
+        image = ops::apply(image, step, limits.max_output_side, logical)?;
+    }
+    let has_alpha = image.color().has_alpha() && !fully_opaque(&image);
+    let format = output_format(transformation.format(), kind, has_alpha, choice)?;
+    let last = transformation.steps.last();
+    let options = encode::EncodeOptions {
+        quality: transformation
+            .steps
+            .iter()
+            .rev()
+            .find_map(|s| s.quality)
+            .unwrap_or(80),
+        progressive: transformation
+            .steps
+            .iter()
+            .rev()
+            .find_map(|s| s.progressive)
+            .unwrap_or(false),
+        lossless: transformation
+            .steps
+            .iter()
+            .rev()
+            .find_map(|s| s.lossless)
+            .unwrap_or(false),
+        matte: last.and_then(|s| s.background).unwrap_or(Color {
+            r: 255,
+            g: 255,
+            b: 255,
+            a: 255,
+        }),
+    };
+    let bytes = encode::encode(&image, format, options)?;
+    Ok(Output {
+        bytes,
+        format,
+        width: image.width(),
+        height: image.height(),
+    })
+}
+
+/// The output format: explicit `f-` wins; `f-auto` or "best format" choose from `Accept`;
+/// otherwise the input's own format. Transparent images never become JPEG automatically.
+pub fn output_format(
+    requested: Option<Format>,
+    input: InputKind,
+    has_alpha: bool,
+    choice: FormatChoice,
+) -> Result<Format, ProcessError> {
+    let own = match input {
+        InputKind::Jpeg => Format::Jpeg,
+        InputKind::Png => Format::Png,
+        InputKind::Gif => Format::Gif,
+        InputKind::Webp => Format::Webp,
+    };
+    match requested {
+        Some(Format::Gif) if input != InputKind::Gif => Err(ProcessError::GifFromNonGif),
+        Some(Format::Original) => Ok(own),
+        Some(Format::Auto) => Ok(negotiate(own, has_alpha, choice, true)),
+        Some(explicit) => Ok(explicit),
+        None if choice.best_format => Ok(negotiate(own, has_alpha, choice, false)),
+        None => Ok(own),
+    }
+}
+
+/// Whether the output format for these inputs depends on the `Accept` header.
+pub fn depends_on_accept(requested: Option<Format>, best_format: bool) -> bool {
+    match requested {
+        Some(Format::Auto) => true,
+        None => best_format,
+        Some(_) => false,
+    }
+}
+
+fn negotiate(own: Format, has_alpha: bool, choice: FormatChoice, _explicit_auto: bool) -> Format {
+    if choice.accepts_avif && choice.auto_avif {
+        return Format::Avif;
+    }
+    if choice.accepts_webp {
+        return Format::Webp;
+    }
+    match own {
+        Format::Webp if has_alpha => Format::Png,
+        Format::Webp => Format::Jpeg,
+        other => other,
+    }
+}
+
+/// The smallest decode scale that keeps the first step sharp: what it scales its source region
+/// to, over that region's size. Extracts (exact pixel regions) decode at full size.
+fn shrink_on_load_scale(transformation: &Transformation, width: u32, height: u32) -> f64 {
+    let Some(first) = transformation.steps.first() else {
+        return 1.0;
+    };
+    let exact = matches!(
+        first.crop_mode,
+        Some(CropMode::Extract | CropMode::PadExtract)
+    ) || first.x.is_some()
+        || first.y.is_some()
+        || first.trim.is_some();
+    if exact {
+        return 1.0;
+    }
+    match geometry::plan(first, width, height) {
+        Ok(plan) => {
+            let sx = plan.scaled.0 as f64 / plan.source.width as f64;
+            let sy = plan.scaled.1 as f64 / plan.source.height as f64;
+            sx.max(sy).min(1.0)
+        }
+        Err(_) => 1.0,
+    }
+}
+
+fn apply_orientation(image: DynamicImage, orientation: u8) -> DynamicImage {
+    match orientation {
+        2 => image.fliph(),
+        3 => image.rotate180(),
+        4 => image.flipv(),
+        5 => image.rotate90().fliph(),
+        6 => image.rotate90(),
+        7 => image.rotate270().fliph(),
+        8 => image.rotate270(),
+        _ => image,
+    }
+}
+
+fn fully_opaque(image: &DynamicImage) -> bool {
+    match image {
+        DynamicImage::ImageRgba8(rgba) => rgba.pixels().all(|p| p[3] == 255),
+        other => !other.color().has_alpha(),
+    }
+}

@@ -1,0 +1,312 @@
+//! One step applied to pixels, as an ordered list of operations: geometry (crop, resize, pad),
+//! rotate, flip, effects (blur, grayscale, sharpen, unsharp mask, contrast), trim, radius, border.
+
+use super::ProcessError;
+use super::geometry::{self, Plan};
+use crate::{Color, Crop, Flip, Focus, Radius, Rotation, Step};
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, GenericImageView, Rgba, RgbaImage};
+
+/// Applies `step` to `image`. `max_side` bounds every intermediate canvas. `logical` is the
+/// size the image stands for when it was decoded smaller (shrink-on-load): geometry is planned
+/// on that size, so results do not depend on the decode scale.
+pub fn apply(
+    image: DynamicImage,
+    step: &Step,
+    max_side: u32,
+    logical: Option<(u32, u32)>,
+) -> Result<DynamicImage, ProcessError> {
+    let mut image = normalise(image);
+    if let Some(threshold) = step.trim {
+        image = trim(image, threshold);
+    }
+    image = apply_geometry(image, step, max_side, logical)?;
+    if let Some(Rotation::Degrees(degrees)) = step.rotation {
+        image = rotate(
+            image,
+            degrees,
+            step.background.unwrap_or(Color::TRANSPARENT),
+        );
+    }
+    image = match step.flip {
+        Some(Flip::Horizontal) => image.fliph(),
+        Some(Flip::Vertical) => image.flipv(),
+        Some(Flip::Both) => image.fliph().flipv(),
+        None => image,
+    };
+    if let Some(blur) = step.blur {
+        image = image.fast_blur(blur as f32 / 2.0);
+    }
+    if step.grayscale {
+        image = grayscale(image);
+    }
+    if let Some(amount) = step.sharpen {
+        image = image.unsharpen(0.5 + amount as f32 / 10.0, 2);
+    }
+    if let Some(usm) = step.unsharp {
+        let sigma = if usm.radius > 0.0 {
+            usm.radius
+        } else {
+            usm.sigma
+        };
+        image = image.unsharpen(sigma.max(0.1), (usm.threshold * 255.0) as i32);
+    }
+    if step.contrast {
+        image = stretch_contrast(image);
+    }
+    if let Some(radius) = step.radius {
+        image = round_corners(image, radius);
+    }
+    if let Some(border) = step.border {
+        image = add_border(image, border.width, border.color, max_side)?;
+    }
+    Ok(image)
+}
+
+/// 8-bit RGB or RGBA: what every later operation and encoder expects.
+fn normalise(image: DynamicImage) -> DynamicImage {
+    match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => image,
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    }
+}
+
+fn apply_geometry(
+    image: DynamicImage,
+    step: &Step,
+    max_side: u32,
+    logical: Option<(u32, u32)>,
+) -> Result<DynamicImage, ProcessError> {
+    let (width, height) = image.dimensions();
+    let (lw, lh) = logical.unwrap_or((width, height));
+    let mut plan = geometry::plan(step, lw, lh).map_err(|e| ProcessError::Geometry(e.0))?;
+    plan.source = plan.source.rescaled((lw, lh), (width, height));
+    if step.focus == Some(Focus::Auto)
+        && step.crop_mode.is_none()
+        && step.crop.unwrap_or(Crop::MaintainRatio) == Crop::MaintainRatio
+    {
+        plan.source = super::smart_crop::best_window(&image, plan.source);
+    }
+    let final_size = plan.canvas.map_or(plan.scaled, |(size, _)| size);
+    if final_size.0 > max_side || final_size.1 > max_side {
+        return Err(ProcessError::TooLarge {
+            width: final_size.0,
+            height: final_size.1,
+            limit: max_side,
+        });
+    }
+    let resized = resize(&image, &plan)?;
+    Ok(match plan.canvas {
+        None => resized,
+        Some(((cw, ch), (x, y))) => {
+            let background = step.background.unwrap_or(Color::BLACK);
+            let mut canvas = solid(
+                cw,
+                ch,
+                background,
+                resized.color().has_alpha() || background.a < 255,
+            );
+            image::imageops::overlay(&mut canvas, &resized, x as i64, y as i64);
+            canvas
+        }
+    })
+}
+
+/// Crops the plan's source region and scales it, in one pass (Lanczos3, alpha-aware).
+fn resize(image: &DynamicImage, plan: &Plan) -> Result<DynamicImage, ProcessError> {
+    let source = plan.source;
+    let (w, h) = plan.scaled;
+    let full =
+        source.x == 0 && source.y == 0 && (source.width, source.height) == image.dimensions();
+    if full && (w, h) == image.dimensions() {
+        return Ok(image.clone());
+    }
+    if (w, h) == (source.width, source.height) {
+        return Ok(image.crop_imm(source.x, source.y, w, h));
+    }
+    let mut target = DynamicImage::new(w, h, image.color());
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .crop(
+            source.x as f64,
+            source.y as f64,
+            source.width as f64,
+            source.height as f64,
+        );
+    Resizer::new()
+        .resize(image, &mut target, &options)
+        .map_err(|e| ProcessError::Geometry(e.to_string()))?;
+    Ok(target)
+}
+
+fn solid(width: u32, height: u32, color: Color, alpha: bool) -> DynamicImage {
+    let pixel = Rgba([color.r, color.g, color.b, color.a]);
+    let canvas = RgbaImage::from_pixel(width, height, pixel);
+    if alpha {
+        DynamicImage::ImageRgba8(canvas)
+    } else {
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).to_rgb8())
+    }
+}
+
+/// Rotates clockwise; right angles exactly, other angles onto a larger canvas filled with
+/// `background` (bilinear sampling).
+fn rotate(image: DynamicImage, degrees: u16, background: Color) -> DynamicImage {
+    match degrees % 360 {
+        0 => image,
+        90 => image.rotate90(),
+        180 => image.rotate180(),
+        270 => image.rotate270(),
+        other => rotate_any(&image.to_rgba8(), other as f64, background),
+    }
+}
+
+fn rotate_any(source: &RgbaImage, degrees: f64, background: Color) -> DynamicImage {
+    let (w, h) = (source.width() as f64, source.height() as f64);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let out_w = (w * cos.abs() + h * sin.abs()).ceil() as u32;
+    let out_h = (w * sin.abs() + h * cos.abs()).ceil() as u32;
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    let (ox, oy) = (out_w as f64 / 2.0, out_h as f64 / 2.0);
+    let fill = Rgba([background.r, background.g, background.b, background.a]);
+    let out = RgbaImage::from_fn(out_w, out_h, |x, y| {
+        let (dx, dy) = (x as f64 + 0.5 - ox, y as f64 + 0.5 - oy);
+        // Inverse rotation: where in the source does this output pixel come from?
+        let sx = dx * cos + dy * sin + cx - 0.5;
+        let sy = -dx * sin + dy * cos + cy - 0.5;
+        image::imageops::sample_bilinear(
+            source,
+            (sx + 0.5) as f32 / w as f32,
+            (sy + 0.5) as f32 / h as f32,
+        )
+        .filter(|_| sx >= -0.5 && sy >= -0.5 && sx <= w - 0.5 && sy <= h - 0.5)
+        .unwrap_or(fill)
+    });
+    DynamicImage::ImageRgba8(out)
+}
+
+fn grayscale(image: DynamicImage) -> DynamicImage {
+    if image.color().has_alpha() {
+        DynamicImage::ImageRgba8(DynamicImage::ImageLumaA8(image.to_luma_alpha8()).to_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(DynamicImage::ImageLuma8(image.to_luma8()).to_rgb8())
+    }
+}
+
+/// Stretches each colour channel to the full 0–255 range (ignoring the extreme 0.5%).
+fn stretch_contrast(image: DynamicImage) -> DynamicImage {
+    let mut rgba = image.to_rgba8();
+    let total = (rgba.width() as u64 * rgba.height() as u64).max(1);
+    let mut ranges = [(0u8, 255u8); 3];
+    for (channel, range) in ranges.iter_mut().enumerate() {
+        let mut histogram = [0u64; 256];
+        for pixel in rgba.pixels() {
+            histogram[pixel[channel] as usize] += 1;
+        }
+        let cut = total / 200;
+        let (mut low, mut high, mut seen) = (0usize, 255usize, 0u64);
+        while low < 255 && seen + histogram[low] <= cut {
+            seen += histogram[low];
+            low += 1;
+        }
+        seen = 0;
+        while high > low && seen + histogram[high] <= cut {
+            seen += histogram[high];
+            high -= 1;
+        }
+        *range = (low as u8, high as u8);
+    }
+    for pixel in rgba.pixels_mut() {
+        for (channel, (low, high)) in ranges.iter().enumerate() {
+            if high > low {
+                let v = pixel[channel].clamp(*low, *high) - low;
+                pixel[channel] = ((v as u32 * 255) / (*high - *low) as u32) as u8;
+            }
+        }
+    }
+    keep_alpha_kind(image.color().has_alpha(), rgba)
+}
+
+fn keep_alpha_kind(alpha: bool, rgba: RgbaImage) -> DynamicImage {
+    if alpha {
+        DynamicImage::ImageRgba8(rgba)
+    } else {
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(rgba).to_rgb8())
+    }
+}
+
+/// Removes a uniform border: pixels within `threshold`% of the top-left pixel's colour.
+fn trim(image: DynamicImage, threshold: u8) -> DynamicImage {
+    let rgba = image.to_rgba8();
+    let reference = *rgba.get_pixel(0, 0);
+    let limit = threshold as i32 * 255 / 100;
+    let differs = |p: &Rgba<u8>| (0..4).any(|c| (p[c] as i32 - reference[c] as i32).abs() > limit);
+    let (w, h) = rgba.dimensions();
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for (x, y, p) in rgba.enumerate_pixels() {
+        if differs(p) {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+    }
+    if x0 > x1 || y0 > y1 {
+        return image;
+    }
+    image.crop_imm(x0, y0, x1 - x0 + 1, y1 - y0 + 1)
+}
+
+/// Makes the corners transparent (an ellipse for `max`).
+fn round_corners(image: DynamicImage, radius: Radius) -> DynamicImage {
+    let mut rgba = image.to_rgba8();
+    let (w, h) = (rgba.width() as f64, rgba.height() as f64);
+    let inside: Box<dyn Fn(f64, f64) -> bool> = match radius {
+        Radius::Max => Box::new(move |x, y| {
+            let (dx, dy) = ((x - w / 2.0) / (w / 2.0), (y - h / 2.0) / (h / 2.0));
+            dx * dx + dy * dy <= 1.0
+        }),
+        Radius::Corners([tl, tr, br, bl]) => {
+            let limit = w.min(h) / 2.0;
+            let r = [tl, tr, br, bl].map(|v| (v as f64).min(limit));
+            Box::new(move |x, y| {
+                let corner =
+                    |cx: f64, cy: f64, r: f64| (x - cx).powi(2) + (y - cy).powi(2) <= r * r;
+                if x < r[0] && y < r[0] {
+                    corner(r[0], r[0], r[0])
+                } else if x > w - r[1] && y < r[1] {
+                    corner(w - r[1], r[1], r[1])
+                } else if x > w - r[2] && y > h - r[2] {
+                    corner(w - r[2], h - r[2], r[2])
+                } else if x < r[3] && y > h - r[3] {
+                    corner(r[3], h - r[3], r[3])
+                } else {
+                    true
+                }
+            })
+        }
+    };
+    for (x, y, pixel) in rgba.enumerate_pixels_mut() {
+        if !inside(x as f64 + 0.5, y as f64 + 0.5) {
+            pixel[3] = 0;
+        }
+    }
+    DynamicImage::ImageRgba8(rgba)
+}
+
+fn add_border(
+    image: DynamicImage,
+    width: u32,
+    color: Color,
+    max_side: u32,
+) -> Result<DynamicImage, ProcessError> {
+    let (w, h) = (image.width() + 2 * width, image.height() + 2 * width);
+    if w > max_side || h > max_side {
+        return Err(ProcessError::TooLarge {
+            width: w,
+            height: h,
+            limit: max_side,
+        });
+    }
+    let mut canvas = solid(w, h, color, image.color().has_alpha());
+    image::imageops::overlay(&mut canvas, &image, width as i64, width as i64);
+    Ok(canvas)
+}

@@ -1,0 +1,259 @@
+//! The pipeline on real photos (the shipped samples) and generated images: sizes, formats,
+//! pixels, EXIF orientation, and hostile inputs refused cleanly.
+
+use super::*;
+use image::{GenericImageView, Rgb, RgbImage, Rgba, RgbaImage};
+
+const CUPS: &[u8] = include_bytes!("../../../pixelway/assets/samples/cups.jpg"); // 400x250
+const FLOWER: &[u8] = include_bytes!("../../../pixelway/assets/samples/fresh-flower.jpg"); // 1600x1203
+
+const LIMITS: Limits = Limits {
+    max_input_pixels: 100_000_000,
+    max_output_side: 8192,
+};
+
+fn run(bytes: &[u8], text: &str, choice: FormatChoice) -> Result<Output, ProcessError> {
+    let t = Transformation::parse(text, &|_| None).unwrap();
+    process(bytes, &t, choice, LIMITS)
+}
+
+fn decode_output(output: &Output) -> image::DynamicImage {
+    decode::decode(&output.bytes, u64::MAX, 1.0).unwrap()
+}
+
+/// Left half red, right half blue.
+fn halves(width: u32, height: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
+    let out = encode::encode(&image::DynamicImage::ImageRgb8(img), Format::Png, opts()).unwrap();
+    out
+}
+
+fn opts() -> encode::EncodeOptions {
+    encode::EncodeOptions {
+        quality: 90,
+        progressive: false,
+        lossless: false,
+        matte: Color::BLACK,
+    }
+}
+
+fn is_red(p: Rgba<u8>) -> bool {
+    p[0] > 200 && p[2] < 60
+}
+
+#[test]
+fn resizes_real_photos_with_every_crop_mode() {
+    let cases = [
+        ("w-200", (200, 125)),
+        ("h-100", (160, 100)),
+        ("w-0.5", (200, 125)),
+        ("w-100,h-100", (100, 100)),
+        ("w-100,h-100,c-force", (100, 100)),
+        ("w-300,h-300,c-at_max", (300, 188)),
+        ("w-1000,h-1000,c-at_max", (400, 250)),
+        ("w-1000,h-1000,c-at_max_enlarge", (1000, 625)),
+        ("w-100,h-100,c-at_least", (160, 100)),
+        ("w-300,h-300,cm-pad_resize,bg-FFFFFF", (300, 300)),
+        ("w-50,h-40,cm-extract,x-10,y-10", (50, 40)),
+        ("w-500,h-500,cm-pad_extract", (500, 500)),
+        ("w-100,dpr-2", (200, 125)),
+        ("w-200:rt-90", (125, 200)),
+        ("w-100,h-100,fo-auto", (100, 100)),
+        ("w-200,b-5_FF0000", (210, 135)),
+    ];
+    for (text, (w, h)) in cases {
+        let out =
+            run(CUPS, text, FormatChoice::default()).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!((out.width, out.height), (w, h), "{text}");
+        let decoded = decode_output(&out);
+        assert_eq!(decoded.dimensions(), (w, h), "{text}: encoded size");
+        assert_eq!(out.format, Format::Jpeg, "{text}: JPEG stays JPEG");
+    }
+}
+
+#[test]
+fn shrink_on_load_still_gives_exact_sizes() {
+    let out = run(FLOWER, "w-200", FormatChoice::default()).unwrap();
+    assert_eq!((out.width, out.height), (200, 150));
+    let out = run(FLOWER, "w-190,h-190", FormatChoice::default()).unwrap();
+    assert_eq!((out.width, out.height), (190, 190));
+}
+
+#[test]
+fn formats_and_negotiation() {
+    let webp = FormatChoice {
+        accepts_webp: true,
+        best_format: true,
+        ..Default::default()
+    };
+    let out = run(CUPS, "w-100", webp).unwrap();
+    assert_eq!(out.format, Format::Webp);
+    assert_eq!(&out.bytes[8..12], b"WEBP");
+    assert_eq!(run(CUPS, "w-100,f-png", webp).unwrap().format, Format::Png);
+    assert_eq!(run(CUPS, "w-100,f-jpg", webp).unwrap().format, Format::Jpeg);
+    assert_eq!(
+        run(CUPS, "w-100,f-auto", FormatChoice::default())
+            .unwrap()
+            .format,
+        Format::Jpeg
+    );
+    assert!(matches!(
+        run(CUPS, "f-gif", webp),
+        Err(ProcessError::GifFromNonGif)
+    ));
+    // Transparent PNG: never JPEG automatically; f-jpg flattens it onto the background.
+    let transparent = RgbaImage::from_fn(40, 40, |x, _| {
+        Rgba([0, 255, 0, if x < 20 { 0 } else { 255 }])
+    });
+    let png = encode::encode(
+        &image::DynamicImage::ImageRgba8(transparent),
+        Format::Png,
+        opts(),
+    )
+    .unwrap();
+    let plain = FormatChoice {
+        best_format: true,
+        ..Default::default()
+    };
+    assert_eq!(run(&png, "w-20", plain).unwrap().format, Format::Png);
+    let flattened = run(&png, "f-jpg,bg-FF0000", plain).unwrap();
+    assert!(is_red(
+        decode_output(&flattened)
+            .to_rgba8()
+            .get_pixel(5, 20)
+            .to_owned()
+    ));
+    let lossless = run(&png, "f-webp,lo-true", plain).unwrap();
+    assert_eq!(
+        decode_output(&lossless).to_rgba8().get_pixel(5, 5)[3],
+        0,
+        "alpha kept"
+    );
+}
+
+#[test]
+fn pixels_follow_crop_focus_rotation_and_flip() {
+    let png = halves(200, 100);
+    let left =
+        decode_output(&run(&png, "w-50,h-50,fo-left", FormatChoice::default()).unwrap()).to_rgba8();
+    assert!(
+        is_red(*left.get_pixel(25, 25)),
+        "fo-left keeps the red half"
+    );
+    let right = decode_output(&run(&png, "w-50,h-50,fo-right", FormatChoice::default()).unwrap())
+        .to_rgba8();
+    assert!(!is_red(*right.get_pixel(25, 25)));
+    let turned = decode_output(&run(&png, "rt-90", FormatChoice::default()).unwrap()).to_rgba8();
+    assert_eq!(turned.dimensions(), (100, 200));
+    assert!(
+        is_red(*turned.get_pixel(50, 10)),
+        "clockwise: the left half goes to the top"
+    );
+    let flipped = decode_output(&run(&png, "fl-h", FormatChoice::default()).unwrap()).to_rgba8();
+    assert!(is_red(*flipped.get_pixel(190, 50)));
+    let gray =
+        decode_output(&run(&png, "e-grayscale", FormatChoice::default()).unwrap()).to_rgba8();
+    let p = gray.get_pixel(10, 10);
+    assert!(p[0] == p[1] && p[1] == p[2]);
+    let round =
+        decode_output(&run(&png, "r-max,f-png", FormatChoice::default()).unwrap()).to_rgba8();
+    assert_eq!(round.get_pixel(0, 0)[3], 0, "corner cut");
+    assert_eq!(round.get_pixel(100, 50)[3], 255, "centre kept");
+    let tilted = run(&png, "rt-45", FormatChoice::default()).unwrap();
+    assert!(
+        tilted.width > 200 && tilted.height > 200,
+        "{}x{}",
+        tilted.width,
+        tilted.height
+    );
+}
+
+/// A JPEG with an EXIF orientation tag spliced in after SOI.
+fn with_orientation(jpeg: &[u8], orientation: u8) -> Vec<u8> {
+    let tiff: Vec<u8> = [
+        b"II*\0".as_slice(),
+        &8u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &0x0112u16.to_le_bytes(),
+        &3u16.to_le_bytes(),
+        &1u32.to_le_bytes(),
+        &[orientation, 0, 0, 0],
+        &0u32.to_le_bytes(),
+    ]
+    .concat();
+    let payload = [b"Exif\0\0".as_slice(), &tiff].concat();
+    let length = (payload.len() + 2) as u16;
+    [
+        &jpeg[..2],
+        &[0xFF, 0xE1],
+        &length.to_be_bytes(),
+        &payload,
+        &jpeg[2..],
+    ]
+    .concat()
+}
+
+#[test]
+fn exif_orientation_is_applied() {
+    let rotated = with_orientation(CUPS, 6);
+    assert_eq!(decode::exif_orientation(&rotated), 6);
+    let out = run(&rotated, "w-125", FormatChoice::default()).unwrap();
+    assert_eq!(
+        (out.width, out.height),
+        (125, 200),
+        "portrait after orientation 6"
+    );
+}
+
+#[test]
+fn hostile_inputs_are_refused_cleanly() {
+    let cut = &CUPS[..CUPS.len() / 3];
+    assert!(matches!(
+        run(cut, "w-100", FormatChoice::default()),
+        Err(ProcessError::Corrupt(_))
+    ));
+    assert!(matches!(
+        run(b"", "w-100", FormatChoice::default()),
+        Err(ProcessError::UnsupportedInput(_))
+    ));
+    assert!(matches!(
+        run(b"<html>not an image</html>", "w-1", FormatChoice::default()),
+        Err(ProcessError::UnsupportedInput(_))
+    ));
+    // A PNG header declaring 100000x100000: refused from the header, before any allocation.
+    let mut huge = halves(4, 4);
+    huge[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    huge[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    assert!(matches!(
+        run(&huge, "w-100", FormatChoice::default()),
+        Err(ProcessError::TooManyPixels { .. }) | Err(ProcessError::Corrupt(_))
+    ));
+    let small = Limits {
+        max_input_pixels: 1000,
+        max_output_side: 100,
+    };
+    let t = Transformation::parse("w-10", &|_| None).unwrap();
+    assert!(matches!(
+        process(CUPS, &t, FormatChoice::default(), small),
+        Err(ProcessError::TooManyPixels { .. })
+    ));
+    let t = Transformation::parse("w-5000", &|_| None).unwrap();
+    assert!(matches!(
+        process(CUPS, &t, FormatChoice::default(), LIMITS),
+        Ok(_)
+    ));
+    let tight = Limits {
+        max_input_pixels: 100_000_000,
+        max_output_side: 1000,
+    };
+    assert!(matches!(
+        process(CUPS, &t, FormatChoice::default(), tight),
+        Err(ProcessError::TooLarge { .. })
+    ));
+}
