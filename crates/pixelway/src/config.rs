@@ -73,6 +73,8 @@ pub struct LimitsConfig {
     pub origin_timeout: Duration,
     pub allow_private_origin_addresses: bool,
     pub transform_workers: usize,
+    /// Transformations that may wait for a worker; beyond that: 503. Default 16 per worker.
+    pub transform_queue: Option<usize>,
 }
 
 /// Response caching lifetimes (pixelway's extension of the example shape).
@@ -85,6 +87,10 @@ pub struct DeliveryConfig {
     pub default_image_max_age: Duration,
     #[serde(with = "duration")]
     pub not_found_max_age: Duration,
+    /// Pick WebP (or AVIF) from `Accept` when a transformation names no format.
+    pub use_best_format: bool,
+    /// Let automatic format choices pick AVIF.
+    pub auto_avif: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -186,6 +192,7 @@ impl Default for LimitsConfig {
             origin_timeout: Duration::from_secs(10),
             allow_private_origin_addresses: false,
             transform_workers: 0,
+            transform_queue: None,
         }
     }
 }
@@ -196,6 +203,8 @@ impl Default for DeliveryConfig {
             cache_max_age: Duration::from_secs(365 * 24 * 3600),
             default_image_max_age: Duration::from_secs(60),
             not_found_max_age: Duration::from_secs(10),
+            use_best_format: true,
+            auto_avif: false,
         }
     }
 }

@@ -7,8 +7,10 @@ use crate::{apply, seed};
 use anyhow::Context;
 use pixelway_origins::BuildContext;
 use pixelway_origins::guard::AddressPolicy;
+use pixelway_server::delivery::Workers;
 use pixelway_server::{App, Catalog, Settings};
 use pixelway_store::{SecretBox, Store};
+use pixelway_transform::pipeline::Limits;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,12 +49,28 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let snapshot = store.snapshot().await?;
     let catalog = Catalog::build(&snapshot, &ctx, &media, &config.server.public_hosts)
         .map_err(anyhow::Error::msg)?;
-    let originals = pixelway_cache::DiskCache::open(
-        storage.cache_dir().join("originals"),
-        storage.cache_max_bytes.as_u64(),
-    )
-    .await
-    .context("storage.cache_dir")?;
+    // Originals and transformed results share storage.cache_max_bytes half and half.
+    let half = storage.cache_max_bytes.as_u64() / 2;
+    let originals = pixelway_cache::DiskCache::open(storage.cache_dir().join("originals"), half)
+        .await
+        .context("storage.cache_dir")?;
+    let results = pixelway_cache::DiskCache::open(storage.cache_dir().join("results"), half)
+        .await
+        .context("storage.cache_dir")?;
+    let limits = &config.limits;
+    let workers = match limits.transform_workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let queue = limits.transform_queue.unwrap_or(workers * 16);
+    let workers = Workers::new(
+        workers,
+        queue,
+        Limits {
+            max_input_pixels: limits.max_input_pixels,
+            max_output_side: limits.max_output_side,
+        },
+    );
     let settings = Settings {
         max_origin_bytes: config.limits.max_origin_bytes.as_u64(),
         original_ttl: storage.original_ttl,
@@ -60,8 +78,10 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         cache_max_age: config.delivery.cache_max_age,
         default_image_max_age: config.delivery.default_image_max_age,
         not_found_max_age: config.delivery.not_found_max_age,
+        best_format: config.delivery.use_best_format,
+        auto_avif: config.delivery.auto_avif,
     };
-    let app = Arc::new(App::new(catalog, originals, settings));
+    let app = Arc::new(App::new(catalog, originals, results, workers, settings));
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("server.listen = {}", config.server.listen))?;

@@ -3,6 +3,8 @@
 //! them), `orig-true` returns the original, `di-` names the default image.
 
 use pixelway_testkit::{Pixelway, imagekit_url};
+use pixelway_transform::image::{Rgb, RgbImage, Rgba, RgbaImage};
+use pixelway_transform::pipeline::{InputKind, decode_rgba, probe};
 use reqwest::StatusCode;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
@@ -20,27 +22,67 @@ public_key = "public_demo_key"
 [[account.named_transformation]]
 name = "original"
 transformation = "orig-true"
+
+[[account.named_transformation]]
+name = "thumb"
+transformation = "w-200,h-200,c-at_max,f-auto"
 "#;
+
+const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
+const FLOWER: &[u8] = include_bytes!("../assets/samples/fresh-flower.jpg"); // 1600x1203
 
 fn start() -> Pixelway {
     let server = Pixelway::start(BIN, Some(CONFIG));
-    for (path, bytes) in [
-        ("samples/cups.jpg", &b"\xFF\xD8\xFF\xE0 cups"[..]),
-        ("defaults/missing.jpg", b"\xFF\xD8\xFF\xE0 default"),
-    ] {
-        let file = server.data_dir.join("media/demo").join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, bytes).unwrap();
-    }
+    put(&server, "samples/cups.jpg", CUPS);
+    put(&server, "defaults/missing.jpg", FLOWER);
+    put(&server, "test/dir with space/\u{fc}.jpg", CUPS);
+    put(&server, "halves.png", &halves_png());
     server
 }
 
+fn put(server: &Pixelway, path: &str, bytes: &[u8]) {
+    let file = server.data_dir.join("media/demo").join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, bytes).unwrap();
+}
+
+/// 200x100: left half red, right half blue.
+fn halves_png() -> Vec<u8> {
+    let img = RgbImage::from_fn(200, 100, |x, _| {
+        if x < 100 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, pixelway_transform::image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// (kind, width, height) of a response body.
+fn shape(bytes: &[u8]) -> (InputKind, u32, u32) {
+    probe(bytes).unwrap_or_else(|e| panic!("not an image: {e}"))
+}
+
+fn pixels(bytes: &[u8]) -> RgbaImage {
+    decode_rgba(bytes, 100_000_000).unwrap()
+}
+
+fn close(p: &Rgba<u8>, rgb: [u8; 3]) -> bool {
+    (0..3).all(|c| (p[c] as i32 - rgb[c] as i32).abs() < 40)
+}
+
 async fn get(url: &str) -> reqwest::Response {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
+    get_with(url, "*/*").await
+}
+
+async fn get_with(url: &str, accept: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    client
         .get(url)
+        .header("accept", accept)
         .send()
         .await
         .unwrap()
@@ -112,7 +154,7 @@ async fn original_named_and_default_image() {
     );
     let response = get(&original).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.unwrap().ends_with("cups"));
+    assert_eq!(response.bytes().await.unwrap()[..], CUPS[..]);
     let named = imagekit_url(
         &endpoint,
         "/samples/cups.jpg",
@@ -130,7 +172,7 @@ async fn original_named_and_default_image() {
     let response = get(&di).await;
     assert_eq!(response.status(), StatusCode::OK, "{di}");
     assert_eq!(response.headers()["x-pixelway-default-image"], "true");
-    assert!(response.text().await.unwrap().ends_with("default"));
+    assert_eq!(response.bytes().await.unwrap()[..], FLOWER[..]);
     // A di- that does not exist either: 404.
     let absent = imagekit_url(
         &endpoint,
@@ -175,15 +217,264 @@ async fn endpoints_may_allow_named_transformations_only() {
 }
 
 #[tokio::test]
-async fn pixel_transformations_are_not_in_this_build_yet() {
+async fn sdk_urls_resize_crop_pad_and_extract() {
     let server = start();
+    let endpoint = server.url("/demo");
+    // (SDK transformation, position, expected width, height)
+    let cases = [
+        (r#"[{"width": 300}]"#, "path", 300, 188),
+        (r#"[{"width": 300}]"#, "query", 300, 188),
+        (r#"[{"height": 100}]"#, "query", 160, 100),
+        (r#"[{"width": 200, "height": 200}]"#, "path", 200, 200),
+        (
+            r#"[{"width": 300, "height": 300, "crop": "at_max"}]"#,
+            "path",
+            300,
+            188,
+        ),
+        (
+            r#"[{"width": 900, "height": 900, "crop": "at_max"}]"#,
+            "query",
+            400,
+            250,
+        ),
+        (
+            r#"[{"width": 100, "height": 100, "crop": "at_least"}]"#,
+            "path",
+            160,
+            100,
+        ),
+        (
+            r#"[{"width": 120, "height": 80, "crop": "force"}]"#,
+            "path",
+            120,
+            80,
+        ),
+        (
+            r#"[{"width": 300, "height": 300, "crop_mode": "pad_resize", "background": "F3F3F3"}]"#,
+            "path",
+            300,
+            300,
+        ),
+        (
+            r#"[{"width": 50, "height": 40, "crop_mode": "extract", "x": 10, "y": 10}]"#,
+            "query",
+            50,
+            40,
+        ),
+        (r#"[{"width": 100, "dpr": 2}]"#, "path", 200, 125),
+        (
+            r#"[{"width": 400, "height": 300}, {"rotation": 90}]"#,
+            "query",
+            300,
+            400,
+        ),
+        (r#"[{"width": 0.5}]"#, "path", 200, 125),
+        (
+            r#"[{"width": 100, "aspect_ratio": "4-3"}]"#,
+            "path",
+            100,
+            75,
+        ),
+    ];
+    for (transformation, position, w, h) in cases {
+        let url = imagekit_url(&endpoint, "/samples/cups.jpg", transformation, position);
+        let response = get(&url).await;
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+        let (kind, width, height) = shape(&response.bytes().await.unwrap());
+        assert_eq!((width, height), (w, h), "{url}");
+        assert_eq!(kind, InputKind::Jpeg, "{url}");
+    }
+    // Padding is the requested colour.
     let url = imagekit_url(
-        &server.url("/demo"),
+        &endpoint,
         "/samples/cups.jpg",
-        r#"[{"width": 300}]"#,
+        r#"[{"width": 300, "height": 300, "crop_mode": "pad_resize", "background": "FF0000"}]"#,
         "path",
     );
-    let response = get(&url).await;
-    assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
-    assert!(response.text().await.unwrap().contains("w-300"));
+    let padded = pixels(&get(&url).await.bytes().await.unwrap());
+    assert!(
+        close(padded.get_pixel(150, 5), [255, 0, 0]),
+        "{:?}",
+        padded.get_pixel(150, 5)
+    );
+}
+
+#[tokio::test]
+async fn sdk_urls_focus_rotation_and_effects_move_the_right_pixels() {
+    let server = start();
+    let endpoint = server.url("/demo");
+    let fetch = |transformation: &str| {
+        let url = imagekit_url(&endpoint, "/halves.png", transformation, "path");
+        async move { pixels(&get(&url).await.bytes().await.unwrap()) }
+    };
+    let left = fetch(r#"[{"width": 50, "height": 50, "focus": "left"}]"#).await;
+    assert!(close(left.get_pixel(25, 25), [255, 0, 0]));
+    let right = fetch(r#"[{"width": 50, "height": 50, "focus": "right"}]"#).await;
+    assert!(close(right.get_pixel(25, 25), [0, 0, 255]));
+    let turned = fetch(r#"[{"rotation": 90}]"#).await;
+    assert_eq!(turned.dimensions(), (100, 200));
+    assert!(
+        close(turned.get_pixel(50, 20), [255, 0, 0]),
+        "clockwise: red on top"
+    );
+    let flipped = fetch(r#"[{"flip": "h"}]"#).await;
+    assert!(close(flipped.get_pixel(190, 50), [255, 0, 0]));
+    let gray = fetch(r#"[{"grayscale": true}]"#).await;
+    let p = gray.get_pixel(10, 10);
+    assert!(p[0] == p[1] && p[1] == p[2], "{p:?}");
+}
+
+#[tokio::test]
+async fn formats_negotiation_and_vary() {
+    let server = start();
+    let endpoint = server.url("/demo");
+    let auto = imagekit_url(
+        &endpoint,
+        "/samples/cups.jpg",
+        r#"[{"width": 100, "format": "auto"}]"#,
+        "query",
+    );
+    let webp = get_with(&auto, "image/avif,image/webp,*/*").await;
+    assert_eq!(webp.headers()["content-type"], "image/webp");
+    assert_eq!(webp.headers()["vary"], "Accept");
+    assert_eq!(shape(&webp.bytes().await.unwrap()).0, InputKind::Webp);
+    let jpeg = get_with(&auto, "image/jpeg,*/*").await;
+    assert_eq!(jpeg.headers()["content-type"], "image/jpeg");
+    assert_eq!(jpeg.headers()["vary"], "Accept");
+    let png = imagekit_url(
+        &endpoint,
+        "/samples/cups.jpg",
+        r#"[{"width": 100, "format": "png"}]"#,
+        "path",
+    );
+    let response = get_with(&png, "image/webp,*/*").await;
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert!(
+        !response.headers().contains_key("vary"),
+        "explicit format: no negotiation"
+    );
+    let named = imagekit_url(
+        &endpoint,
+        "/samples/cups.jpg",
+        r#"[{"named": "thumb"}]"#,
+        "path",
+    );
+    let response = get_with(&named, "image/webp").await;
+    assert_eq!(
+        shape(&response.bytes().await.unwrap()),
+        (InputKind::Webp, 200, 125)
+    );
+    // The result cache answers the second time with the same ETag and a 304 works.
+    let first = get(&png).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let again = client
+        .get(&png)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn default_image_and_unicode_paths_are_transformed_too() {
+    let server = start();
+    let endpoint = server.url("/demo");
+    let di = imagekit_url(
+        &endpoint,
+        "/no/such.jpg",
+        r#"[{"width": 160, "default_image": "/defaults/missing.jpg"}]"#,
+        "path",
+    );
+    let response = get(&di).await;
+    assert_eq!(response.headers()["x-pixelway-default-image"], "true");
+    assert_eq!(
+        shape(&response.bytes().await.unwrap()),
+        (InputKind::Jpeg, 160, 120)
+    );
+    let unicode = imagekit_url(
+        &endpoint,
+        "/test/dir with space/\u{fc}.jpg",
+        r#"[{"width": 100}]"#,
+        "path",
+    );
+    assert!(unicode.contains("%C3%BC"), "{unicode}");
+    let response = get(&unicode).await;
+    assert_eq!(response.status(), StatusCode::OK, "{unicode}");
+    assert_eq!(
+        shape(&response.bytes().await.unwrap()),
+        (InputKind::Jpeg, 100, 63)
+    );
+}
+
+#[tokio::test]
+async fn hostile_images_are_refused_and_the_server_stays_up() {
+    let server = start();
+    put(&server, "bad/truncated.jpg", &CUPS[..CUPS.len() / 3]);
+    put(&server, "bad/zero.jpg", b"");
+    put(&server, "bad/html.jpg", b"<html>not an image</html>");
+    let mut huge = halves_png();
+    huge[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    huge[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    put(&server, "bad/huge.png", &huge);
+    for (path, needle) in [
+        ("bad/truncated.jpg", "corrupt"),
+        ("bad/zero.jpg", "not"),
+        ("bad/html.jpg", "not an image"),
+        ("bad/huge.png", ""),
+    ] {
+        let started = std::time::Instant::now();
+        let response = get(&server.url(&format!("/demo/tr:w-100/{path}"))).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{path}"
+        );
+        assert!(response.text().await.unwrap().contains(needle), "{path}");
+    }
+    let limited = get(&server.url("/demo/tr:w-100000/samples/cups.jpg")).await;
+    assert_eq!(limited.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        limited.headers()["ik-error"]
+            .to_str()
+            .unwrap()
+            .starts_with("ELIMIT")
+    );
+    assert_eq!(
+        get(&server.url("/demo/tr:w-10/samples/cups.jpg"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_503_with_retry_after() {
+    // [limits] must come before the [[account]] tables in TOML.
+    let config = format!("[limits]\ntransform_workers = 1\ntransform_queue = 0\n{CONFIG}");
+    let server = Pixelway::start(BIN, Some(&config));
+    put(&server, "big.jpg", FLOWER);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let requests = (0..12).map(|i| {
+        let url = server.url(&format!("/demo/tr:w-{},q-{}/big.jpg", 1500 - i, 90 + i % 5));
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    });
+    let responses = futures::future::join_all(requests).await;
+    let busy: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    let ok = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK)
+        .count();
+    assert!(
+        !busy.is_empty(),
+        "some requests are refused while the single worker is busy"
+    );
+    assert!(ok >= 1, "the admitted one is served");
+    assert!(busy.iter().all(|r| r.headers()["retry-after"] == "1"));
 }

@@ -2,7 +2,7 @@
 //! that puts the surfaces together.
 
 use crate::catalog::Catalog;
-use crate::delivery::{self, FetchFail};
+use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::routing::get;
@@ -27,6 +27,11 @@ pub struct Settings {
     pub default_image_max_age: Duration,
     /// `Cache-Control: max-age` of a 404.
     pub not_found_max_age: Duration,
+    /// Choose the output format from `Accept` when a transformation names none ("use best
+    /// format", on by default).
+    pub best_format: bool,
+    /// Let automatic choices pick AVIF (off by default).
+    pub auto_avif: bool,
 }
 
 /// Shared state of the running server.
@@ -34,15 +39,29 @@ pub struct App {
     pub catalog: ArcSwap<Catalog>,
     pub originals: Arc<DiskCache>,
     pub coalescer: Coalescer<String, Result<(), FetchFail>>,
+    /// Transformed results, keyed by endpoint, path, original ETag, canonical transformation and
+    /// format choice.
+    pub results: Arc<DiskCache>,
+    pub transforms: Coalescer<String, Result<(), TransformFail>>,
+    pub workers: Workers,
     pub settings: Settings,
 }
 
 impl App {
-    pub fn new(catalog: Catalog, originals: DiskCache, settings: Settings) -> Self {
+    pub fn new(
+        catalog: Catalog,
+        originals: DiskCache,
+        results: DiskCache,
+        workers: Workers,
+        settings: Settings,
+    ) -> Self {
         Self {
             catalog: ArcSwap::from_pointee(catalog),
             originals: Arc::new(originals),
             coalescer: Coalescer::default(),
+            results: Arc::new(results),
+            transforms: Coalescer::default(),
+            workers,
             settings,
         }
     }

@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pixelway_route::RouteError;
+use pixelway_transform::pipeline::ProcessError;
 
 /// Everything that can stop a delivery request.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,10 @@ pub enum DeliveryError {
     BadTransformation(#[from] pixelway_transform::ParseError),
     #[error("this endpoint allows named transformations only (n-<name>)")]
     NamedTransformationsOnly,
+    #[error("{0}")]
+    Process(pixelway_transform::pipeline::ProcessError),
+    #[error("too many images are being processed; retry shortly")]
+    Overloaded,
     #[error("method not allowed: only GET and HEAD")]
     Method,
     #[error("file not found in any origin: {path}")]
@@ -29,8 +34,6 @@ pub enum DeliveryError {
     },
     #[error("original is larger than the configured limit (limits.max_origin_bytes)")]
     OriginalTooLarge,
-    #[error("transformations are not available yet in this build: {0:?}")]
-    TransformationsNotImplemented(String),
     #[error("requested range not satisfiable")]
     RangeNotSatisfiable { size: u64 },
     #[error("internal error")]
@@ -51,10 +54,15 @@ impl DeliveryError {
             DeliveryError::BadTransformation(_) | DeliveryError::NamedTransformationsOnly => {
                 StatusCode::BAD_REQUEST
             }
+            DeliveryError::Process(e) => match e {
+                ProcessError::UnsupportedOutput(_) => StatusCode::NOT_IMPLEMENTED,
+                ProcessError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            DeliveryError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             DeliveryError::Method => StatusCode::METHOD_NOT_ALLOWED,
             DeliveryError::NotFound { .. } => StatusCode::NOT_FOUND,
             DeliveryError::OriginalTooLarge => StatusCode::BAD_REQUEST,
-            DeliveryError::TransformationsNotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             DeliveryError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             DeliveryError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,6 +73,9 @@ impl DeliveryError {
         match self {
             DeliveryError::NotFound { code, .. } => Some(format!("{code} - {}", describe(code))),
             DeliveryError::OriginalTooLarge => Some("ELIMIT - original too large".to_string()),
+            DeliveryError::Process(
+                ProcessError::TooManyPixels { .. } | ProcessError::TooLarge { .. },
+            ) => Some(format!("ELIMIT - {self}")),
             _ => None,
         }
     }
@@ -113,6 +124,9 @@ impl IntoResponse for DeliveryError {
             && let Ok(value) = HeaderValue::from_str(trace)
         {
             headers.insert("x-pixelway-trace", value);
+        }
+        if let DeliveryError::Overloaded = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if let DeliveryError::Method = self {
             headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));

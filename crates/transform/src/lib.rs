@@ -9,6 +9,9 @@
 mod color;
 mod params;
 pub mod pipeline;
+
+/// The `image` crate this pipeline uses (for callers and tests that inspect results).
+pub use image;
 #[cfg(test)]
 mod tests;
 

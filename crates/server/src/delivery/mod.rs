@@ -1,14 +1,16 @@
 //! The delivery path: one request, as a list of named steps.
 //!
-//! route → authorize → transformation → find the original (origin chain) → default image →
-//! respond. Each step is one function; errors are [`DeliveryError`]s, mapped to HTTP in one place.
+//! route → authorize → parse transformation → find the original (origin chain) → default
+//! image → transform (result cache, worker pool) → respond. Each step is one function; errors are [`DeliveryError`]s, mapped to HTTP in one place.
 
 mod chain;
 mod original;
 mod respond;
 pub mod sniff;
+mod transform;
 
 pub use chain::{Attempt, FetchFail};
+pub use transform::{TransformFail, Workers};
 
 use crate::app::App;
 use crate::catalog::{Account, Endpoint};
@@ -19,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use original::Original;
 use pixelway_route::Route;
 use pixelway_transform::Transformation;
+use pixelway_transform::pipeline::{FormatChoice, depends_on_accept};
 use respond::Extra;
 use std::sync::Arc;
 
@@ -65,7 +68,11 @@ async fn serve(
         }
         Err(other) => return Err(other),
     };
-    let extra = response_headers(
+    let (original, negotiated) = match transformation.filter(|t| t.needs_processing()) {
+        Some(t) => transform_step(app, endpoint, &route, original, &t, headers).await?,
+        None => (original, false),
+    };
+    let mut extra = response_headers(
         app,
         account,
         &original,
@@ -73,6 +80,9 @@ async fn serve(
         tracing_allowed,
         &attempts,
     );
+    if negotiated {
+        extra.headers.push(("vary", "Accept".to_string()));
+    }
     respond::respond(original, headers, extra).await
 }
 
@@ -109,8 +119,7 @@ fn authorize(app: &App, headers: &HeaderMap) -> bool {
 }
 
 /// Step 3: parse the transformation (path and query forms, named transformations expanded) and
-/// apply the endpoint's policy. Pixel processing is not in this build yet: a transformation that
-/// needs it answers 501; `orig-true` and `di-` work.
+/// apply the endpoint's policy. Bad parameters answer 400 before any origin is asked.
 fn parse_transformation(
     route: &Route,
     account: &Account,
@@ -124,12 +133,33 @@ fn parse_transformation(
     if endpoint.record.named_transformations_only && transformation.has_explicit_parameters {
         return Err(DeliveryError::NamedTransformationsOnly);
     }
-    if transformation.needs_processing() {
-        return Err(DeliveryError::TransformationsNotImplemented(
-            transformation.canonical(),
-        ));
-    }
     Ok(Some(transformation))
+}
+
+/// Step 6: transform the original (through the result cache); says whether the output format
+/// depended on `Accept`.
+async fn transform_step(
+    app: &App,
+    endpoint: &Endpoint,
+    route: &Route,
+    original: Original,
+    transformation: &Transformation,
+    headers: &HeaderMap,
+) -> Result<(Original, bool), DeliveryError> {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let choice = FormatChoice {
+        accepts_webp: accept.contains("image/webp"),
+        accepts_avif: accept.contains("image/avif"),
+        best_format: app.settings.best_format,
+        auto_avif: app.settings.auto_avif,
+    };
+    let negotiated = depends_on_accept(transformation.format(), choice.best_format);
+    let scope = format!("{}\n{}", endpoint.record.id, route.file.as_str());
+    let result = transform::transformed(app, &scope, original, transformation, choice).await?;
+    Ok((result, negotiated))
 }
 
 /// Step 5: the default image (a Media Library path) when no origin has the file: the one the

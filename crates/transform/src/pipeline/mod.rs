@@ -65,6 +65,11 @@ pub enum ProcessError {
     Encode(String),
 }
 
+/// Decodes any supported input to RGBA at full size (for inspection and tests).
+pub fn decode_rgba(bytes: &[u8], max_input_pixels: u64) -> Result<image::RgbaImage, ProcessError> {
+    Ok(decode::decode(bytes, max_input_pixels, 1.0)?.to_rgba8())
+}
+
 /// Runs `transformation` on the image in `bytes`.
 pub fn process(
     bytes: &[u8],
