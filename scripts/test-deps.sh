@@ -1,19 +1,10 @@
 #!/usr/bin/env bash
-# Installs what pixelway's tests need, when missing: build tools (apt), the S3-protocol server and
+# Installs what pixelway's tests need, when missing: build tools (scripts/build-deps.sh), the S3-protocol server and
 # GCS emulator and SDK clients (pip), Azurite (npm, into .tools/). Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_apt=()
-for pair in cmake:cmake nasm:nasm pkg-config:pkg-config cc:build-essential; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "test-deps: apt-get install ${need_apt[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+bash scripts/build-deps.sh
 
 PY=${PYTHON:-python3}
 if ! $PY - <<'PY' 2>/dev/null
