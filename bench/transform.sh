@@ -17,6 +17,6 @@ for threads in 1 2; do
   echo "== $threads thread(s), ${SECONDS_PER_CASE}s per case"
   /usr/bin/time -f "%M" -o /tmp/pixelway-rss target/release/examples/bench "$IMAGES" "$threads" "$SECONDS_PER_CASE" > /tmp/pixelway-bench
   /usr/bin/time -f "%M" -o /tmp/sharp-rss node bench/transform/sharp-bench.mjs "$IMAGES" "$threads" "$SECONDS_PER_CASE" > /tmp/sharp-bench
-  join /tmp/pixelway-bench /tmp/sharp-bench | awk '{ printf "%-16s pixelway %7.2f/s   sharp %7.2f/s   ratio %.2f\n", $1, $2, $3, $2/$3 }'
+  join /tmp/pixelway-bench /tmp/sharp-bench | awk '{ printf "%-15s pixelway %6.2f/s %7d B   sharp %6.2f/s %7d B   speed ratio %.2f   size ratio %.2f\n", $1, $2, $3, $4, $5, $2/$4, $3/$5 }'
   echo "peak RSS: pixelway $(( $(cat /tmp/pixelway-rss) / 1024 )) MB, sharp $(( $(cat /tmp/sharp-rss) / 1024 )) MB"
 done

@@ -21,12 +21,14 @@ for (const [name, suffix, pipeline] of cases) {
   const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
   let done = 0;
+  let bytes = 0;
   const worker = async (t) => {
     for (let i = t; Date.now() < deadline; i += threads) {
-      await pipeline(sharp(inputs[i % inputs.length], { limitInputPixels: 100000000 })).toBuffer();
+      const out = await pipeline(sharp(inputs[i % inputs.length], { limitInputPixels: 100000000 })).toBuffer();
+      bytes += out.length;
       done++;
     }
   };
   await Promise.all(Array.from({ length: threads }, (_, t) => worker(t)));
-  console.log(`${name} ${(done / ((Date.now() - started) / 1000)).toFixed(2)}`);
+  console.log(`${name} ${(done / ((Date.now() - started) / 1000)).toFixed(2)} ${Math.round(bytes / Math.max(done, 1))}`);
 }

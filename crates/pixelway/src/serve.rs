@@ -104,6 +104,10 @@ fn announce(address: std::net::SocketAddr, embedded: bool, snapshot: &pixelway_s
         for (path, _) in seed::SAMPLES {
             println!("  http://{address}/{}/{path}", seed::DEMO_ACCOUNT);
         }
+        println!(
+            "  http://{address}/{}/tr:w-300,h-200,f-webp/samples/fresh-flower.jpg   (transformed)",
+            seed::DEMO_ACCOUNT
+        );
     } else {
         for account in &snapshot.accounts {
             println!(

@@ -1,5 +1,5 @@
 //! Pipeline throughput on a folder of images: `bench DIR THREADS SECONDS_PER_CASE`.
-//! Prints one line per case: `case images/s`. Run by `bench/transform.sh`, which runs sharp on
+//! Prints one line per case: `case images/s mean-output-bytes`. Run by `bench/transform.sh`, which runs sharp on
 //! the same inputs in the same run and prints the ratios.
 
 use pixelway_transform::Transformation;
@@ -27,31 +27,48 @@ fn main() {
         .map(|p| (p.display().to_string(), std::fs::read(&p).expect("read")))
         .collect();
     files.sort();
-    let limits = Limits { max_input_pixels: 100_000_000, max_output_side: 8192 };
+    let limits = Limits {
+        max_input_pixels: 100_000_000,
+        max_output_side: 8192,
+    };
     for (name, suffix, text) in CASES {
-        let inputs: Vec<&Vec<u8>> = files.iter().filter(|(n, _)| n.ends_with(suffix)).map(|(_, b)| b).collect();
+        let inputs: Vec<&Vec<u8>> = files
+            .iter()
+            .filter(|(n, _)| n.ends_with(suffix))
+            .map(|(_, b)| b)
+            .collect();
         let transformation = Transformation::parse(text, &|_| None).expect("transformation");
         let deadline = Instant::now() + Duration::from_secs_f64(seconds);
         let started = Instant::now();
-        let done: usize = std::thread::scope(|scope| {
+        let (done, bytes): (usize, usize) = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let (inputs, transformation) = (&inputs, &transformation);
                     scope.spawn(move || {
-                        let mut count = 0;
+                        let (mut count, mut bytes) = (0usize, 0usize);
                         let mut i = t;
                         while Instant::now() < deadline {
-                            let out = process(inputs[i % inputs.len()], transformation, FormatChoice::default(), limits);
-                            assert!(out.is_ok(), "{:?}", out.err());
+                            let out = process(
+                                inputs[i % inputs.len()],
+                                transformation,
+                                FormatChoice::default(),
+                                limits,
+                            )
+                            .expect("process");
+                            bytes += out.bytes.len();
                             count += 1;
                             i += threads;
                         }
-                        count
+                        (count, bytes)
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("thread")).sum()
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .fold((0, 0), |(c, b), (c2, b2)| (c + c2, b + b2))
         });
-        println!("{name} {:.2}", done as f64 / started.elapsed().as_secs_f64());
+        let rate = done as f64 / started.elapsed().as_secs_f64();
+        println!("{name} {rate:.2} {}", bytes / done.max(1));
     }
 }
