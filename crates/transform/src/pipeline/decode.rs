@@ -12,10 +12,16 @@ pub enum InputKind {
     Png,
     Gif,
     Webp,
+    /// Rasterised at its intrinsic size; nothing outside the file is ever loaded.
+    Svg,
 }
 
 /// The input's kind and stored size, from its header only.
 pub fn probe(bytes: &[u8]) -> Result<(InputKind, u32, u32), ProcessError> {
+    if looks_like_svg(bytes) {
+        let size = svg_tree(bytes)?.size().to_int_size();
+        return Ok((InputKind::Svg, size.width(), size.height()));
+    }
     let kind = match image::guess_format(bytes) {
         Ok(ImageFormat::Jpeg) => InputKind::Jpeg,
         Ok(ImageFormat::Png) => InputKind::Png,
@@ -50,6 +56,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<DynamicIm
     }
     let image = match kind {
         InputKind::Jpeg => decode_jpeg(bytes, min_scale)?,
+        InputKind::Svg => rasterise_svg(bytes, w, h)?,
         _ => {
             let mut reader = reader(bytes, kind)?;
             let mut limits = Limits::default();
@@ -66,7 +73,7 @@ fn reader(bytes: &[u8], kind: InputKind) -> Result<ImageReader<Cursor<&[u8]>>, P
         InputKind::Png => ImageFormat::Png,
         InputKind::Gif => ImageFormat::Gif,
         InputKind::Webp => ImageFormat::WebP,
-        InputKind::Jpeg => ImageFormat::Jpeg,
+        InputKind::Jpeg | InputKind::Svg => ImageFormat::Jpeg,
     };
     Ok(ImageReader::with_format(Cursor::new(bytes), format))
 }
@@ -115,4 +122,49 @@ pub fn exif_orientation(bytes: &[u8]) -> u8 {
 
 fn corrupt(e: impl std::fmt::Display) -> ProcessError {
     ProcessError::Corrupt(e.to_string())
+}
+
+fn looks_like_svg(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]);
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    (head.starts_with("<?xml")
+        || head.starts_with("<svg")
+        || head.starts_with("<!--")
+        || head.starts_with("<!DOCTYPE"))
+        && head.contains("<svg")
+}
+
+/// Parses an SVG with every external reference refused: no files, no URLs, no embedded images.
+fn svg_tree(bytes: &[u8]) -> Result<resvg::usvg::Tree, ProcessError> {
+    let options = resvg::usvg::Options {
+        resources_dir: None,
+        image_href_resolver: resvg::usvg::ImageHrefResolver {
+            resolve_data: Box::new(|_, _, _| None),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..Default::default()
+    };
+    resvg::usvg::Tree::from_data(bytes, &options).map_err(corrupt)
+}
+
+fn rasterise_svg(bytes: &[u8], width: u32, height: u32) -> Result<DynamicImage, ProcessError> {
+    let tree = svg_tree(bytes)?;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height)
+        .ok_or_else(|| ProcessError::Corrupt("SVG has no drawable size".into()))?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pixmap.as_mut(),
+    );
+    let pixels: Vec<u8> = pixmap
+        .pixels()
+        .iter()
+        .flat_map(|p| {
+            let c = p.demultiply();
+            [c.red(), c.green(), c.blue(), c.alpha()]
+        })
+        .collect();
+    image::RgbaImage::from_raw(width, height, pixels)
+        .map(DynamicImage::ImageRgba8)
+        .ok_or_else(|| ProcessError::Corrupt("SVG raster size mismatch".into()))
 }

@@ -147,6 +147,8 @@ pub fn output_format(
         InputKind::Png => Format::Png,
         InputKind::Gif => Format::Gif,
         InputKind::Webp => Format::Webp,
+        // A vector input is rasterised only because a transformation asked for pixels.
+        InputKind::Svg => Format::Png,
     };
     match requested {
         Some(Format::Gif) if input != InputKind::Gif => Err(ProcessError::GifFromNonGif),

@@ -253,3 +253,74 @@ fn hostile_inputs_are_refused_cleanly() {
         Err(ProcessError::TooLarge { .. })
     ));
 }
+
+#[test]
+fn avif_output_and_opt_in_negotiation() {
+    let out = run(CUPS, "w-120,f-avif,q-50", FormatChoice::default()).unwrap();
+    assert_eq!(out.format, Format::Avif);
+    assert_eq!(&out.bytes[4..12], b"ftypavif");
+    let accepts = FormatChoice {
+        accepts_avif: true,
+        accepts_webp: true,
+        best_format: true,
+        auto_avif: false,
+    };
+    assert_eq!(
+        run(CUPS, "w-50", accepts).unwrap().format,
+        Format::Webp,
+        "AVIF is opt-in"
+    );
+    let opted = FormatChoice {
+        auto_avif: true,
+        ..accepts
+    };
+    assert_eq!(run(CUPS, "w-50", opted).unwrap().format, Format::Avif);
+}
+
+const SVG: &[u8] = br##"<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="100">
+  <rect x="0" y="0" width="100" height="100" fill="#ff0000"/>
+  <rect x="100" y="0" width="100" height="100" fill="#0000ff"/>
+  <image href="file:///etc/passwd" x="0" y="0" width="10" height="10"/>
+  <image xlink:href="http://169.254.169.254/latest/meta-data" x="0" y="0" width="10" height="10"/>
+</svg>"##;
+
+#[test]
+fn svg_is_rasterised_without_external_references() {
+    let out = run(SVG, "w-100", FormatChoice::default()).unwrap();
+    assert_eq!((out.format, out.width, out.height), (Format::Png, 100, 50));
+    let rgba = decode_output(&out).to_rgba8();
+    assert!(is_red(*rgba.get_pixel(10, 25)) && !is_red(*rgba.get_pixel(90, 25)));
+    let jpeg = run(SVG, "w-100,f-jpg", FormatChoice::default()).unwrap();
+    assert_eq!(jpeg.format, Format::Jpeg);
+}
+
+#[test]
+fn hostile_svgs_are_refused_quickly() {
+    let laughs = br#"<?xml version="1.0"?>
+<!DOCTYPE svg [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+ <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">
+]>
+<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&f;</text></svg>"#;
+    let started = std::time::Instant::now();
+    let result = run(laughs, "w-10", FormatChoice::default());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(result, Err(ProcessError::Corrupt(_))),
+        "{result:?}"
+    );
+    let huge = br#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"></svg>"#;
+    assert!(matches!(
+        run(huge, "w-10", FormatChoice::default()),
+        Err(ProcessError::TooManyPixels { .. })
+    ));
+}
