@@ -15,6 +15,7 @@ const cases = [
   ["jpeg->webp800", ".jpg", (s) => s.resize({ width: 800 }).webp({ quality: 80 })],
   ["png->png800", ".png", (s) => s.resize({ width: 800 }).png()],
   ["png->webp800", ".png", (s) => s.resize({ width: 800 }).webp({ quality: 80 })],
+  ["jpeg->avif800", ".jpg", (s) => s.resize({ width: 800 }).avif({ quality: 60 })],
 ];
 for (const [name, suffix, pipeline] of cases) {
   const inputs = files.filter((f) => f.endsWith(suffix)).map((f) => fs.readFileSync(f));

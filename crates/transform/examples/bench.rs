@@ -12,6 +12,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("jpeg->webp800", ".jpg", "w-800,q-80,f-webp"),
     ("png->png800", ".png", "w-800,f-png"),
     ("png->webp800", ".png", "w-800,q-80,f-webp"),
+    ("jpeg->avif800", ".jpg", "w-800,q-60,f-avif"),
 ];
 
 fn main() {
