@@ -404,7 +404,11 @@ fn trim(value: &str) -> Option<u8> {
 }
 
 /// `@@path@@to@@img.jpg` or `path@@to@@img.jpg` → `path/to/img.jpg`, checked like any path.
+/// A literal '/' is refused: it would make the `@@` mapping ambiguous (found by fuzzing).
 fn default_image(value: &str) -> Option<String> {
+    if value.contains('/') {
+        return None;
+    }
     let path = value.replace("@@", "/");
     let path = path.trim_matches('/').to_string();
     let plain = !path.is_empty()

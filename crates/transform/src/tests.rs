@@ -113,6 +113,8 @@ fn errors_name_the_parameter() {
         ("di-..@@etc@@passwd", "di-..@@etc@@passwd"),
         ("dpr-9", "dpr-9"),
         ("w-99999999999999", "w-99999999999999"),
+        // Found by the fuzzer: a literal '/' made the canonical form ambiguous.
+        ("di-a@@@/@b", "di-a@@@/@b"),
     ];
     for (text, parameter) in cases {
         let err = parse(text).expect_err(text);
