@@ -4,16 +4,12 @@
 //! header, coalescing of cold misses and the size limit.
 
 use futures::future::join_all;
-use pixelway_testkit::{Behaviour, Moto, Pixelway, WebOrigin, closed_port};
+use pixelway_testkit::{Behaviour, Moto, Pixelway, WebOrigin, closed_port, http_client as client};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
 const ADMIN: &str = "chain-test-admin-token";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
 
 /// Account `acme`: endpoint `product-images` = [S3 "products" (prefix catalog), S3 "backup"],
 /// endpoint `web` = [500-answering, refused, hanging, healthy web folders], endpoint `limited`

@@ -72,7 +72,7 @@ async fn environment_overrides_and_public_hosts() {
         dir.path(),
         &[("PIXELWAY_SERVER__PUBLIC_HOSTS", "[\"img.test\"]")],
     );
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = pixelway_testkit::http_client();
     let url = server.url("/demo/samples/cups.jpg");
     assert_eq!(
         client

@@ -1,14 +1,10 @@
 //! HTTP semantics of delivery: strong ETags and 304s, Last-Modified, HEAD, single ranges,
 //! If-Range, 416, and content types decided by the bytes rather than the origin's claim.
 
-use pixelway_testkit::{Pixelway, WebOrigin};
+use pixelway_testkit::{Pixelway, WebOrigin, http_client as client};
 use reqwest::StatusCode;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
 
 const SAMPLE: &str = "/demo/samples/cups.jpg";
 

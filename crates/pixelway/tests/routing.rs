@@ -2,14 +2,10 @@
 //! identifiers, custom domains (alias and one-to-one), unknown hosts, account isolation and bad
 //! input.
 
-use pixelway_testkit::{Pixelway, WebOrigin};
+use pixelway_testkit::{Pixelway, WebOrigin, http_client as client};
 use reqwest::StatusCode;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
 
 async fn get(url: &str, host: Option<&str>) -> reqwest::Response {
     let mut request = client().get(url);

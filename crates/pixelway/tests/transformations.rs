@@ -79,7 +79,7 @@ async fn get(url: &str) -> reqwest::Response {
 }
 
 async fn get_with(url: &str, accept: &str) -> reqwest::Response {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = pixelway_testkit::http_client();
     client
         .get(url)
         .header("accept", accept)
@@ -269,6 +269,12 @@ async fn sdk_urls_resize_crop_pad_and_extract() {
             300,
             400,
         ),
+        (
+            r#"[{"width": 400, "height": 300}, {"rotation": 90}]"#,
+            "path",
+            300,
+            400,
+        ),
         (r#"[{"width": 0.5}]"#, "path", 200, 125),
         (
             r#"[{"width": 100, "aspect_ratio": "4-3"}]"#,
@@ -368,7 +374,7 @@ async fn formats_negotiation_and_vary() {
     // The result cache answers the second time with the same ETag and a 304 works.
     let first = get(&png).await;
     let etag = first.headers()["etag"].to_str().unwrap().to_string();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = pixelway_testkit::http_client();
     let again = client
         .get(&png)
         .header("if-none-match", &etag)
@@ -456,7 +462,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
     let config = format!("[limits]\ntransform_workers = 1\ntransform_queue = 0\n{CONFIG}");
     let server = Pixelway::start(BIN, Some(&config));
     put(&server, "big.jpg", FLOWER);
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = pixelway_testkit::http_client();
     let requests = (0..12).map(|i| {
         let url = server.url(&format!("/demo/tr:w-{},q-{}/big.jpg", 1500 - i, 90 + i % 5));
         let client = client.clone();

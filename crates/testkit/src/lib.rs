@@ -39,3 +39,11 @@ pub fn repo_root() -> std::path::PathBuf {
         .expect("crates/testkit is two levels below the root")
         .to_path_buf()
 }
+
+/// The HTTP client tests use against pixelway and origins: no proxy from the environment.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest client")
+}
