@@ -483,4 +483,15 @@ async fn a_full_queue_answers_503_with_retry_after() {
     );
     assert!(ok >= 1, "the admitted one is served");
     assert!(busy.iter().all(|r| r.headers()["retry-after"] == "1"));
+    // Requests for one and the same result share its work: none is refused for lack of a slot.
+    let same = (0..8).map(|_| {
+        let url = server.url("/demo/tr:w-1200,q-77/big.jpg");
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().status() }
+    });
+    let statuses = futures::future::join_all(same).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
 }

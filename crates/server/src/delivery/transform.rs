@@ -10,7 +10,7 @@ use pixelway_cache::{EntryMeta, PutError};
 use pixelway_transform::Transformation;
 use pixelway_transform::pipeline::{self, FormatChoice, Limits, ProcessError};
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Admission and concurrency for image work.
 #[derive(Debug)]
@@ -28,12 +28,6 @@ impl Workers {
             admitted: Arc::new(Semaphore::new(workers.max(1) + queue)),
             limits,
         }
-    }
-
-    fn admit(&self) -> Result<OwnedSemaphorePermit, DeliveryError> {
-        Arc::clone(&self.admitted)
-            .try_acquire_owned()
-            .map_err(|_| DeliveryError::Overloaded)
     }
 }
 
@@ -70,9 +64,12 @@ pub async fn transformed(
         let results = Arc::clone(&app.results);
         let running = Arc::clone(&app.workers.running);
         let limits = app.workers.limits;
-        let admission = app.workers.admit()?;
+        // Only the request that starts the work needs a queue slot: the others wait for it.
+        let admitted = Arc::clone(&app.workers.admitted);
         move || async move {
-            let _admission = admission;
+            let _admission = admitted
+                .try_acquire_owned()
+                .map_err(|_| TransformFail::Overloaded)?;
             let _running = running
                 .acquire_owned()
                 .await
