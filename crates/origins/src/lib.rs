@@ -89,17 +89,6 @@ pub enum Failure {
     Other(String),
 }
 
-impl Fetch {
-    /// ImageKit's `ik-error` code for this outcome; `None` when found.
-    pub fn error_code(&self) -> Option<&'static str> {
-        match self {
-            Fetch::Found(_) => None,
-            Fetch::NotHere(miss) => Some(miss.error_code()),
-            Fetch::Failed(failure) => Some(failure.error_code()),
-        }
-    }
-}
-
 impl Miss {
     pub fn error_code(self) -> &'static str {
         match self {

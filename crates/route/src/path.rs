@@ -51,6 +51,18 @@ impl FilePath {
         })
     }
 
+    /// Checks a path that is already decoded (a configured Media Library path, say).
+    pub fn from_decoded(path: &str) -> Result<Self, PathError> {
+        check_relative(path)?;
+        let raw = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%2F", "/");
+        Ok(Self {
+            decoded: path.to_string(),
+            raw,
+        })
+    }
+
     /// The decoded path, without a leading '/'.
     pub fn as_str(&self) -> &str {
         &self.decoded

@@ -28,20 +28,21 @@ impl Directory for Fixture {
     }
 }
 
-fn ok(host: &str, target: &str) -> Route {
+/// Splits a request target into path and query and routes it.
+fn route_target(host: &str, target: &str) -> Result<Route, RouteError> {
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (target, None),
     };
-    route(&Fixture, host, path, query).unwrap_or_else(|e| panic!("{target}: {e}"))
+    route(&Fixture, host, path, query)
+}
+
+fn ok(host: &str, target: &str) -> Route {
+    route_target(host, target).unwrap_or_else(|e| panic!("{target}: {e}"))
 }
 
 fn err(host: &str, target: &str) -> RouteError {
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (target, None),
-    };
-    route(&Fixture, host, path, query).expect_err(target)
+    route_target(host, target).expect_err(target)
 }
 
 /// (host, target, account, identifier, path transformation, query transformation, file)
@@ -322,11 +323,7 @@ fn arbitrary_inputs_never_escape() {
             state ^= state << 17;
             target.push_str(pieces[(state % pieces.len() as u64) as usize]);
         }
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (target.as_str(), None),
-        };
-        if let Ok(r) = route(&Fixture, "img.example.com", path, query)
+        if let Ok(r) = route_target("img.example.com", &target)
             && r.file.absolute_url().is_none()
         {
             assert!(
@@ -337,5 +334,15 @@ fn arbitrary_inputs_never_escape() {
                 "{target}"
             );
         }
+    }
+}
+
+#[test]
+fn decoded_paths_are_checked_without_decoding_again() {
+    let ok = FilePath::from_decoded("defaults/100% off.jpg").unwrap();
+    assert_eq!(ok.as_str(), "defaults/100% off.jpg");
+    assert_eq!(ok.raw(), "defaults/100%25%20off%2Ejpg");
+    for bad in ["../x.jpg", "a//b.jpg", "a\\b.jpg", "a\0.jpg"] {
+        assert!(FilePath::from_decoded(bad).is_err(), "{bad}");
     }
 }

@@ -157,6 +157,7 @@ async fn transform_step(
         auto_avif: app.settings.auto_avif,
     };
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
+    let choice = choice.relevant_to(transformation.format());
     let scope = format!("{}\n{}", endpoint.record.id, route.file.as_str());
     let result = transform::transformed(app, &scope, original, transformation, choice).await?;
     Ok((result, negotiated))
@@ -172,7 +173,7 @@ async fn default_image(
     attempts: &mut Vec<Attempt>,
 ) -> Option<Original> {
     let path = requested.or(endpoint.record.default_image.as_deref())?;
-    let path = pixelway_route::FilePath::from_raw(path.trim_start_matches('/')).ok()?;
+    let path = pixelway_route::FilePath::from_decoded(path.trim_start_matches('/')).ok()?;
     let started = std::time::Instant::now();
     let result = chain::try_origin(app, &account.media_library, path.as_str()).await;
     attempts.push(Attempt {

@@ -138,7 +138,8 @@ fn plan_crop_mode(
         CropMode::PadResize => {
             let scale = (w as f64 / width as f64).min(h as f64 / height as f64);
             let (sw, sh) = (scaled(width, scale).min(w), scaled(height, scale).min(h));
-            let offset = pad_offset(step.focus, w - sw, h - sh);
+            // fo-left puts the image left (all padding right), and so on.
+            let offset = place(step.focus, w - sw, h - sh);
             Ok(Plan {
                 source: full,
                 scaled: (sw, sh),
@@ -212,11 +213,6 @@ pub fn place(focus: Option<Focus>, slack_x: u32, slack_y: u32) -> (u32, u32) {
         Focus::BottomRight => (2, 2),
     };
     (slack_x * fx / 2, slack_y * fy / 2)
-}
-
-/// Padding placement: `fo-left` puts the image left (all padding right), and so on.
-fn pad_offset(focus: Option<Focus>, slack_x: u32, slack_y: u32) -> (u32, u32) {
-    place(focus, slack_x, slack_y)
 }
 
 fn scale_to(source: Rect, w: u32, h: u32) -> Plan {

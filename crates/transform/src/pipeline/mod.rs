@@ -153,10 +153,24 @@ pub fn output_format(
     match requested {
         Some(Format::Gif) if input != InputKind::Gif => Err(ProcessError::GifFromNonGif),
         Some(Format::Original) => Ok(own),
-        Some(Format::Auto) => Ok(negotiate(own, has_alpha, choice, true)),
+        Some(Format::Auto) => Ok(negotiate(own, has_alpha, choice)),
         Some(explicit) => Ok(explicit),
-        None if choice.best_format => Ok(negotiate(own, has_alpha, choice, false)),
+        None if choice.best_format => Ok(negotiate(own, has_alpha, choice)),
         None => Ok(own),
+    }
+}
+
+impl FormatChoice {
+    /// This choice with everything that cannot change the output for `requested` cleared, so
+    /// requests that must get the same result share one cache entry.
+    pub fn relevant_to(self, requested: Option<Format>) -> FormatChoice {
+        if !depends_on_accept(requested, self.best_format) {
+            return FormatChoice::default();
+        }
+        FormatChoice {
+            accepts_avif: self.accepts_avif && self.auto_avif,
+            ..self
+        }
     }
 }
 
@@ -169,7 +183,7 @@ pub fn depends_on_accept(requested: Option<Format>, best_format: bool) -> bool {
     }
 }
 
-fn negotiate(own: Format, has_alpha: bool, choice: FormatChoice, _explicit_auto: bool) -> Format {
+fn negotiate(own: Format, has_alpha: bool, choice: FormatChoice) -> Format {
     if choice.accepts_avif && choice.auto_avif {
         return Format::Avif;
     }

@@ -366,3 +366,45 @@ fn output_is_visually_equivalent_to_a_reference_resize() {
     .unwrap();
     assert!(psnr(&decode_output(&shifted).to_rgba8(), &reference) < 25.0);
 }
+
+#[test]
+fn cache_relevant_choice_drops_what_cannot_change_the_output() {
+    let chrome = FormatChoice {
+        accepts_webp: true,
+        accepts_avif: true,
+        best_format: true,
+        auto_avif: false,
+    };
+    let curl = FormatChoice {
+        best_format: true,
+        ..Default::default()
+    };
+    // An explicit format ignores Accept entirely.
+    assert_eq!(
+        chrome.relevant_to(Some(Format::Png)),
+        curl.relevant_to(Some(Format::Png))
+    );
+    // Accepting AVIF matters only when automatic AVIF is on.
+    let webp_only = FormatChoice {
+        accepts_avif: false,
+        ..chrome
+    };
+    assert_eq!(chrome.relevant_to(None), webp_only.relevant_to(None));
+    let opted = FormatChoice {
+        auto_avif: true,
+        ..chrome
+    };
+    assert_ne!(
+        opted.relevant_to(None),
+        FormatChoice {
+            accepts_avif: false,
+            ..opted
+        }
+        .relevant_to(None)
+    );
+    // WebP support still splits automatic choices.
+    assert_ne!(
+        chrome.relevant_to(Some(Format::Auto)),
+        curl.relevant_to(Some(Format::Auto))
+    );
+}
