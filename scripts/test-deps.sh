@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pixelway's tests need, when missing: build tools (scripts/build-deps.sh), the S3-protocol server and
-# GCS emulator and SDK clients (pip), Azurite (npm, into .tools/). Idempotent; safe to re-run.
+# GCS emulator and SDK clients (pip), Azurite and the Node SDK (npm, into .tools/). Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +18,10 @@ then
 fi
 command -v moto_server >/dev/null 2>&1 || { echo "moto_server not on PATH after install" >&2; exit 1; }
 
-if [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
-  echo "test-deps: npm install azurite (into .tools/)"
+if [ ! -x .tools/node_modules/.bin/azurite-blob ] || [ ! -d .tools/node_modules/@imagekit/nodejs ]; then
+  echo "test-deps: npm install azurite @imagekit/nodejs (into .tools/)"
   mkdir -p .tools
   (cd .tools && [ -f package.json ] || echo '{"name":"pixelway-test-tools","private":true}' > package.json)
-  (cd .tools && npm install --no-audit --no-fund --silent azurite@3 >/dev/null)
+  (cd .tools && npm install --no-audit --no-fund --silent azurite@3 @imagekit/nodejs@7 >/dev/null)
 fi
 echo "test-deps: ready"

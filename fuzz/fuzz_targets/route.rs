@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pixelway_route::{Directory, DomainTarget, route};
+use pixelway_route::{Directory, DomainTarget, route, signature};
 
 struct Fixture;
 
@@ -40,6 +40,11 @@ fuzz_target!(|data: &[u8]| {
     let path = parts.next().unwrap_or("/");
     let query = parts.next();
     if let Ok(routed) = route(&Fixture, host, path, query) {
+        let signed = signature::split(&routed.signed_part);
+        let candidates = routed.signature_candidates(&signed.unsigned);
+        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        let verdict = signature::verify("fuzz_key", &signed, &candidates, 0);
+        assert!(signed.is_signed() || verdict.is_err());
         if routed.file.absolute_url().is_none() {
             assert!(
                 routed

@@ -13,6 +13,7 @@
 
 mod path;
 mod query;
+pub mod signature;
 
 pub use path::{FilePath, PathError};
 pub use query::{Query, QueryError};
@@ -58,6 +59,9 @@ pub struct Route {
     pub signed_part: String,
     /// The parsed query string.
     pub query: Query,
+    /// The raw identifier segment when the URL carried it in its path (not fixed by a
+    /// one-to-one domain): a client may have signed it as part of the target.
+    pub identifier_segment: Option<String>,
 }
 
 impl Route {
@@ -69,6 +73,21 @@ impl Route {
             (None, Some(q)) => Some(q.clone()),
             (Some(p), Some(q)) => Some(format!("{p}:{q}")),
         }
+    }
+
+    /// The texts a valid signature may cover, given the target without `ik-t`/`ik-s`: the part
+    /// after the endpoint prefix, and the same with the identifier in front when the URL had it
+    /// in its path (clients that put the identifier in `src` rather than in `urlEndpoint`).
+    /// Each is also tried with the query as the client wrote it before its HTTP library
+    /// percent-encoded it ([`signature::with_client_encoding_undone`]).
+    pub fn signature_candidates(&self, unsigned: &str) -> Vec<String> {
+        let mut texts = vec![unsigned.to_string()];
+        texts.extend(signature::with_client_encoding_undone(unsigned));
+        let mut candidates = texts.clone();
+        if let Some(segment) = &self.identifier_segment {
+            candidates.extend(texts.iter().map(|text| format!("{segment}/{text}")));
+        }
+        candidates
     }
 }
 
@@ -120,14 +139,14 @@ pub fn route(
         }
         None => return Err(RouteError::UnknownHost(host)),
     };
-    let (identifier, rest) = match identifier_fixed {
-        Some(identifier) => (identifier, rest),
+    let (identifier, identifier_segment, rest) = match identifier_fixed {
+        Some(identifier) => (identifier, None, rest),
         None => {
             let (first, after) = split_first(rest);
             if !first.is_empty() && dir.has_endpoint(&account, first) {
-                (first.to_string(), after)
+                (first.to_string(), Some(first.to_string()), after)
             } else {
-                (String::new(), rest)
+                (String::new(), None, rest)
             }
         }
     };
@@ -150,6 +169,7 @@ pub fn route(
         file,
         signed_part,
         query,
+        identifier_segment,
     })
 }
 

@@ -200,6 +200,21 @@ fn signed_part_is_raw_target_after_endpoint_prefix() {
 }
 
 #[test]
+fn signature_candidates_add_the_identifier_only_when_it_was_in_the_path() {
+    let r = ok("img.example.com", "/demo/product-images/a.jpg?ik-s=00");
+    assert_eq!(
+        r.signature_candidates("a.jpg"),
+        vec!["a.jpg".to_string(), "product-images/a.jpg".to_string()]
+    );
+    let r = ok("images.example.com", "/product-images/a.jpg");
+    assert_eq!(r.identifier_segment.as_deref(), Some("product-images"));
+    let r = ok("products.example.com", "/a.jpg");
+    assert_eq!(r.signature_candidates("a.jpg"), vec!["a.jpg".to_string()]);
+    let r = ok("img.example.com", "/demo/a.jpg");
+    assert_eq!(r.signature_candidates("a.jpg"), vec!["a.jpg".to_string()]);
+}
+
+#[test]
 fn chained_transformation_joins_path_and_query() {
     let r = ok("img.example.com", "/demo/tr:w-300/a.jpg?tr=rt-90");
     assert_eq!(r.transformation().as_deref(), Some("w-300:rt-90"));

@@ -5,7 +5,7 @@
 use pixelway_origins::{BuildContext, Origin, OriginKind};
 use pixelway_route::{Directory, DomainTarget};
 use pixelway_store::{AccountRecord, EndpointRecord, Snapshot};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Builds an account's Media Library origin (a folder or bucket scoped to the account).
@@ -43,6 +43,8 @@ pub struct Account {
     /// By identifier; the default endpoint under "".
     pub endpoints: HashMap<String, Endpoint>,
     pub named_transformations: HashMap<String, String>,
+    /// Library paths of private files: served only with a valid signature.
+    pub private_files: HashSet<String>,
 }
 
 /// Everything delivery needs to route and serve.
@@ -120,6 +122,12 @@ impl Catalog {
                 .filter(|n| n.account_id == record.id)
                 .map(|n| (n.name.clone(), n.transformation.clone()))
                 .collect();
+            let private_files = snapshot
+                .private_files
+                .iter()
+                .filter(|(account, _)| *account == record.id)
+                .map(|(_, path)| path.clone())
+                .collect();
             accounts.insert(
                 record.id.clone(),
                 Account {
@@ -127,6 +135,7 @@ impl Catalog {
                     media_library,
                     endpoints,
                     named_transformations,
+                    private_files,
                 },
             );
         }

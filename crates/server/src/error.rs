@@ -13,6 +13,8 @@ pub enum DeliveryError {
     #[error("{0}")]
     Route(#[from] RouteError),
     #[error("{0}")]
+    Unauthorized(#[from] pixelway_route::signature::SignatureError),
+    #[error("{0}")]
     BadTransformation(#[from] pixelway_transform::ParseError),
     #[error("this endpoint allows named transformations only (n-<name>)")]
     NamedTransformationsOnly,
@@ -51,6 +53,7 @@ impl DeliveryError {
                 | RouteError::BadQuery(_)
                 | RouteError::EmptyTransformation => StatusCode::BAD_REQUEST,
             },
+            DeliveryError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             DeliveryError::BadTransformation(_) | DeliveryError::NamedTransformationsOnly => {
                 StatusCode::BAD_REQUEST
             }

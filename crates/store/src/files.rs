@@ -55,4 +55,14 @@ impl Store {
         })
         .transpose()
     }
+
+    /// (account id, path) of every private file, for the delivery catalog.
+    pub(crate) async fn load_private_files(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT account_id, path FROM files WHERE is_private = 1")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("account_id")?, row.try_get("path")?)))
+            .collect()
+    }
 }

@@ -101,6 +101,9 @@ pub struct Snapshot {
     pub endpoints: Vec<EndpointRecord>,
     pub domains: Vec<DomainRecord>,
     pub named_transformations: Vec<NamedTransformation>,
+    /// (account id, library path) of every private Media Library file: served only with a
+    /// valid signature.
+    pub private_files: Vec<(String, String)>,
 }
 
 impl Store {
@@ -112,6 +115,7 @@ impl Store {
             endpoints: self.load_endpoints().await?,
             domains: self.load_domains().await?,
             named_transformations: self.load_named_transformations().await?,
+            private_files: self.load_private_files().await?,
         })
     }
 

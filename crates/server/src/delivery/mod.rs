@@ -1,6 +1,6 @@
 //! The delivery path: one request, as a list of named steps.
 //!
-//! route → authorize → parse transformation → find the original (origin chain) → default
+//! route → authorize (signature, private files) → parse transformation → find the original (origin chain) → default
 //! image → transform (result cache, worker pool) → respond. Each step is one function; errors are [`DeliveryError`]s, mapped to HTTP in one place.
 
 mod chain;
@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use original::Original;
 use pixelway_route::Route;
+use pixelway_route::signature::{self, SignatureError};
 use pixelway_transform::Transformation;
 use pixelway_transform::pipeline::{FormatChoice, depends_on_accept};
 use respond::Extra;
@@ -52,7 +53,8 @@ async fn serve(
     let (account, endpoint) = catalog
         .endpoint(&route.account, &route.identifier)
         .ok_or_else(|| DeliveryError::Internal("routed to a missing endpoint".into()))?;
-    let tracing_allowed = authorize(app, headers);
+    let access = authorize(app, &route, account, endpoint, headers)?;
+    let tracing_allowed = access.tracing_allowed;
     let transformation = parse_transformation(&route, account, endpoint)?;
     let mut attempts = Vec::new();
     let path = route.file.as_str();
@@ -61,7 +63,7 @@ async fn serve(
         Ok(original) => (original, false),
         Err(not_found @ DeliveryError::NotFound { .. }) => {
             let requested = transformation.as_ref().and_then(|t| t.default_image());
-            match default_image(app, account, endpoint, requested, &mut attempts).await {
+            match default_image(app, account, endpoint, requested, &access, &mut attempts).await {
                 Some(original) => (original, true),
                 None => return Err(with_trace(not_found, tracing_allowed, &attempts)),
             }
@@ -105,9 +107,58 @@ fn route_request(
     )?)
 }
 
-/// Step 2: who may see what. Signed URLs land here later; for now only the operator's token,
-/// which unlocks the `x-pixelway-trace` header.
-fn authorize(app: &App, headers: &HeaderMap) -> bool {
+/// What a request may see, decided in step 2.
+struct Access {
+    /// The URL carries a valid signature: private files may be served.
+    signed: bool,
+    /// The operator's token was given: the `x-pixelway-trace` header is added.
+    tracing_allowed: bool,
+}
+
+/// Step 2: who may see what. A signature, when present, must be valid (401 otherwise); it is
+/// required on `signed_urls_only` endpoints and for private Media Library files.
+fn authorize(
+    app: &App,
+    route: &Route,
+    account: &Account,
+    endpoint: &Endpoint,
+    headers: &HeaderMap,
+) -> Result<Access, DeliveryError> {
+    let tracing_allowed = operator_token_given(app, headers);
+    let target = signature::split(&route.signed_part);
+    if !target.is_signed() {
+        let must_sign =
+            endpoint.record.signed_urls_only || account.private_files.contains(route.file.as_str());
+        if must_sign {
+            return Err(SignatureError::Missing.into());
+        }
+        return Ok(Access {
+            signed: false,
+            tracing_allowed,
+        });
+    }
+    let candidates = route.signature_candidates(&target.unsigned);
+    let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    signature::verify(
+        &account.record.private_key,
+        &target,
+        &candidates,
+        unix_now(),
+    )?;
+    Ok(Access {
+        signed: true,
+        tracing_allowed,
+    })
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Whether the request carries the operator's token (compared in constant time).
+fn operator_token_given(app: &App, headers: &HeaderMap) -> bool {
     let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -170,10 +221,15 @@ async fn default_image(
     account: &Account,
     endpoint: &Endpoint,
     requested: Option<&str>,
+    access: &Access,
     attempts: &mut Vec<Attempt>,
 ) -> Option<Original> {
     let path = requested.or(endpoint.record.default_image.as_deref())?;
     let path = pixelway_route::FilePath::from_decoded(path.trim_start_matches('/')).ok()?;
+    if account.private_files.contains(path.as_str()) && !access.signed {
+        // A private file is never a way around its own signature requirement.
+        return None;
+    }
     let started = std::time::Instant::now();
     let result = chain::try_origin(app, &account.media_library, path.as_str()).await;
     attempts.push(Attempt {
