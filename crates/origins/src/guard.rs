@@ -4,24 +4,43 @@
 //! fetch may not reach loopback, private, link-local, CGNAT, unique-local, multicast,
 //! unspecified or cloud metadata addresses, in any of their IPv4-in-IPv6 spellings. Names are
 //! checked on the addresses DNS gives at connect time ([`GuardedResolver`]), literal addresses
-//! before the request ([`AddressPolicy::check_url`]), and every redirect hop again.
+//! before the request ([`AddressPolicy::check_url`]), and every redirect hop again. Object-store
+//! origins (S3, GCS, Azure) get the same client through [`GuardedConnector`].
+//!
+//! An operator can open single networks (`limits.allowed_origin_networks`, CIDR) rather than
+//! everything private.
 
+use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Whether private addresses may be reached.
-#[derive(Debug, Clone, Copy, Default)]
+/// Which non-public addresses may be reached.
+#[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
+    /// Every address may be reached (`limits.allow_private_origin_addresses`).
     pub allow_private: bool,
+    /// Networks reachable although non-public (`limits.allowed_origin_networks`).
+    pub allowed_networks: Vec<IpNet>,
 }
 
 impl AddressPolicy {
     /// Why `ip` may not be reached, or `None` when it may.
     pub fn refusal(&self, ip: IpAddr) -> Option<&'static str> {
-        if self.allow_private {
+        if self.allow_private || self.is_allowed_network(ip) {
             return None;
         }
         forbidden_class(ip)
+    }
+
+    fn is_allowed_network(&self, ip: IpAddr) -> bool {
+        let as_v4 = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4),
+            IpAddr::V4(_) => None,
+        };
+        self.allowed_networks
+            .iter()
+            .any(|net| net.contains(&ip) || as_v4.is_some_and(|v4| net.contains(&v4)))
     }
 
     /// Checks a URL's scheme and, when its host is a literal address, that address.
@@ -108,12 +127,12 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
 /// the address connected to (no rebinding window between check and connect).
 #[derive(Debug, Clone)]
 pub struct GuardedResolver {
-    pub policy: AddressPolicy,
+    pub policy: Arc<AddressPolicy>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.policy;
+        let policy = Arc::clone(&self.policy);
         Box::pin(async move {
             let host = name.as_str().to_string();
             let resolved: Vec<SocketAddr> =
@@ -148,9 +167,10 @@ impl std::fmt::Display for BlockedAddress {
 impl std::error::Error for BlockedAddress {}
 
 /// A redirect policy that follows at most `max` hops and checks each hop's URL.
-pub fn redirect_policy(policy: AddressPolicy, max: usize) -> reqwest::redirect::Policy {
+pub fn redirect_policy(policy: Arc<AddressPolicy>, max: usize) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= max {
+        // `previous` holds the first URL too: after `max` followed hops it has `max` + 1.
+        if attempt.previous().len() > max {
             return attempt.error(BlockedAddress(format!("more than {max} redirects")));
         }
         match policy.check_url(attempt.url()) {
@@ -160,19 +180,51 @@ pub fn redirect_policy(policy: AddressPolicy, max: usize) -> reqwest::redirect::
     })
 }
 
-/// Builds a reqwest client whose every connection goes through the guard.
-pub fn guarded_client(
-    policy: AddressPolicy,
-    timeout: std::time::Duration,
-) -> reqwest::Result<reqwest::Client> {
+/// A reqwest client builder whose every connection and redirect goes through the guard.
+fn guarded_builder(policy: &AddressPolicy, timeout: Duration) -> reqwest::ClientBuilder {
+    let policy = Arc::new(policy.clone());
     reqwest::Client::builder()
-        .dns_resolver(Arc::new(GuardedResolver { policy }))
+        .dns_resolver(Arc::new(GuardedResolver {
+            policy: Arc::clone(&policy),
+        }))
         .redirect(redirect_policy(policy, 5))
         .no_proxy()
         .connect_timeout(timeout)
         .timeout(timeout)
         .user_agent(concat!("pixelway/", env!("CARGO_PKG_VERSION")))
-        .build()
+}
+
+/// Builds a reqwest client whose every connection goes through the guard.
+pub fn guarded_client(
+    policy: &AddressPolicy,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
+    guarded_builder(policy, timeout).build()
+}
+
+/// Gives object_store (S3, GCS, Azure origins) the guarded client, so a bucket endpoint, its
+/// DNS answers and its redirects are held to the same policy as web origins.
+#[derive(Debug, Clone)]
+pub struct GuardedConnector {
+    pub policy: AddressPolicy,
+    pub timeout: Duration,
+    pub allow_http: bool,
+}
+
+impl object_store::client::HttpConnector for GuardedConnector {
+    fn connect(
+        &self,
+        _options: &object_store::ClientOptions,
+    ) -> object_store::Result<object_store::client::HttpClient> {
+        let client = guarded_builder(&self.policy, self.timeout)
+            .https_only(!self.allow_http)
+            .build()
+            .map_err(|e| object_store::Error::Generic {
+                store: "origin",
+                source: Box::new(e),
+            })?;
+        Ok(object_store::client::HttpClient::new(client))
+    }
 }
 
 #[cfg(test)]
@@ -216,8 +268,19 @@ mod tests {
         }
         let open = AddressPolicy {
             allow_private: true,
+            ..AddressPolicy::default()
         };
         assert_eq!(open.refusal("127.0.0.1".parse().unwrap()), None);
+        let one_network = AddressPolicy {
+            allowed_networks: vec!["10.20.0.0/16".parse().unwrap()],
+            ..AddressPolicy::default()
+        };
+        for ip in ["10.20.3.4", "::ffff:10.20.3.4"] {
+            assert_eq!(one_network.refusal(ip.parse().unwrap()), None, "{ip}");
+        }
+        for ip in ["10.21.0.1", "127.0.0.1", "169.254.169.254"] {
+            assert!(one_network.refusal(ip.parse().unwrap()).is_some(), "{ip}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Origins that `object_store` speaks: S3 and S3-compatible stores, Google Cloud Storage and Azure
 //! Blob Storage. A Media Library held in a bucket is one of these too.
 
+use crate::guard::{AddressPolicy, BlockedAddress, GuardedConnector};
 use crate::spec::{EffectiveSettings, OriginSpec, SpecError};
 use crate::{Body, Failure, Fetch, Miss, Object, Origin};
 use futures::{StreamExt, TryStreamExt};
@@ -15,6 +16,8 @@ pub struct ObjectOrigin {
     store: Arc<dyn ObjectStore>,
     prefix: String,
     settings: EffectiveSettings,
+    /// Why the endpoint may not be reached (a literal address the guard refuses).
+    blocked: Option<String>,
 }
 
 impl ObjectOrigin {
@@ -24,12 +27,23 @@ impl ObjectOrigin {
             store,
             prefix: prefix.trim_matches('/').to_string(),
             settings,
+            blocked: None,
         }
     }
 
-    /// Builds the store an object-kind spec describes.
-    pub fn from_spec(spec: &OriginSpec, settings: EffectiveSettings) -> Result<Self, SpecError> {
-        let (store, prefix): (Arc<dyn ObjectStore>, &str) = match spec {
+    /// Builds the store an object-kind spec describes; every connection it makes goes through
+    /// the address guard.
+    pub fn from_spec(
+        spec: &OriginSpec,
+        settings: EffectiveSettings,
+        policy: &AddressPolicy,
+    ) -> Result<Self, SpecError> {
+        let connector = |allow_http: bool| GuardedConnector {
+            policy: policy.clone(),
+            timeout: settings.timeout,
+            allow_http,
+        };
+        let (store, prefix, endpoint): (Arc<dyn ObjectStore>, &str, &str) = match spec {
             OriginSpec::S3 {
                 bucket,
                 prefix,
@@ -45,7 +59,8 @@ impl ObjectOrigin {
                     .with_region(region)
                     .with_allow_http(*allow_http)
                     .with_retry(no_retries(settings))
-                    .with_client_options(client_options(settings, *allow_http));
+                    .with_client_options(client_options(settings, *allow_http))
+                    .with_http_connector(connector(*allow_http));
                 if !endpoint.is_empty() {
                     builder = builder
                         .with_endpoint(endpoint)
@@ -58,7 +73,11 @@ impl ObjectOrigin {
                         .with_access_key_id(access_key_id)
                         .with_secret_access_key(secret_access_key.expose());
                 }
-                (Arc::new(builder.build().map_err(client_error)?), prefix)
+                (
+                    Arc::new(builder.build().map_err(client_error)?),
+                    prefix,
+                    endpoint,
+                )
             }
             OriginSpec::Gcs {
                 bucket,
@@ -71,7 +90,8 @@ impl ObjectOrigin {
                 let mut builder = object_store::gcp::GoogleCloudStorageBuilder::new()
                     .with_bucket_name(bucket)
                     .with_retry(no_retries(settings))
-                    .with_client_options(client_options(settings, !endpoint.is_empty()));
+                    .with_client_options(client_options(settings, !endpoint.is_empty()))
+                    .with_http_connector(connector(!endpoint.is_empty()));
                 if !endpoint.is_empty() {
                     builder = builder.with_base_url(endpoint);
                 }
@@ -85,7 +105,11 @@ impl ObjectOrigin {
                     });
                     builder = builder.with_service_account_key(key.to_string());
                 }
-                (Arc::new(builder.build().map_err(client_error)?), prefix)
+                (
+                    Arc::new(builder.build().map_err(client_error)?),
+                    prefix,
+                    endpoint,
+                )
             }
             OriginSpec::AzureBlob {
                 account_name,
@@ -100,7 +124,8 @@ impl ObjectOrigin {
                     .with_account(account_name)
                     .with_container_name(container)
                     .with_retry(no_retries(settings))
-                    .with_client_options(client_options(settings, !endpoint.is_empty()));
+                    .with_client_options(client_options(settings, !endpoint.is_empty()))
+                    .with_http_connector(connector(!endpoint.is_empty()));
                 if !endpoint.is_empty() {
                     builder = builder
                         .with_endpoint(endpoint.clone())
@@ -113,7 +138,11 @@ impl ObjectOrigin {
                 } else {
                     builder = builder.with_skip_signature(true);
                 }
-                (Arc::new(builder.build().map_err(client_error)?), prefix)
+                (
+                    Arc::new(builder.build().map_err(client_error)?),
+                    prefix,
+                    endpoint,
+                )
             }
             OriginSpec::WebFolder { .. }
             | OriginSpec::WebProxy { .. }
@@ -124,7 +153,9 @@ impl ObjectOrigin {
                 });
             }
         };
-        Ok(Self::new(store, prefix, settings))
+        let mut origin = Self::new(store, prefix, settings);
+        origin.blocked = literal_endpoint_refusal(endpoint, policy);
+        Ok(origin)
     }
 
     fn key(&self, path: &str) -> Result<StorePath, Failure> {
@@ -158,12 +189,25 @@ impl ObjectOrigin {
 #[async_trait::async_trait]
 impl Origin for ObjectOrigin {
     async fn fetch(&self, path: &str) -> Fetch {
+        if let Some(why) = &self.blocked {
+            return Fetch::Failed(Failure::Blocked(why.clone()));
+        }
         let key = match self.key(path) {
             Ok(key) => key,
             Err(_) => return Fetch::NotHere(Miss::NotFound),
         };
         crate::with_retries(&self.settings, || self.fetch_once(&key)).await
     }
+}
+
+/// Names are checked when they are resolved; an endpoint given as a literal address is checked
+/// here, since no resolver sees it.
+fn literal_endpoint_refusal(endpoint: &str, policy: &AddressPolicy) -> Option<String> {
+    let url = url::Url::parse(endpoint).ok()?;
+    policy
+        .check_url(&url)
+        .err()
+        .map(|why| format!("endpoint {endpoint}: {why}"))
 }
 
 /// Retries are done by [`crate::with_retries`], uniformly for all kinds.
@@ -202,6 +246,9 @@ fn classify(e: &object_store::Error) -> Fetch {
         _ => {}
     }
     // 5xx, timeouts and refused connections all arrive as `Generic`: look at the cause chain.
+    if let Some(blocked) = find_in_chain::<BlockedAddress>(e) {
+        return Fetch::Failed(Failure::Blocked(blocked.0.clone()));
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         if let Some(http) = err.downcast_ref::<object_store::client::HttpError>() {
@@ -229,6 +276,19 @@ fn classify(e: &object_store::Error) -> Fetch {
         source = err.source();
     }
     Fetch::Failed(Failure::Other(e.to_string()))
+}
+
+fn find_in_chain<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        source = err.source();
+    }
+    None
 }
 
 /// The HTTP status in an `object_store` request error message ("…non-2xx status code: 500 …").

@@ -211,7 +211,11 @@ impl OriginSpec {
                 }
                 Arc::new(crate::local::LocalFolder::new(path))
             }
-            other => Arc::new(object::ObjectOrigin::from_spec(other, settings)?),
+            other => Arc::new(object::ObjectOrigin::from_spec(
+                other,
+                settings,
+                &ctx.address_policy,
+            )?),
         })
     }
 

@@ -57,7 +57,7 @@ impl WebFolder {
         }
         Ok(Self {
             base,
-            client: HttpClient::new(settings, *policy)?,
+            client: HttpClient::new(settings, policy.clone())?,
         })
     }
 
@@ -98,7 +98,7 @@ impl WebProxy {
                 .into_iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
-            client: HttpClient::new(settings, *policy)?,
+            client: HttpClient::new(settings, policy.clone())?,
         })
     }
 
@@ -134,7 +134,7 @@ struct HttpClient {
 
 impl HttpClient {
     fn new(settings: EffectiveSettings, policy: AddressPolicy) -> Result<Self, SpecError> {
-        let client = guarded_client(policy, settings.timeout)
+        let client = guarded_client(&policy, settings.timeout)
             .map_err(|e| SpecError::Client(e.to_string()))?;
         Ok(Self {
             client,

@@ -72,6 +72,9 @@ pub struct LimitsConfig {
     #[serde(with = "duration")]
     pub origin_timeout: Duration,
     pub allow_private_origin_addresses: bool,
+    /// Non-public networks origins may reach although `allow_private_origin_addresses` is off,
+    /// in CIDR form (`["10.20.0.0/16"]`): an internal image server without opening everything.
+    pub allowed_origin_networks: Vec<ipnet::IpNet>,
     pub transform_workers: usize,
     /// Transformations that may wait for a worker; beyond that: 503. Default 16 per worker.
     pub transform_queue: Option<usize>,
@@ -191,6 +194,7 @@ impl Default for LimitsConfig {
             max_origin_bytes: ByteSize::mib(50),
             origin_timeout: Duration::from_secs(10),
             allow_private_origin_addresses: false,
+            allowed_origin_networks: Vec::new(),
             transform_workers: 0,
             transform_queue: None,
         }

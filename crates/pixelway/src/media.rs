@@ -97,6 +97,7 @@ impl MediaLibrary {
                         timeout: self.ctx().default_timeout,
                         retries: 1,
                     },
+                    &self.ctx().address_policy,
                 )?;
                 store.put(path, bytes).await.map_err(anyhow::Error::msg)?;
                 Ok(())

@@ -35,9 +35,19 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         default_timeout: config.limits.origin_timeout,
         address_policy: AddressPolicy {
             allow_private: config.limits.allow_private_origin_addresses,
+            allowed_networks: config.limits.allowed_origin_networks.clone(),
         },
     };
-    let media = MediaLibrary::from_config(storage, ctx.clone())?;
+    // The Media Library is the operator's own storage ([storage.s3]), not an account's origin:
+    // the address guard does not apply to it.
+    let media_ctx = BuildContext {
+        address_policy: AddressPolicy {
+            allow_private: true,
+            ..AddressPolicy::default()
+        },
+        ..ctx.clone()
+    };
+    let media = MediaLibrary::from_config(storage, media_ctx)?;
     apply::apply(&config, &store)
         .await
         .context("applying the config file's entities")?;

@@ -33,16 +33,22 @@ struct State {
 /// A running HTTP origin.
 #[derive(Debug, Clone)]
 pub struct WebOrigin {
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (or the address given to [`WebOrigin::start_on`])
     pub base_url: String,
     state: Arc<State>,
 }
 
 impl WebOrigin {
-    /// Starts a server on a random port.
+    /// Starts a server on 127.0.0.1 and a random port.
     pub fn start() -> Self {
+        Self::start_on("127.0.0.1")
+    }
+
+    /// Starts a server on another loopback address (e.g. `127.0.0.2`: a second "host" for
+    /// tests of address policies), on a random port.
+    pub fn start_on(ip: &str) -> Self {
         let state = Arc::new(State::default());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind web origin");
+        let listener = std::net::TcpListener::bind((ip, 0)).expect("bind web origin");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("addr").port();
         let served = Arc::clone(&state);
@@ -63,7 +69,7 @@ impl WebOrigin {
             })
             .expect("spawn web origin");
         Self {
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url: format!("http://{ip}:{port}"),
             state,
         }
     }
