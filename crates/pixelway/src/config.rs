@@ -76,6 +76,15 @@ pub struct LimitsConfig {
     /// in CIDR form (`["10.20.0.0/16"]`): an internal image server without opening everything.
     pub allowed_origin_networks: Vec<ipnet::IpNet>,
     pub transform_workers: usize,
+    /// Animated inputs with more frames are refused before decoding.
+    pub max_frames: u32,
+    /// Wall time one transformation may take before it is abandoned (400 ELIMIT).
+    #[serde(with = "duration")]
+    pub transform_time_budget: Duration,
+    /// Longest request header section (all names and values), in bytes; beyond: 431.
+    pub max_header_bytes: ByteSize,
+    /// Largest request body any API accepts; beyond: 413.
+    pub max_request_body: ByteSize,
     /// Transformations that may wait for a worker; beyond that: 503. Default 16 per worker.
     pub transform_queue: Option<usize>,
 }
@@ -196,6 +205,10 @@ impl Default for LimitsConfig {
             allow_private_origin_addresses: false,
             allowed_origin_networks: Vec::new(),
             transform_workers: 0,
+            max_frames: 1000,
+            transform_time_budget: Duration::from_secs(20),
+            max_header_bytes: ByteSize::kib(16),
+            max_request_body: ByteSize::mib(50),
             transform_queue: None,
         }
     }

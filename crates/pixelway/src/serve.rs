@@ -79,6 +79,8 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         Limits {
             max_input_pixels: limits.max_input_pixels,
             max_output_side: limits.max_output_side,
+            max_frames: limits.max_frames,
+            time_budget: limits.transform_time_budget,
         },
     );
     let settings = Settings {
@@ -90,6 +92,8 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         not_found_max_age: config.delivery.not_found_max_age,
         best_format: config.delivery.use_best_format,
         auto_avif: config.delivery.auto_avif,
+        max_header_bytes: config.limits.max_header_bytes.as_u64() as usize,
+        max_request_body: config.limits.max_request_body.as_u64() as usize,
     };
     let app = Arc::new(App::new(catalog, originals, results, workers, settings));
     let listener = tokio::net::TcpListener::bind(config.server.listen)

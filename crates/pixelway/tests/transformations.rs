@@ -416,47 +416,6 @@ async fn default_image_and_unicode_paths_are_transformed_too() {
 }
 
 #[tokio::test]
-async fn hostile_images_are_refused_and_the_server_stays_up() {
-    let server = start();
-    put(&server, "bad/truncated.jpg", &CUPS[..CUPS.len() / 3]);
-    put(&server, "bad/zero.jpg", b"");
-    put(&server, "bad/html.jpg", b"<html>not an image</html>");
-    let mut huge = halves_png();
-    huge[16..20].copy_from_slice(&100_000u32.to_be_bytes());
-    huge[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-    put(&server, "bad/huge.png", &huge);
-    for (path, needle) in [
-        ("bad/truncated.jpg", "corrupt"),
-        ("bad/zero.jpg", "not"),
-        ("bad/html.jpg", "not an image"),
-        ("bad/huge.png", ""),
-    ] {
-        let started = std::time::Instant::now();
-        let response = get(&server.url(&format!("/demo/tr:w-100/{path}"))).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(2),
-            "{path}"
-        );
-        assert!(response.text().await.unwrap().contains(needle), "{path}");
-    }
-    let limited = get(&server.url("/demo/tr:w-100000/samples/cups.jpg")).await;
-    assert_eq!(limited.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        limited.headers()["ik-error"]
-            .to_str()
-            .unwrap()
-            .starts_with("ELIMIT")
-    );
-    assert_eq!(
-        get(&server.url("/demo/tr:w-10/samples/cups.jpg"))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-}
-
-#[tokio::test]
 async fn a_full_queue_answers_503_with_retry_after() {
     // [limits] must come before the [[account]] tables in TOML.
     let config = format!("[limits]\ntransform_workers = 1\ntransform_queue = 0\n{CONFIG}");

@@ -5,10 +5,15 @@ use crate::catalog::Catalog;
 use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pixelway_cache::{Coalescer, DiskCache};
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -32,6 +37,10 @@ pub struct Settings {
     pub best_format: bool,
     /// Let automatic choices pick AVIF (off by default).
     pub auto_avif: bool,
+    /// Longest request header section accepted (`limits.max_header_bytes`); beyond: 431.
+    pub max_header_bytes: usize,
+    /// Largest request body accepted (`limits.max_request_body`); beyond: 413.
+    pub max_request_body: usize,
 }
 
 /// Shared state of the running server.
@@ -72,14 +81,37 @@ impl App {
     }
 }
 
-/// The HTTP surface: health checks, then delivery for every other path.
+/// The HTTP surface: health checks, then delivery for every other path; request size limits
+/// in front of everything.
 pub fn router(app: Arc<App>) -> Router {
+    let max_header_bytes = app.settings.max_header_bytes;
+    let max_request_body = app.settings.max_request_body;
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(|| async { "ready\n" }))
         .fallback(delivery::deliver)
         .with_state(app)
+        .layer(RequestBodyLimitLayer::new(max_request_body))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            refuse_large_headers(request, next, max_header_bytes)
+        }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// 431 when the request's header section (names and values) is longer than `limit` bytes.
+async fn refuse_large_headers(request: Request, next: Next, limit: usize) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > limit {
+        let message = format!(
+            "request headers are {size} bytes, more than the limit of {limit} (limits.max_header_bytes)\n"
+        );
+        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message).into_response();
+    }
+    next.run(request).await
 }

@@ -77,7 +77,10 @@ impl DeliveryError {
             DeliveryError::NotFound { code, .. } => Some(format!("{code} - {}", describe(code))),
             DeliveryError::OriginalTooLarge => Some("ELIMIT - original too large".to_string()),
             DeliveryError::Process(
-                ProcessError::TooManyPixels { .. } | ProcessError::TooLarge { .. },
+                ProcessError::TooManyPixels { .. }
+                | ProcessError::TooLarge { .. }
+                | ProcessError::TooManyFrames { .. }
+                | ProcessError::TimeBudget { .. },
             ) => Some(format!("ELIMIT - {self}")),
             _ => None,
         }

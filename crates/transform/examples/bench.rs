@@ -28,10 +28,7 @@ fn main() {
         .map(|p| (p.display().to_string(), std::fs::read(&p).expect("read")))
         .collect();
     files.sort();
-    let limits = Limits {
-        max_input_pixels: 100_000_000,
-        max_output_side: 8192,
-    };
+    let limits = Limits::default();
     for (name, suffix, text) in CASES {
         let inputs: Vec<&Vec<u8>> = files
             .iter()

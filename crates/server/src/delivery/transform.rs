@@ -10,7 +10,7 @@ use pixelway_cache::{EntryMeta, PutError};
 use pixelway_transform::Transformation;
 use pixelway_transform::pipeline::{self, FormatChoice, Limits, ProcessError};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Admission and concurrency for image work.
 #[derive(Debug)]
@@ -70,11 +70,11 @@ pub async fn transformed(
             let _admission = admitted
                 .try_acquire_owned()
                 .map_err(|_| TransformFail::Overloaded)?;
-            let _running = running
+            let running = running
                 .acquire_owned()
                 .await
                 .map_err(|_| TransformFail::Overloaded)?;
-            let output = run_pipeline(original, transformation, choice, limits).await?;
+            let output = run_pipeline(original, transformation, choice, limits, running).await?;
             let meta = EntryMeta::new(&origin_name, None);
             let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(output.bytes))]);
             match results
@@ -105,15 +105,19 @@ pub async fn transformed(
     Ok(Original::from_cache(entry, &label))
 }
 
-/// Reads the original and runs the pipeline, all on the blocking pool.
+/// Reads the original and runs the pipeline, all on the blocking pool. The worker slot
+/// (`running`) is held by the blocking task itself, so it is only freed when the CPU work ends,
+/// even when the request stops waiting because the time budget is spent.
 async fn run_pipeline(
     original: Original,
     transformation: Transformation,
     choice: FormatChoice,
     limits: Limits,
+    running: OwnedSemaphorePermit,
 ) -> Result<pipeline::Output, TransformFail> {
     let body = original.body;
-    tokio::task::spawn_blocking(move || {
+    let work = tokio::task::spawn_blocking(move || {
+        let _running = running;
         let bytes = if body.head.len() as u64 == body.len {
             body.head.clone()
         } else {
@@ -121,7 +125,17 @@ async fn run_pipeline(
                 .map_err(|e| TransformFail::Internal(e.to_string()))?
         };
         pipeline::process(&bytes, &transformation, choice, limits).map_err(TransformFail::Process)
-    })
-    .await
-    .map_err(|e| TransformFail::Internal(e.to_string()))?
+    });
+    // The pipeline checks the budget between stages; a single long stage is not interrupted,
+    // but nobody waits for it beyond the budget (plus a little for reading the original).
+    match tokio::time::timeout(limits.time_budget + WAIT_GRACE, work).await {
+        Ok(joined) => joined.map_err(|e| TransformFail::Internal(e.to_string()))?,
+        Err(_) => Err(TransformFail::Process(ProcessError::TimeBudget {
+            stage: "a single stage",
+            limit: limits.time_budget,
+        })),
+    }
 }
+
+/// Time allowed beyond the budget for reading the original before the waiting stops.
+const WAIT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);

@@ -4,6 +4,7 @@
 
 mod decode;
 mod encode;
+mod frames;
 pub mod geometry;
 mod ops;
 mod smart_crop;
@@ -14,6 +15,7 @@ pub use decode::{InputKind, probe};
 
 use crate::{Color, CropMode, Format, Transformation};
 use image::DynamicImage;
+use std::time::{Duration, Instant};
 
 /// Limits from the server's configuration.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +24,21 @@ pub struct Limits {
     pub max_input_pixels: u64,
     /// No output (or intermediate canvas) side may exceed this.
     pub max_output_side: u32,
+    /// Animated inputs (GIF, WebP) with more frames are refused before decoding.
+    pub max_frames: u32,
+    /// Wall time one transformation may take; checked between stages.
+    pub time_budget: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_pixels: 100_000_000,
+            max_output_side: 8192,
+            max_frames: 1000,
+            time_budget: Duration::from_secs(20),
+        }
+    }
 }
 
 /// What the client accepts and the account allows, for `f-auto` and "use best format".
@@ -55,6 +72,16 @@ pub enum ProcessError {
     TooManyPixels { width: u32, height: u32, limit: u64 },
     #[error("output would be {width}x{height}, larger than the limit of {limit} pixels per side")]
     TooLarge { width: u32, height: u32, limit: u32 },
+    #[error("input has more than {limit} frames (limits.max_frames)")]
+    TooManyFrames { limit: u32 },
+    #[error(
+        "transformation exceeded its time budget of {} ms (limits.transform_time_budget) at {stage}",
+        limit.as_millis()
+    )]
+    TimeBudget {
+        stage: &'static str,
+        limit: Duration,
+    },
     #[error("{0}")]
     Geometry(String),
     #[error("output format {0} is not available in this build")]
@@ -63,6 +90,32 @@ pub enum ProcessError {
     GifFromNonGif,
     #[error("encoding failed: {0}")]
     Encode(String),
+}
+
+/// The time budget of one transformation, checked between stages (a stage itself is not
+/// interrupted; the caller also stops waiting once the budget is spent).
+struct Deadline {
+    started: Instant,
+    limit: Duration,
+}
+
+impl Deadline {
+    fn start(limit: Duration) -> Self {
+        Self {
+            started: Instant::now(),
+            limit,
+        }
+    }
+
+    fn check(&self, stage: &'static str) -> Result<(), ProcessError> {
+        if self.started.elapsed() > self.limit {
+            return Err(ProcessError::TimeBudget {
+                stage,
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Decodes any supported input to RGBA at full size (for inspection and tests).
@@ -77,7 +130,9 @@ pub fn process(
     choice: FormatChoice,
     limits: Limits,
 ) -> Result<Output, ProcessError> {
+    let deadline = Deadline::start(limits.time_budget);
     let (kind, stored_w, stored_h) = probe(bytes)?;
+    frames::check(kind, bytes, limits.max_frames)?;
     let orientation = if kind == InputKind::Jpeg {
         decode::exif_orientation(bytes)
     } else {
@@ -91,10 +146,12 @@ pub fn process(
     };
     let min_scale = shrink_on_load_scale(transformation, w, h);
     let decoded = decode::decode(bytes, limits.max_input_pixels, min_scale)?;
+    deadline.check("decode")?;
     let mut image = apply_orientation(decoded, orientation);
     for (i, step) in transformation.steps.iter().enumerate() {
         let logical = (i == 0).then_some((w, h));
         image = ops::apply(image, step, limits.max_output_side, logical)?;
+        deadline.check("a transformation step")?;
     }
     let has_alpha = image.color().has_alpha() && !fully_opaque(&image);
     let format = output_format(transformation.format(), kind, has_alpha, choice)?;

@@ -10,6 +10,8 @@ const FLOWER: &[u8] = include_bytes!("../../../pixelway/assets/samples/fresh-flo
 const LIMITS: Limits = Limits {
     max_input_pixels: 100_000_000,
     max_output_side: 8192,
+    max_frames: 1000,
+    time_budget: std::time::Duration::from_secs(60),
 };
 
 fn run(bytes: &[u8], text: &str, choice: FormatChoice) -> Result<Output, ProcessError> {
@@ -236,6 +238,7 @@ fn hostile_inputs_are_refused_cleanly() {
     let small = Limits {
         max_input_pixels: 1000,
         max_output_side: 100,
+        ..LIMITS
     };
     let t = Transformation::parse("w-10", &|_| None).unwrap();
     assert!(matches!(
@@ -245,8 +248,8 @@ fn hostile_inputs_are_refused_cleanly() {
     let t = Transformation::parse("w-5000", &|_| None).unwrap();
     assert!(process(CUPS, &t, FormatChoice::default(), LIMITS).is_ok());
     let tight = Limits {
-        max_input_pixels: 100_000_000,
         max_output_side: 1000,
+        ..LIMITS
     };
     assert!(matches!(
         process(CUPS, &t, FormatChoice::default(), tight),
@@ -407,4 +410,17 @@ fn cache_relevant_choice_drops_what_cannot_change_the_output() {
         chrome.relevant_to(Some(Format::Auto)),
         curl.relevant_to(Some(Format::Auto))
     );
+}
+
+#[test]
+fn the_time_budget_stops_a_transformation_between_stages() {
+    let t = Transformation::parse("w-1500:bl-10:rt-45", &|_| None).unwrap();
+    let hurried = Limits {
+        time_budget: std::time::Duration::from_millis(1),
+        ..LIMITS
+    };
+    let err = process(FLOWER, &t, FormatChoice::default(), hurried).unwrap_err();
+    assert!(matches!(err, ProcessError::TimeBudget { .. }), "{err}");
+    assert!(err.to_string().contains("limits.transform_time_budget"));
+    assert!(process(FLOWER, &t, FormatChoice::default(), LIMITS).is_ok());
 }
