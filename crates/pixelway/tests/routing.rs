@@ -1,6 +1,6 @@
 //! Routing end to end, through the real binary: the embedded default, public hosts, endpoint
-//! identifiers, custom domains (alias and one-to-one), unknown hosts, account isolation and bad
-//! input.
+//! identifiers, custom domains (alias and one-to-one), unknown hosts and bad input. (Account
+//! isolation has its own sweep: tests/isolation.rs.)
 
 use pixelway_testkit::{Pixelway, WebOrigin, http_client as client};
 use reqwest::StatusCode;
@@ -147,49 +147,6 @@ async fn identifiers_custom_domains_and_unknown_hosts() {
     );
     assert_eq!(
         get(&server.url("/product-images/shoes/red.jpg"), public)
-            .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-}
-
-#[tokio::test]
-async fn accounts_are_isolated() {
-    let web = WebOrigin::start();
-    web.serve("/acme/only-acme.jpg", b"acme origin file");
-    web.serve("/globex/only-globex.jpg", b"globex origin file");
-    let server = Pixelway::start(BIN, Some(&two_accounts(&web)));
-    write_media(&server, "acme", "secret.png", b"acme library file");
-    let public = Some("127.0.0.1");
-    assert_eq!(
-        get(&server.url("/acme/secret.png"), public).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        get(&server.url("/acme/only-acme.jpg"), public)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    // Warm globex's view too, then check nothing crosses over, cached or not.
-    assert_eq!(
-        get(&server.url("/globex/only-globex.jpg"), public)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    for path in [
-        "/globex/secret.png",
-        "/globex/only-acme.jpg",
-        "/acme/only-globex.jpg",
-        "/globex/product-images/only-acme.jpg",
-    ] {
-        let response = get(&server.url(path), public).await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
-    }
-    // A custom domain of one account never reaches the other.
-    assert_eq!(
-        get(&server.url("/only-globex.jpg"), Some("images.acme.test"))
             .await
             .status(),
         StatusCode::NOT_FOUND

@@ -1,0 +1,372 @@
+//! The isolation sweep: two accounts with the same shapes (library, origin, endpoint, domain,
+//! named transformation, private file, default image), and every surface asked for one
+//! account's things with the other's prefix, domain, signature or key. Each must be refused,
+//! also after the first account's originals and results are warm in the caches.
+//!
+//! New surfaces (management API, dashboard) add their rows to `SWEEP`.
+
+use pixelway_route::signature::{NEVER_EXPIRES, sign};
+use pixelway_store::{FileRecord, SecretBox, Store};
+use pixelway_testkit::{Pixelway, WebOrigin};
+use reqwest::StatusCode;
+use std::path::Path;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
+const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg");
+
+fn config(web: &WebOrigin) -> String {
+    let account = |id: &str| {
+        format!(
+            r#"
+[[account]]
+id = "{id}"
+private_key = "private_{id}"
+public_key = "public_{id}"
+
+  [[account.origin]]
+  name = "site"
+  type = "web_folder"
+  base_url = "{web}/{id}"
+
+  [[account.endpoint]]
+  identifier = ""
+  origins = ["site"]
+
+  [[account.endpoint]]
+  identifier = "shop"
+  origins = ["site"]
+  default_image = "fallback-{id}.jpg"
+
+  [[account.endpoint]]
+  identifier = "locked"
+  origins = ["site"]
+  signed_urls_only = true
+
+[[account.named_transformation]]
+name = "thumb-{id}"
+transformation = "w-40"
+
+[[custom_domain]]
+host = "{id}.test"
+account = "{id}"
+
+[[custom_domain]]
+host = "shop.{id}.test"
+account = "{id}"
+endpoint = "shop"
+"#,
+            web = web.base_url
+        )
+    };
+    format!(
+        "[server]\nadmin_token = \"operator-token\"\n[limits]\nallow_private_origin_addresses = true\n{}{}",
+        account("acme"),
+        account("rival")
+    )
+}
+
+/// acme's things: library files (one private), origin files, a default image.
+async fn start(dir: &Path, web: &WebOrigin) -> Pixelway {
+    web.serve("/acme/origin-acme.jpg", CUPS);
+    web.serve("/rival/origin-rival.jpg", CUPS);
+    let config = config(web);
+    let mut first = Pixelway::start_in(BIN, Some(&config), dir, &[]);
+    for path in ["lib-acme.jpg", "private-acme.jpg", "fallback-acme.jpg"] {
+        let file = first.data_dir.join("media/acme").join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, CUPS).unwrap();
+    }
+    first.kill();
+    let secrets = SecretBox::from_key_file(&first.data_dir.join("secrets.key")).unwrap();
+    let url = format!("sqlite://{}", first.data_dir.join("pixelway.db").display());
+    Store::open(&url, secrets)
+        .await
+        .unwrap()
+        .upsert_file(&FileRecord {
+            id: "f1".into(),
+            account_id: "acme".into(),
+            path: "private-acme.jpg".into(),
+            name: "private-acme.jpg".into(),
+            size: CUPS.len() as i64,
+            mime: "image/jpeg".into(),
+            sha256: String::new(),
+            is_private: true,
+        })
+        .await
+        .unwrap();
+    Pixelway::start_in(BIN, Some(&config), dir, &[])
+}
+
+/// A signed target (the part after the endpoint prefix), ImageKit's algorithm.
+fn signed(key: &str, target: &str) -> String {
+    let separator = if target.contains('?') { '&' } else { '?' };
+    format!(
+        "{target}{separator}ik-s={}",
+        sign(key, target, NEVER_EXPIRES)
+    )
+}
+
+struct Probe {
+    what: &'static str,
+    host: &'static str,
+    target: String,
+    /// Extra header (name, value).
+    header: Option<(&'static str, &'static str)>,
+}
+
+fn probe(what: &'static str, host: &'static str, target: String) -> Probe {
+    Probe {
+        what,
+        host,
+        target,
+        header: None,
+    }
+}
+
+/// acme's own view of its things: each must answer 200 (so the refusals below are real).
+fn acme_own() -> Vec<Probe> {
+    vec![
+        probe("library", "127.0.0.1", "/acme/lib-acme.jpg".into()),
+        probe("origin", "127.0.0.1", "/acme/origin-acme.jpg".into()),
+        probe(
+            "endpoint",
+            "127.0.0.1",
+            "/acme/shop/tr:w-50/origin-acme.jpg".into(),
+        ),
+        probe("alias domain", "acme.test", "/lib-acme.jpg".into()),
+        probe(
+            "one-to-one domain",
+            "shop.acme.test",
+            "/origin-acme.jpg".into(),
+        ),
+        probe(
+            "named transformation",
+            "127.0.0.1",
+            "/acme/tr:n-thumb-acme/lib-acme.jpg".into(),
+        ),
+        probe(
+            "private file, signed",
+            "127.0.0.1",
+            format!("/acme/{}", signed("private_acme", "private-acme.jpg")),
+        ),
+        probe(
+            "locked endpoint, signed",
+            "127.0.0.1",
+            format!("/acme/locked/{}", signed("private_acme", "origin-acme.jpg")),
+        ),
+        probe(
+            "endpoint default image",
+            "127.0.0.1",
+            "/acme/shop/missing.jpg".into(),
+        ),
+    ]
+}
+
+/// Every surface asked for acme's things by way of rival, with the status it must get.
+fn sweep() -> Vec<(Probe, StatusCode)> {
+    use StatusCode as S;
+    vec![
+        (
+            probe(
+                "library via rival's prefix",
+                "127.0.0.1",
+                "/rival/lib-acme.jpg".into(),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "origin file via rival's prefix",
+                "127.0.0.1",
+                "/rival/origin-acme.jpg".into(),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "rival's endpoint, acme's file",
+                "127.0.0.1",
+                "/rival/shop/origin-acme.jpg".into(),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "warm result via rival",
+                "127.0.0.1",
+                "/rival/shop/tr:w-50/origin-acme.jpg".into(),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe("rival's alias domain", "rival.test", "/lib-acme.jpg".into()),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "rival's one-to-one domain",
+                "shop.rival.test",
+                "/origin-acme.jpg".into(),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "acme's identifier on rival's domain",
+                "rival.test",
+                "/shop/origin-acme.jpg".into(),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "acme's named transformation on rival",
+                "127.0.0.1",
+                "/rival/tr:n-thumb-acme/origin-rival.jpg".into(),
+            ),
+            S::BAD_REQUEST,
+        ),
+        (
+            probe(
+                "acme's default image named by rival",
+                "127.0.0.1",
+                "/rival/tr:di-fallback-acme.jpg/missing.jpg".into(),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "private file unsigned",
+                "127.0.0.1",
+                "/acme/private-acme.jpg".into(),
+            ),
+            S::UNAUTHORIZED,
+        ),
+        (
+            probe(
+                "private file signed with rival's key",
+                "127.0.0.1",
+                format!("/acme/{}", signed("private_rival", "private-acme.jpg")),
+            ),
+            S::UNAUTHORIZED,
+        ),
+        (
+            probe(
+                "private file on rival's domain",
+                "rival.test",
+                format!("/{}", signed("private_rival", "private-acme.jpg")),
+            ),
+            S::NOT_FOUND,
+        ),
+        (
+            probe(
+                "locked endpoint signed with rival's key",
+                "127.0.0.1",
+                format!(
+                    "/acme/locked/{}",
+                    signed("private_rival", "origin-acme.jpg")
+                ),
+            ),
+            S::UNAUTHORIZED,
+        ),
+        (
+            probe(
+                "rival's signature over acme's URL on rival's prefix",
+                "127.0.0.1",
+                format!(
+                    "/rival/locked/{}",
+                    signed("private_acme", "origin-rival.jpg")
+                ),
+            ),
+            S::UNAUTHORIZED,
+        ),
+        (
+            probe(
+                "traversal into acme's library",
+                "127.0.0.1",
+                "/rival/..%2Facme/lib-acme.jpg".into(),
+            ),
+            S::BAD_REQUEST,
+        ),
+        (
+            probe(
+                "traversal by the alias domain",
+                "rival.test",
+                "/..%2Facme/lib-acme.jpg".into(),
+            ),
+            S::BAD_REQUEST,
+        ),
+        (
+            Probe {
+                header: Some(("authorization", "Bearer private_rival")),
+                ..probe(
+                    "an account key is not the operator token",
+                    "127.0.0.1",
+                    "/rival/missing.jpg".into(),
+                )
+            },
+            S::NOT_FOUND,
+        ),
+    ]
+}
+
+async fn send(server: &Pixelway, probe: &Probe) -> reqwest::Response {
+    let mut request = pixelway_testkit::http_client()
+        .get(server.url(&probe.target))
+        .header("host", probe.host);
+    if let Some((name, value)) = probe.header {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_surface_refuses_the_other_accounts_things() {
+    let web = WebOrigin::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &web).await;
+    // Warm acme's originals and results first: the caches must not leak either.
+    for probe in acme_own() {
+        let response = send(&server, &probe).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "acme's own {}",
+            probe.what
+        );
+    }
+    let origin_hits = web.hits("/acme/origin-acme.jpg");
+    for (probe, expected) in sweep() {
+        let response = send(&server, &probe).await;
+        let status = response.status();
+        assert!(
+            response.headers().get("x-pixelway-trace").is_none(),
+            "{}: trace leaked",
+            probe.what
+        );
+        let body = response.bytes().await.unwrap();
+        assert_eq!(
+            status,
+            expected,
+            "{}: {}",
+            probe.what,
+            String::from_utf8_lossy(&body)
+        );
+        assert_ne!(&body[..], CUPS, "{}: acme's bytes served", probe.what);
+    }
+    assert_eq!(
+        web.hits("/acme/origin-acme.jpg"),
+        origin_hits,
+        "rival's requests reached acme's origin"
+    );
+    // The operator token does unlock the trace (so the check above could fail).
+    let traced = send(
+        &server,
+        &Probe {
+            header: Some(("authorization", "Bearer operator-token")),
+            ..probe("operator", "127.0.0.1", "/rival/missing.jpg".into())
+        },
+    )
+    .await;
+    assert!(traced.headers().get("x-pixelway-trace").is_some());
+}
