@@ -2,7 +2,7 @@
 //! transformations, custom domains) to the store: created when new, updated when changed.
 
 use crate::config::Config;
-use pixelway_store::{EndpointInput, Store};
+use pixelway_store::{AccountSettings, EndpointInput, Store};
 
 pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
     for account in &config.accounts {
@@ -11,7 +11,11 @@ pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
                 &account.id,
                 &account.private_key,
                 &account.public_key,
-                account.hide_origin_header,
+                &AccountSettings {
+                    hide_origin_header: account.hide_origin_header,
+                    use_best_format: account.use_best_format,
+                    auto_avif: account.auto_avif,
+                },
             )
             .await?;
         // Origins first: the first one an account gets joins its default endpoint, and an

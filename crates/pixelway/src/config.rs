@@ -113,6 +113,12 @@ pub struct AccountConfig {
     pub public_key: String,
     #[serde(default)]
     pub hide_origin_header: bool,
+    /// "Use best format" for this account; unset: `[delivery] use_best_format`.
+    #[serde(default)]
+    pub use_best_format: Option<bool>,
+    /// Automatic AVIF for this account; unset: `[delivery] auto_avif`.
+    #[serde(default)]
+    pub auto_avif: Option<bool>,
     #[serde(default, rename = "origin")]
     pub origins: Vec<NamedOrigin>,
     #[serde(default, rename = "endpoint")]

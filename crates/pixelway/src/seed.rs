@@ -32,6 +32,8 @@ pub fn add_demo_account(config: &mut Config) {
             private_key: "private_demo_key".to_string(),
             public_key: "public_demo_key".to_string(),
             hide_origin_header: false,
+            use_best_format: None,
+            auto_avif: None,
             origins: Vec::new(),
             endpoints: Vec::new(),
             named_transformations: Vec::new(),

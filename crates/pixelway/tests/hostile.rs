@@ -306,10 +306,10 @@ async fn the_hostile_corpus_is_refused_within_limits() {
 }
 
 #[tokio::test]
-async fn oversized_requests_are_refused() {
+async fn oversized_requests_and_slow_transformations_are_refused() {
     let config = CONFIG.replace(
         "[limits]",
-        "[limits]\nmax_header_bytes = \"4KiB\"\nmax_request_body = \"1KiB\"",
+        "[limits]\nmax_header_bytes = \"4KiB\"\nmax_request_body = \"1KiB\"\ntransform_time_budget = \"1ms\"",
     );
     let server = Pixelway::start(BIN, Some(&config));
     put(&server, "samples/cups.jpg", CUPS);
@@ -344,6 +344,26 @@ async fn oversized_requests_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A transformation over its time budget is abandoned with a message naming the limit.
+    let response = client
+        .get(server.url("/demo/tr:w-300,bl-20,rt-30/samples/cups.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response.headers()["ik-error"]
+            .to_str()
+            .unwrap()
+            .starts_with("ELIMIT")
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("limits.transform_time_budget")
+    );
     // Within the limits the same server answers normally.
     let response = client
         .get(server.url("/demo/samples/cups.jpg"))

@@ -26,6 +26,18 @@ transformation = "orig-true"
 [[account.named_transformation]]
 name = "thumb"
 transformation = "w-200,h-200,c-at_max,f-auto"
+
+[[account]]
+id = "avif-first"
+private_key = "private_avif_key"
+public_key = "public_avif_key"
+auto_avif = true
+
+[[account]]
+id = "as-stored"
+private_key = "private_plain_key"
+public_key = "public_plain_key"
+use_best_format = false
 "#;
 
 const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
@@ -382,6 +394,43 @@ async fn formats_negotiation_and_vary() {
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn format_settings_are_per_account() {
+    let server = start();
+    for account in ["demo", "avif-first", "as-stored"] {
+        let file = server.data_dir.join("media").join(account).join("cups.jpg");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, CUPS).unwrap();
+    }
+    let accept = "image/avif,image/webp,*/*";
+    let url = |account: &str, transformation: &str| {
+        imagekit_url(
+            &server.url(&format!("/{account}")),
+            "/cups.jpg",
+            transformation,
+            "path",
+        )
+    };
+    // Automatic AVIF is opt-in: on for one account, off (WebP) for the default.
+    let auto = r#"[{"width": 60, "format": "auto"}]"#;
+    let avif = get_with(&url("avif-first", auto), accept).await;
+    assert_eq!(avif.headers()["content-type"], "image/avif");
+    assert_eq!(avif.headers()["vary"], "Accept");
+    let webp = get_with(&url("demo", auto), accept).await;
+    assert_eq!(webp.headers()["content-type"], "image/webp");
+    // "Use best format" off: a transformation without a format keeps the stored one.
+    let plain = r#"[{"width": 60}]"#;
+    let kept = get_with(&url("as-stored", plain), accept).await;
+    assert_eq!(kept.headers()["content-type"], "image/jpeg");
+    assert!(!kept.headers().contains_key("vary"));
+    let best = get_with(&url("demo", plain), accept).await;
+    assert_eq!(best.headers()["content-type"], "image/webp");
+    assert_eq!(best.headers()["vary"], "Accept");
+    // f-auto still negotiates where "use best format" is off.
+    let asked = get_with(&url("as-stored", auto), accept).await;
+    assert_eq!(asked.headers()["content-type"], "image/webp");
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ mod secrets;
 mod writes;
 
 pub use records::{
-    AccountRecord, DomainRecord, EndpointInput, EndpointRecord, FileRecord, NamedTransformation,
-    OriginRecord, Snapshot,
+    AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
+    NamedTransformation, OriginRecord, Snapshot,
 };
 pub use secrets::{SecretBox, SecretsError};
 
@@ -56,7 +56,14 @@ fn migrator() -> Migrator {
         include_str!("../migrations/sqlite/0001_initial.sql").into_sql_str(),
         false,
     );
-    Migrator::with_migrations(vec![initial])
+    let account_formats = Migration::new(
+        2,
+        "account formats".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0002_account_formats.sql").into_sql_str(),
+        false,
+    );
+    Migrator::with_migrations(vec![initial, account_formats])
 }
 
 impl Store {

@@ -12,8 +12,19 @@ pub struct AccountRecord {
     /// Decrypted; used for the management API and URL signatures. Never logged.
     pub private_key: String,
     pub public_key: String,
+    pub settings: AccountSettings,
+}
+
+/// An account's delivery settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountSettings {
     /// Leave out `x-pixelway-origin` on delivery responses.
     pub hide_origin_header: bool,
+    /// "Use best format": choose WebP/AVIF from `Accept` for transformed images that name no
+    /// format. `None`: the server default (`[delivery] use_best_format`).
+    pub use_best_format: Option<bool>,
+    /// Let automatic format choices pick AVIF. `None`: the server default.
+    pub auto_avif: Option<bool>,
 }
 
 impl std::fmt::Debug for AccountRecord {
@@ -22,7 +33,7 @@ impl std::fmt::Debug for AccountRecord {
             .field("id", &self.id)
             .field("private_key", &"***")
             .field("public_key", &self.public_key)
-            .field("hide_origin_header", &self.hide_origin_header)
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -121,7 +132,8 @@ impl Store {
 
     async fn load_accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, private_key_enc, public_key, hide_origin_header FROM accounts ORDER BY id",
+            "SELECT id, private_key_enc, public_key, hide_origin_header, use_best_format, auto_avif \
+             FROM accounts ORDER BY id",
         )
         .fetch_all(self.pool())
         .await?;
@@ -131,7 +143,13 @@ impl Store {
                     id: row.try_get("id")?,
                     private_key: self.secrets().open(row.try_get("private_key_enc")?)?,
                     public_key: row.try_get("public_key")?,
-                    hide_origin_header: row.try_get::<i64, _>("hide_origin_header")? != 0,
+                    settings: AccountSettings {
+                        hide_origin_header: row.try_get::<i64, _>("hide_origin_header")? != 0,
+                        use_best_format: row
+                            .try_get::<Option<i64>, _>("use_best_format")?
+                            .map(|v| v != 0),
+                        auto_avif: row.try_get::<Option<i64>, _>("auto_avif")?.map(|v| v != 0),
+                    },
                 })
             })
             .collect()

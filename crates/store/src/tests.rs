@@ -24,7 +24,7 @@ async fn accounts_get_a_default_endpoint_and_first_origin_joins_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
     store
-        .upsert_account("demo", "priv", "pub", false)
+        .upsert_account("demo", "priv", "pub", &Default::default())
         .await
         .unwrap();
     let first = store
@@ -50,7 +50,7 @@ async fn secrets_are_encrypted_at_rest_and_restored() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
     store
-        .upsert_account("demo", "very-private-key", "pub", false)
+        .upsert_account("demo", "very-private-key", "pub", &Default::default())
         .await
         .unwrap();
     store
@@ -73,7 +73,10 @@ async fn secrets_are_encrypted_at_rest_and_restored() {
 async fn endpoints_keep_origin_order_and_domains_map() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
-    store.upsert_account("demo", "p", "q", false).await.unwrap();
+    store
+        .upsert_account("demo", "p", "q", &Default::default())
+        .await
+        .unwrap();
     let a = store
         .upsert_origin("demo", "a", &s3_spec("x"))
         .await

@@ -2,7 +2,7 @@
 //! Every write is an upsert keyed by the entity's natural name, so the entities a config file
 //! declares can be applied at every start-up.
 
-use crate::{EndpointInput, Store, StoreError, new_id, now_unix};
+use crate::{AccountSettings, EndpointInput, Store, StoreError, new_id, now_unix};
 use pixelway_origins::OriginSpec;
 use sqlx::Row;
 
@@ -13,20 +13,24 @@ impl Store {
         id: &str,
         private_key: &str,
         public_key: &str,
-        hide_origin_header: bool,
+        settings: &AccountSettings,
     ) -> Result<(), StoreError> {
         let sealed = self.secrets().seal(private_key);
         let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO accounts (id, private_key_enc, public_key, hide_origin_header, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+            "INSERT INTO accounts (id, private_key_enc, public_key, hide_origin_header, \
+             use_best_format, auto_avif, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (id) DO UPDATE SET \
              private_key_enc = excluded.private_key_enc, public_key = excluded.public_key, \
-             hide_origin_header = excluded.hide_origin_header",
+             hide_origin_header = excluded.hide_origin_header, \
+             use_best_format = excluded.use_best_format, auto_avif = excluded.auto_avif",
         )
         .bind(id)
         .bind(sealed)
         .bind(public_key)
-        .bind(hide_origin_header as i64)
+        .bind(settings.hide_origin_header as i64)
+        .bind(settings.use_best_format.map(i64::from))
+        .bind(settings.auto_avif.map(i64::from))
         .bind(now_unix())
         .execute(&mut *tx)
         .await?;

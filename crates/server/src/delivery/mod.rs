@@ -71,7 +71,7 @@ async fn serve(
         Err(other) => return Err(other),
     };
     let (original, negotiated) = match transformation.filter(|t| t.needs_processing()) {
-        Some(t) => transform_step(app, endpoint, &route, original, &t, headers).await?,
+        Some(t) => transform_step(app, account, endpoint, &route, original, &t, headers).await?,
         None => (original, false),
     };
     let mut extra = response_headers(
@@ -191,6 +191,7 @@ fn parse_transformation(
 /// depended on `Accept`.
 async fn transform_step(
     app: &App,
+    account: &Account,
     endpoint: &Endpoint,
     route: &Route,
     original: Original,
@@ -204,8 +205,16 @@ async fn transform_step(
     let choice = FormatChoice {
         accepts_webp: accept.contains("image/webp"),
         accepts_avif: accept.contains("image/avif"),
-        best_format: app.settings.best_format,
-        auto_avif: app.settings.auto_avif,
+        best_format: account
+            .record
+            .settings
+            .use_best_format
+            .unwrap_or(app.settings.best_format),
+        auto_avif: account
+            .record
+            .settings
+            .auto_avif
+            .unwrap_or(app.settings.auto_avif),
     };
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
     let choice = choice.relevant_to(transformation.format());
@@ -263,7 +272,7 @@ fn response_headers(
         },
         headers: Vec::new(),
     };
-    if !account.record.hide_origin_header {
+    if !account.record.settings.hide_origin_header {
         extra
             .headers
             .push(("x-pixelway-origin", original.origin_name.clone()));
