@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
 const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
+const HEIC: &[u8] = include_bytes!("../../transform/tests/fixtures/cups.heic");
 
 const CONFIG: &str = r#"
 [limits]
@@ -231,6 +232,7 @@ async fn the_hostile_corpus_is_refused_within_limits() {
             "corrupt",
         ),
         ("truncated.webp", webp[..webp.len() / 2].to_vec(), "corrupt"),
+        ("truncated.heic", HEIC[..HEIC.len() / 2].to_vec(), "corrupt"),
         ("zero.jpg", Vec::new(), "not"),
         (
             "html.jpg",

@@ -42,6 +42,7 @@ use_best_format = false
 
 const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
 const FLOWER: &[u8] = include_bytes!("../assets/samples/fresh-flower.jpg"); // 1600x1203
+const HEIC: &[u8] = include_bytes!("../../transform/tests/fixtures/cups.heic"); // 400x250
 
 fn start() -> Pixelway {
     let server = Pixelway::start(BIN, Some(CONFIG));
@@ -502,4 +503,49 @@ async fn a_full_queue_answers_503_with_retry_after() {
         statuses.iter().all(|s| *s == StatusCode::OK),
         "{statuses:?}"
     );
+}
+
+#[tokio::test]
+async fn avif_and_heic_originals_are_transformed() {
+    let server = start();
+    put(&server, "phone/cups.heic", HEIC);
+    let avif = get(&server.url("/demo/tr:f-avif,q-90/samples/cups.jpg"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    put(&server, "phone/cups.avif", &avif);
+    let endpoint = server.url("/demo");
+    for (src, plain_format) in [
+        ("/phone/cups.heic", "image/jpeg"),
+        ("/phone/cups.avif", "image/avif"),
+    ] {
+        let url = imagekit_url(&endpoint, src, r#"[{"width": 100}]"#, "path");
+        // Without WebP in Accept: HEIC becomes JPEG (browsers cannot show it), AVIF stays AVIF.
+        let response = get_with(&url, "image/jpeg,*/*").await;
+        assert_eq!(response.status(), StatusCode::OK, "{src}");
+        assert_eq!(response.headers()["content-type"], plain_format, "{src}");
+        let (_, w, h) = shape(&response.bytes().await.unwrap());
+        assert_eq!((w, h), (100, 63), "{src}");
+        let webp = get_with(&url, "image/webp,*/*").await;
+        assert_eq!(webp.headers()["content-type"], "image/webp", "{src}");
+        // The picture is the photo: its centre matches a resize of the JPEG it was made from.
+        let pixels = pixels(&webp.bytes().await.unwrap());
+        let reference = pixels_of_reference();
+        let diff: i64 = (0..3)
+            .map(|c| {
+                (pixels.get_pixel(50, 31)[c] as i64 - reference.get_pixel(50, 31)[c] as i64).abs()
+            })
+            .sum();
+        assert!(diff < 60, "{src}: centre pixel off by {diff}");
+    }
+}
+
+/// cups.jpg decoded and resized to 100x63 by the same pipeline, as a reference picture.
+fn pixels_of_reference() -> RgbaImage {
+    let t = pixelway_transform::Transformation::parse("w-100,f-png", &|_| None).unwrap();
+    let out =
+        pixelway_transform::pipeline::process(CUPS, &t, Default::default(), Default::default())
+            .unwrap();
+    pixels(&out.bytes)
 }

@@ -14,6 +14,10 @@ pub enum InputKind {
     Webp,
     /// Rasterised at its intrinsic size; nothing outside the file is ever loaded.
     Svg,
+    /// AV1 in HEIF, decoded by libheif + dav1d.
+    Avif,
+    /// HEVC in HEIF (iPhone photos), decoded by libheif + libde265.
+    Heic,
 }
 
 /// The input's kind and stored size, from its header only.
@@ -21,6 +25,10 @@ pub fn probe(bytes: &[u8]) -> Result<(InputKind, u32, u32), ProcessError> {
     if looks_like_svg(bytes) {
         let size = svg_tree(bytes)?.size().to_int_size();
         return Ok((InputKind::Svg, size.width(), size.height()));
+    }
+    if let Some(kind) = super::heif::kind_of(bytes) {
+        let (w, h) = super::heif::dimensions(bytes)?;
+        return checked_size(kind, w, h);
     }
     let kind = match image::guess_format(bytes) {
         Ok(ImageFormat::Jpeg) => InputKind::Jpeg,
@@ -37,6 +45,10 @@ pub fn probe(bytes: &[u8]) -> Result<(InputKind, u32, u32), ProcessError> {
         }
         _ => reader(bytes, kind)?.into_dimensions().map_err(corrupt)?,
     };
+    checked_size(kind, w, h)
+}
+
+fn checked_size(kind: InputKind, w: u32, h: u32) -> Result<(InputKind, u32, u32), ProcessError> {
     if w == 0 || h == 0 {
         return Err(ProcessError::Corrupt("zero width or height".into()));
     }
@@ -57,7 +69,8 @@ pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<DynamicIm
     let image = match kind {
         InputKind::Jpeg => decode_jpeg(bytes, min_scale)?,
         InputKind::Svg => rasterise_svg(bytes, w, h)?,
-        _ => {
+        InputKind::Avif | InputKind::Heic => super::heif::decode(bytes, max_pixels)?,
+        InputKind::Png | InputKind::Gif | InputKind::Webp => {
             let mut reader = reader(bytes, kind)?;
             let mut limits = Limits::default();
             limits.max_alloc = Some(max_pixels.saturating_mul(8));
@@ -73,7 +86,7 @@ fn reader(bytes: &[u8], kind: InputKind) -> Result<ImageReader<Cursor<&[u8]>>, P
         InputKind::Png => ImageFormat::Png,
         InputKind::Gif => ImageFormat::Gif,
         InputKind::Webp => ImageFormat::WebP,
-        InputKind::Jpeg | InputKind::Svg => ImageFormat::Jpeg,
+        InputKind::Jpeg | InputKind::Svg | InputKind::Avif | InputKind::Heic => ImageFormat::Jpeg,
     };
     Ok(ImageReader::with_format(Cursor::new(bytes), format))
 }

@@ -11,7 +11,8 @@ pub fn check(kind: InputKind, bytes: &[u8], max_frames: u32) -> Result<(), Proce
     let frames = match kind {
         InputKind::Gif => gif_frames(bytes, max_frames)?,
         InputKind::Webp => webp_frames(bytes, max_frames),
-        InputKind::Jpeg | InputKind::Png | InputKind::Svg => 1,
+        // Image sequences in HEIF are not decoded: only the primary image is.
+        InputKind::Jpeg | InputKind::Png | InputKind::Svg | InputKind::Avif | InputKind::Heic => 1,
     };
     if frames > max_frames {
         return Err(ProcessError::TooManyFrames { limit: max_frames });

@@ -1,4 +1,5 @@
-//! The image pipeline: decode (limits from the header, shrink-on-load) → EXIF orientation →
+//! The image pipeline: decode (JPEG, PNG, GIF, WebP, SVG, AVIF, HEIC; limits from the header,
+//! shrink-on-load) → EXIF orientation →
 //! each step's operations → encode in the negotiated format. CPU only; callers run it off the
 //! async runtime.
 
@@ -6,6 +7,7 @@ mod decode;
 mod encode;
 mod frames;
 pub mod geometry;
+mod heif;
 mod ops;
 mod smart_crop;
 #[cfg(test)]
@@ -206,6 +208,10 @@ pub fn output_format(
         InputKind::Webp => Format::Webp,
         // A vector input is rasterised only because a transformation asked for pixels.
         InputKind::Svg => Format::Png,
+        InputKind::Avif => Format::Avif,
+        // Browsers do not show HEIC: its own format on the web is JPEG (PNG when transparent).
+        InputKind::Heic if has_alpha => Format::Png,
+        InputKind::Heic => Format::Jpeg,
     };
     match requested {
         Some(Format::Gif) if input != InputKind::Gif => Err(ProcessError::GifFromNonGif),

@@ -280,6 +280,70 @@ fn avif_output_and_opt_in_negotiation() {
     assert_eq!(run(CUPS, "w-50", opted).unwrap().format, Format::Avif);
 }
 
+const HEIC: &[u8] = include_bytes!("../../tests/fixtures/cups.heic"); // 400x250
+const HEIC_ALPHA: &[u8] = include_bytes!("../../tests/fixtures/round.heic"); // 120x75, alpha
+
+#[test]
+fn avif_and_heic_inputs_decode_to_the_same_picture() {
+    let reference = decode_rgba(CUPS, LIMITS.max_input_pixels).unwrap();
+    let avif = run(CUPS, "f-avif,q-90", FormatChoice::default())
+        .unwrap()
+        .bytes;
+    for (name, bytes, kind) in [
+        ("avif", &avif[..], InputKind::Avif),
+        ("heic", HEIC, InputKind::Heic),
+    ] {
+        assert_eq!(probe(bytes).unwrap(), (kind, 400, 250), "{name}");
+        let decoded = decode_rgba(bytes, LIMITS.max_input_pixels).unwrap();
+        let db = psnr(&decoded, &reference);
+        assert!(
+            db > 30.0,
+            "{name}: PSNR {db:.1} dB against the JPEG it was made from"
+        );
+        // A mirrored picture scores far lower, so the check above can fail.
+        let mirrored = image::imageops::flip_horizontal(&reference);
+        assert!(psnr(&decoded, &mirrored) < 25.0, "{name}");
+    }
+    // Transformed like any input; HEIC's own web format is JPEG, AVIF stays AVIF.
+    let heic = run(HEIC, "w-100", FormatChoice::default()).unwrap();
+    assert_eq!(
+        (heic.format, heic.width, heic.height),
+        (Format::Jpeg, 100, 63)
+    );
+    let again = run(&avif, "w-100", FormatChoice::default()).unwrap();
+    assert_eq!(again.format, Format::Avif);
+    // Alpha survives: transparent corners, opaque middle; never JPEG.
+    let round = run(HEIC_ALPHA, "w-60", FormatChoice::default()).unwrap();
+    assert_eq!(round.format, Format::Png);
+    let pixels = decode_rgba(&round.bytes, LIMITS.max_input_pixels).unwrap();
+    assert!(pixels.get_pixel(0, 0)[3] < 40, "corner is transparent");
+    assert!(pixels.get_pixel(30, 18)[3] > 220, "middle is opaque");
+}
+
+#[test]
+fn heif_limits_and_damage_are_refused() {
+    let small = Limits {
+        max_input_pixels: 50_000,
+        ..LIMITS
+    };
+    let t = Transformation::parse("w-10", &|_| None).unwrap();
+    assert!(matches!(
+        process(HEIC, &t, FormatChoice::default(), small),
+        Err(ProcessError::TooManyPixels { .. })
+    ));
+    let truncated = &HEIC[..HEIC.len() / 2];
+    assert!(matches!(
+        run(truncated, "w-10", FormatChoice::default()),
+        Err(ProcessError::Corrupt(_))
+    ));
+    let mut empty_box = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    empty_box.extend_from_slice(&[0xFF; 64]);
+    assert!(matches!(
+        run(&empty_box, "w-10", FormatChoice::default()),
+        Err(ProcessError::Corrupt(_))
+    ));
+}
+
 const SVG: &[u8] = br##"<?xml version="1.0"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="100">
   <rect x="0" y="0" width="100" height="100" fill="#ff0000"/>
