@@ -81,11 +81,11 @@ impl DiskCache {
         Some(entry)
     }
 
-    /// Removes the entry for `key`, if any.
-    pub async fn remove(&self, key: &str) {
+    /// Removes the entry for `key`; says whether there was one.
+    pub async fn remove(&self, key: &str) -> bool {
         let hash = key_hash(key);
         self.lock().forget(&hash);
-        let _ = tokio::fs::remove_file(self.path_of(&hash)).await;
+        tokio::fs::remove_file(self.path_of(&hash)).await.is_ok()
     }
 
     /// Streams `body` into the entry for `key`, refusing more than `limit` bytes. `sniff` names

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod delivery;
 pub mod error;
+pub mod purge;
 
 pub use app::{App, Settings, router};
 pub use catalog::{Catalog, MediaLibraryFactory};
