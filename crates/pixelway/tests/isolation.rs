@@ -5,8 +5,9 @@
 //!
 //! New surfaces (management API, dashboard) add their rows to `SWEEP`.
 
+mod common;
+
 use pixelway_route::signature::{NEVER_EXPIRES, sign};
-use pixelway_store::{FileRecord, SecretBox, Store};
 use pixelway_testkit::{Pixelway, WebOrigin};
 use reqwest::StatusCode;
 use std::path::Path;
@@ -71,29 +72,13 @@ async fn start(dir: &Path, web: &WebOrigin) -> Pixelway {
     web.serve("/rival/origin-rival.jpg", CUPS);
     let config = config(web);
     let mut first = Pixelway::start_in(BIN, Some(&config), dir, &[]);
-    for path in ["lib-acme.jpg", "private-acme.jpg", "fallback-acme.jpg"] {
+    for path in ["lib-acme.jpg", "fallback-acme.jpg"] {
         let file = first.data_dir.join("media/acme").join(path);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, CUPS).unwrap();
     }
     first.kill();
-    let secrets = SecretBox::from_key_file(&first.data_dir.join("secrets.key")).unwrap();
-    let url = format!("sqlite://{}", first.data_dir.join("pixelway.db").display());
-    Store::open(&url, secrets)
-        .await
-        .unwrap()
-        .upsert_file(&FileRecord {
-            id: "f1".into(),
-            account_id: "acme".into(),
-            path: "private-acme.jpg".into(),
-            name: "private-acme.jpg".into(),
-            size: CUPS.len() as i64,
-            mime: "image/jpeg".into(),
-            sha256: String::new(),
-            is_private: true,
-        })
-        .await
-        .unwrap();
+    common::add_private_file(&first.data_dir, "acme", "private-acme.jpg", CUPS).await;
     Pixelway::start_in(BIN, Some(&config), dir, &[])
 }
 

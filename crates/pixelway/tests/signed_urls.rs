@@ -4,7 +4,8 @@
 //! foreign-key URLs answer 401. Private Media Library files need a signature, also as a default
 //! image.
 
-use pixelway_store::{FileRecord, SecretBox, Store};
+mod common;
+
 use pixelway_testkit::{Pixelway, Sdk, UrlRequest, build_all};
 use pixelway_transform::pipeline::probe;
 use reqwest::StatusCode;
@@ -45,9 +46,8 @@ const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
 async fn start(dir: &Path) -> Pixelway {
     let mut first = Pixelway::start_in(BIN, Some(CONFIG), dir, &[]);
     put(&first, "samples/cups.jpg");
-    put(&first, "private/secret.jpg");
     first.kill();
-    mark_private(&first.data_dir, "private/secret.jpg").await;
+    common::add_private_file(&first.data_dir, "demo", "private/secret.jpg", CUPS).await;
     Pixelway::start_in(BIN, Some(CONFIG), dir, &[])
 }
 
@@ -55,25 +55,6 @@ fn put(server: &Pixelway, path: &str) {
     let file = server.data_dir.join("media/demo").join(path);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(file, CUPS).unwrap();
-}
-
-async fn mark_private(data_dir: &Path, path: &str) {
-    let secrets = SecretBox::from_key_file(&data_dir.join("secrets.key")).unwrap();
-    let url = format!("sqlite://{}", data_dir.join("pixelway.db").display());
-    let store = Store::open(&url, secrets).await.unwrap();
-    store
-        .upsert_file(&FileRecord {
-            id: "file_secret".into(),
-            account_id: "demo".into(),
-            path: path.into(),
-            name: "secret.jpg".into(),
-            size: CUPS.len() as i64,
-            mime: "image/jpeg".into(),
-            sha256: String::new(),
-            is_private: true,
-        })
-        .await
-        .unwrap();
 }
 
 /// A client that sends the custom domains to the server, so SDK URLs are fetched as built.

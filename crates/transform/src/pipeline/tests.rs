@@ -418,6 +418,7 @@ fn output_is_visually_equivalent_to_a_reference_resize() {
         ("w-400,h-301,c-force,q-85", 30.0),
         ("w-400,h-301,c-force,f-webp,q-85", 30.0),
         ("w-400,h-301,c-force,f-png", 33.0),
+        ("w-400,h-301,c-force,f-avif,q-60", 30.0),
     ] {
         let out = run(FLOWER, text, FormatChoice::default()).unwrap();
         let ours = decode_output(&out).to_rgba8();

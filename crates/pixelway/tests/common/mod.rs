@@ -1,0 +1,30 @@
+//! Helpers shared by this crate's integration tests that are not about starting servers (those
+//! live in `pixelway_testkit`).
+
+use pixelway_store::{FileRecord, SecretBox, Store};
+use std::path::Path;
+
+/// Writes `bytes` into `account`'s Media Library at `path` and records the file as private in
+/// the database, as the upload API does with `isPrivateFile`. The server must be stopped (the
+/// catalog is read at start-up); start it again in the same data directory afterwards.
+pub async fn add_private_file(data_dir: &Path, account: &str, path: &str, bytes: &[u8]) {
+    let file = data_dir.join("media").join(account).join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, bytes).unwrap();
+    let secrets = SecretBox::from_key_file(&data_dir.join("secrets.key")).unwrap();
+    let url = format!("sqlite://{}", data_dir.join("pixelway.db").display());
+    let store = Store::open(&url, secrets).await.unwrap();
+    store
+        .upsert_file(&FileRecord {
+            id: format!("file_{account}_{path}"),
+            account_id: account.into(),
+            path: path.into(),
+            name: path.rsplit('/').next().unwrap_or(path).into(),
+            size: bytes.len() as i64,
+            mime: "image/jpeg".into(),
+            sha256: String::new(),
+            is_private: true,
+        })
+        .await
+        .unwrap();
+}
