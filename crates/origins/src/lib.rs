@@ -99,6 +99,13 @@ impl Miss {
 }
 
 impl Failure {
+    /// A failure described by `text`, with the query string of every URL in it removed: request
+    /// URLs can carry credentials (Azure SAS signatures, tokens in web-proxy URLs), and a
+    /// failure's text goes to the log and the trace header.
+    pub fn other(text: impl std::fmt::Display) -> Self {
+        Failure::Other(without_query_strings(&text.to_string()))
+    }
+
     pub fn error_code(&self) -> &'static str {
         match self {
             Failure::Refused => "ECONNREFUSED",
@@ -145,5 +152,48 @@ where
         }
         tries += 1;
         tokio::time::sleep(Duration::from_millis(50 * tries as u64)).await;
+    }
+}
+
+/// `text` with every URL's `?query` replaced by `?…`.
+fn without_query_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme) = rest.find("://") {
+        let url_end = rest[scheme..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | '<'))
+            .map_or(rest.len(), |i| scheme + i);
+        let url = &rest[..url_end];
+        match url[scheme..].find('?') {
+            Some(q) => {
+                out.push_str(&url[..scheme + q]);
+                out.push_str("?…");
+            }
+            None => out.push_str(url),
+        }
+        rest = &rest[url_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+
+    #[test]
+    fn failure_text_loses_query_strings() {
+        let f = Failure::other(
+            "error sending request for url (https://a.blob.core.windows.net/c/x.jpg?sv=1&sig=SECRET): eof",
+        );
+        assert_eq!(
+            f.to_string(),
+            "error sending request for url (https://a.blob.core.windows.net/c/x.jpg?…): eof"
+        );
+        assert_eq!(
+            Failure::other("GET http://h/a?t=1 and http://h/b?u=2").to_string(),
+            "GET http://h/a?… and http://h/b?…"
+        );
+        assert_eq!(Failure::other("no url here").to_string(), "no url here");
     }
 }

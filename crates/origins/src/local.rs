@@ -99,9 +99,9 @@ impl Origin for LocalFolder {
                     Fetch::NotHere(Miss::NotFound)
                 }
                 io::ErrorKind::PermissionDenied => Fetch::NotHere(Miss::Forbidden),
-                _ => Fetch::Failed(Failure::Other(e.to_string())),
+                _ => Fetch::Failed(Failure::other(e)),
             },
-            Err(e) => Fetch::Failed(Failure::Other(e.to_string())),
+            Err(e) => Fetch::Failed(Failure::other(e)),
         }
     }
 }

@@ -165,7 +165,7 @@ impl ObjectOrigin {
             format!("{}/{}", self.prefix, path)
         };
         // `parse` refuses empty, "." and ".." parts: a second line of defence after routing.
-        StorePath::parse(&full).map_err(|e| Failure::Other(format!("bad object key: {e}")))
+        StorePath::parse(&full).map_err(|e| Failure::other(format!("bad object key: {e}")))
     }
 
     async fn fetch_once(&self, key: &StorePath) -> Fetch {
@@ -275,7 +275,7 @@ fn classify(e: &object_store::Error) -> Fetch {
         }
         source = err.source();
     }
-    Fetch::Failed(Failure::Other(e.to_string()))
+    Fetch::Failed(Failure::other(e))
 }
 
 fn find_in_chain<'a, T: std::error::Error + 'static>(

@@ -205,6 +205,6 @@ fn classify(e: &reqwest::Error) -> Failure {
     } else if e.is_connect() {
         Failure::Refused
     } else {
-        Failure::Other(e.to_string())
+        Failure::other(e)
     }
 }

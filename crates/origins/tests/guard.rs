@@ -200,3 +200,59 @@ async fn object_store_endpoints_are_guarded() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn failures_never_carry_credentials() {
+    // A SAS token travels in the query string of every Azure request; a failure's text goes to
+    // the log and the trace header, so it must not contain it (nor any other query secret).
+    let port = closed_port();
+    let azure = serde_json::json!({"type": "azure_blob", "account_name": "devstoreaccount1",
+        "container": "c", "sas_token": "sv=2022-11-02&sig=TOPSECRETSIG",
+        "endpoint": format!("http://127.0.0.1:{port}/devstoreaccount1")});
+    let open = allowing("127.0.0.0/8");
+    match build(azure, &open).fetch("a.jpg").await {
+        Fetch::Failed(failure) => {
+            let text = format!("{failure} {failure:?}");
+            assert!(!text.contains("TOPSECRETSIG"), "{text}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    // An origin that answers, but not as Azure would (no ETag/Last-Modified): a parse failure,
+    // whose text would name the request URL.
+    let fake = WebOrigin::start();
+    fake.serve("/devstoreaccount1/c/a.jpg", b"not azure");
+    fake.set("/devstoreaccount1/c/b.jpg", Behaviour::Status(500));
+    for path in ["a.jpg", "b.jpg"] {
+        let azure = serde_json::json!({"type": "azure_blob", "account_name": "devstoreaccount1",
+            "container": "c", "sas_token": "sv=2022-11-02&sig=TOPSECRETSIG",
+            "endpoint": format!("{}/devstoreaccount1", fake.base_url)});
+        match build(azure, &open).fetch(path).await {
+            Fetch::Failed(failure) => {
+                let text = format!("{failure} {failure:?}");
+                assert!(!text.contains("TOPSECRETSIG"), "{text}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+    // A server that does not speak HTTP: reqwest's error names the URL it was fetching.
+    let garbage = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let garbage_port = garbage.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in garbage.incoming().flatten() {
+            use std::io::Write;
+            let mut stream = stream;
+            let _ = stream.write_all(b"NOT HTTP AT ALL\r\n\r\n");
+        }
+    });
+    let proxy = build(serde_json::json!({"type": "web_proxy"}), &open);
+    for port in [port, garbage_port] {
+        let url = format!("http://127.0.0.1:{port}/a.jpg?token=TOPSECRETTOKEN");
+        match proxy.fetch(&url).await {
+            Fetch::Failed(failure) => {
+                let text = format!("{failure} {failure:?}");
+                assert!(!text.contains("TOPSECRETTOKEN"), "{text}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}

@@ -152,7 +152,7 @@ async fn fetch_into_cache(
     {
         Ok(_) => Ok(()),
         Err(PutError::TooLarge(_)) => Err(FetchFail::Failed(Failure::TooLarge)),
-        Err(PutError::Source(e)) => Err(FetchFail::Failed(Failure::Other(e.to_string()))),
+        Err(PutError::Source(e)) => Err(FetchFail::Failed(Failure::other(e))),
         Err(PutError::Io(e)) => {
             tracing::error!(error = %e, "cache of originals failed to store");
             Err(FetchFail::Failed(Failure::Other(
