@@ -86,7 +86,20 @@ pub enum Failure {
     Blocked(String),
     /// The original is larger than `limits.max_origin_bytes`.
     TooLarge,
-    Other(String),
+    /// Anything else, described; made with [`Failure::other`], which redacts it.
+    Other(Detail),
+}
+
+/// A failure's description with every URL's query string removed: request URLs can carry
+/// credentials (Azure SAS signatures, tokens in web-proxy URLs), and a failure's text goes to
+/// the log and the trace header. The only way to make one is [`Failure::other`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail(String);
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl Miss {
@@ -99,11 +112,9 @@ impl Miss {
 }
 
 impl Failure {
-    /// A failure described by `text`, with the query string of every URL in it removed: request
-    /// URLs can carry credentials (Azure SAS signatures, tokens in web-proxy URLs), and a
-    /// failure's text goes to the log and the trace header.
+    /// A failure described by `text`, redacted ([`Detail`]).
     pub fn other(text: impl std::fmt::Display) -> Self {
-        Failure::Other(without_query_strings(&text.to_string()))
+        Failure::Other(Detail(without_query_strings(&text.to_string())))
     }
 
     pub fn error_code(&self) -> &'static str {
@@ -125,7 +136,7 @@ impl std::fmt::Display for Failure {
             Failure::Status(code) => write!(f, "answered HTTP {code}"),
             Failure::Blocked(why) => write!(f, "blocked: {why}"),
             Failure::TooLarge => f.write_str("original larger than limits.max_origin_bytes"),
-            Failure::Other(why) => f.write_str(why),
+            Failure::Other(why) => why.fmt(f),
         }
     }
 }
@@ -153,6 +164,20 @@ where
         tries += 1;
         tokio::time::sleep(Duration::from_millis(50 * tries as u64)).await;
     }
+}
+
+/// The first error of type `T` in `e`'s chain of sources (`e` included).
+pub(crate) fn find_in_chain<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        source = err.source();
+    }
+    None
 }
 
 /// `text` with every URL's `?query` replaced by `?…`.

@@ -3,7 +3,7 @@
 
 use crate::guard::{AddressPolicy, BlockedAddress, GuardedConnector};
 use crate::spec::{EffectiveSettings, OriginSpec, SpecError};
-use crate::{Body, Failure, Fetch, Miss, Object, Origin};
+use crate::{Body, Failure, Fetch, Miss, Object, Origin, find_in_chain};
 use futures::{StreamExt, TryStreamExt};
 use object_store::client::HttpErrorKind;
 use object_store::path::Path as StorePath;
@@ -276,19 +276,6 @@ fn classify(e: &object_store::Error) -> Fetch {
         source = err.source();
     }
     Fetch::Failed(Failure::other(e))
-}
-
-fn find_in_chain<'a, T: std::error::Error + 'static>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
-    let mut source = Some(e);
-    while let Some(err) = source {
-        if let Some(found) = err.downcast_ref::<T>() {
-            return Some(found);
-        }
-        source = err.source();
-    }
-    None
 }
 
 /// The HTTP status in an `object_store` request error message ("…non-2xx status code: 500 …").

@@ -3,7 +3,7 @@
 
 use crate::guard::{AddressPolicy, BlockedAddress, guarded_client};
 use crate::spec::{EffectiveSettings, SpecError};
-use crate::{Body, Failure, Fetch, Miss, Object, Origin, with_retries};
+use crate::{Body, Failure, Fetch, Miss, Object, Origin, find_in_chain, with_retries};
 use futures::{StreamExt, TryStreamExt};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use url::Url;
@@ -188,17 +188,13 @@ impl HttpClient {
 
 /// Maps a reqwest error to a failure, recognising the guard's refusals.
 fn classify(e: &reqwest::Error) -> Failure {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(blocked) = err.downcast_ref::<BlockedAddress>() {
-            return Failure::Blocked(blocked.0.clone());
-        }
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return Failure::Refused;
-        }
-        source = err.source();
+    if let Some(blocked) = find_in_chain::<BlockedAddress>(e) {
+        return Failure::Blocked(blocked.0.clone());
+    }
+    if find_in_chain::<std::io::Error>(e)
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    {
+        return Failure::Refused;
     }
     if e.is_timeout() {
         Failure::Timeout

@@ -30,12 +30,6 @@ public_key = "public_demo_key"
 /// Peak RSS the server may reach while refusing the whole corpus.
 const RSS_BOUND_MB: u64 = 300;
 
-fn put(server: &Pixelway, path: &str, bytes: &[u8]) {
-    let file = server.data_dir.join("media/demo").join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(file, bytes).unwrap();
-}
-
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = RgbaImage::from_pixel(width, height, Rgba([10, 200, 30, 255]));
     let mut out = std::io::Cursor::new(Vec::new());
@@ -200,7 +194,7 @@ fn peak_rss_mb(pid: u32) -> u64 {
 async fn the_hostile_corpus_is_refused_within_limits() {
     let server = Pixelway::start(BIN, Some(CONFIG));
     let client = http_client();
-    put(&server, "samples/cups.jpg", CUPS);
+    server.put_media("demo", "samples/cups.jpg", CUPS);
     let webp = client
         .get(server.url("/demo/tr:f-webp/samples/cups.jpg"))
         .send()
@@ -220,7 +214,7 @@ async fn the_hostile_corpus_is_refused_within_limits() {
         .await
         .unwrap();
     let few_frames = webp_with_frames(&tiny_webp, 3);
-    put(&server, "odd/three-frames.webp", &few_frames);
+    server.put_media("demo", "odd/three-frames.webp", &few_frames);
     let whole_png = png(300, 200);
     let web = WebOrigin::start();
     let corpus: Vec<(&str, Vec<u8>, &str)> = vec![
@@ -248,7 +242,7 @@ async fn the_hostile_corpus_is_refused_within_limits() {
         ("too-big.jpg", vec![0xFF; 3 * 1024 * 1024], "limit"),
     ];
     for (name, bytes, _) in &corpus {
-        put(&server, &format!("bad/{name}"), bytes);
+        server.put_media("demo", &format!("bad/{name}"), bytes);
     }
     for (name, _, needle) in &corpus {
         let started = Instant::now();
@@ -269,10 +263,10 @@ async fn the_hostile_corpus_is_refused_within_limits() {
     }
 
     // Valid images with hostile metadata or references: served, the hostile part ignored.
-    put(&server, "odd/exif-loop.jpg", &jpeg_with_hostile_exif(0));
-    put(&server, "odd/exif-huge.jpg", &jpeg_with_hostile_exif(25));
-    put(
-        &server,
+    server.put_media("demo", "odd/exif-loop.jpg", &jpeg_with_hostile_exif(0));
+    server.put_media("demo", "odd/exif-huge.jpg", &jpeg_with_hostile_exif(25));
+    server.put_media(
+        "demo",
         "odd/external.svg",
         svg_with_external_references(&web).as_bytes(),
     );
@@ -314,7 +308,7 @@ async fn oversized_requests_and_slow_transformations_are_refused() {
         "[limits]\nmax_header_bytes = \"4KiB\"\nmax_request_body = \"1KiB\"\ntransform_time_budget = \"1ms\"",
     );
     let server = Pixelway::start(BIN, Some(&config));
-    put(&server, "samples/cups.jpg", CUPS);
+    server.put_media("demo", "samples/cups.jpg", CUPS);
     let client = http_client();
     let long_path = format!("/demo/{}.jpg", "a".repeat(5000));
     let response = client.get(server.url(&long_path)).send().await.unwrap();

@@ -73,12 +73,10 @@ async fn start(dir: &Path, web: &WebOrigin) -> Pixelway {
     let config = config(web);
     let mut first = Pixelway::start_in(BIN, Some(&config), dir, &[]);
     for path in ["lib-acme.jpg", "fallback-acme.jpg"] {
-        let file = first.data_dir.join("media/acme").join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, CUPS).unwrap();
+        first.put_media("acme", path, CUPS);
     }
     first.kill();
-    common::add_private_file(&first.data_dir, "acme", "private-acme.jpg", CUPS).await;
+    common::add_private_file(&first, "acme", "private-acme.jpg", CUPS).await;
     Pixelway::start_in(BIN, Some(&config), dir, &[])
 }
 

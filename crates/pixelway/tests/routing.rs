@@ -84,18 +84,12 @@ endpoint = "product-images"
     )
 }
 
-fn write_media(server: &Pixelway, account: &str, path: &str, bytes: &[u8]) {
-    let file = server.data_dir.join("media").join(account).join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(file, bytes).unwrap();
-}
-
 #[tokio::test]
 async fn identifiers_custom_domains_and_unknown_hosts() {
     let web = WebOrigin::start();
     web.serve("/acme/shoes/red.jpg", b"acme red shoe");
     let server = Pixelway::start(BIN, Some(&two_accounts(&web)));
-    write_media(&server, "acme", "logo.png", b"acme library logo");
+    server.put_media("acme", "logo.png", b"acme library logo");
     let port = server.addr.port();
     let public = Some("img.example.com");
 

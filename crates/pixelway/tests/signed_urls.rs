@@ -45,16 +45,10 @@ const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
 /// The private flag is set on the file record, as the upload API does, before the server starts.
 async fn start(dir: &Path) -> Pixelway {
     let mut first = Pixelway::start_in(BIN, Some(CONFIG), dir, &[]);
-    put(&first, "samples/cups.jpg");
+    first.put_media("demo", "samples/cups.jpg", CUPS);
     first.kill();
-    common::add_private_file(&first.data_dir, "demo", "private/secret.jpg", CUPS).await;
+    common::add_private_file(&first, "demo", "private/secret.jpg", CUPS).await;
     Pixelway::start_in(BIN, Some(CONFIG), dir, &[])
-}
-
-fn put(server: &Pixelway, path: &str) {
-    let file = server.data_dir.join("media/demo").join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(file, CUPS).unwrap();
 }
 
 /// A client that sends the custom domains to the server, so SDK URLs are fetched as built.

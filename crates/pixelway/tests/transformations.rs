@@ -46,17 +46,11 @@ const HEIC: &[u8] = include_bytes!("../../transform/tests/fixtures/cups.heic"); 
 
 fn start() -> Pixelway {
     let server = Pixelway::start(BIN, Some(CONFIG));
-    put(&server, "samples/cups.jpg", CUPS);
-    put(&server, "defaults/missing.jpg", FLOWER);
-    put(&server, "test/dir with space/\u{fc}.jpg", CUPS);
-    put(&server, "halves.png", &halves_png());
+    server.put_media("demo", "samples/cups.jpg", CUPS);
+    server.put_media("demo", "defaults/missing.jpg", FLOWER);
+    server.put_media("demo", "test/dir with space/\u{fc}.jpg", CUPS);
+    server.put_media("demo", "halves.png", &halves_png());
     server
-}
-
-fn put(server: &Pixelway, path: &str, bytes: &[u8]) {
-    let file = server.data_dir.join("media/demo").join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(file, bytes).unwrap();
 }
 
 /// 200x100: left half red, right half blue.
@@ -401,9 +395,7 @@ async fn formats_negotiation_and_vary() {
 async fn format_settings_are_per_account() {
     let server = start();
     for account in ["demo", "avif-first", "as-stored"] {
-        let file = server.data_dir.join("media").join(account).join("cups.jpg");
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, CUPS).unwrap();
+        server.put_media(account, "cups.jpg", CUPS);
     }
     let accept = "image/avif,image/webp,*/*";
     let url = |account: &str, transformation: &str| {
@@ -470,7 +462,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
     // [limits] must come before the [[account]] tables in TOML.
     let config = format!("[limits]\ntransform_workers = 1\ntransform_queue = 0\n{CONFIG}");
     let server = Pixelway::start(BIN, Some(&config));
-    put(&server, "big.jpg", FLOWER);
+    server.put_media("demo", "big.jpg", FLOWER);
     let client = pixelway_testkit::http_client();
     let requests = (0..12).map(|i| {
         let url = server.url(&format!("/demo/tr:w-{},q-{}/big.jpg", 1500 - i, 90 + i % 5));
@@ -508,13 +500,13 @@ async fn a_full_queue_answers_503_with_retry_after() {
 #[tokio::test]
 async fn avif_and_heic_originals_are_transformed() {
     let server = start();
-    put(&server, "phone/cups.heic", HEIC);
+    server.put_media("demo", "phone/cups.heic", HEIC);
     let avif = get(&server.url("/demo/tr:f-avif,q-90/samples/cups.jpg"))
         .await
         .bytes()
         .await
         .unwrap();
-    put(&server, "phone/cups.avif", &avif);
+    server.put_media("demo", "phone/cups.avif", &avif);
     let endpoint = server.url("/demo");
     for (src, plain_format) in [
         ("/phone/cups.heic", "image/jpeg"),

@@ -87,6 +87,14 @@ impl Catalog {
                 }
             }
         }
+        // Grouped once: there can be many private files, and many accounts.
+        let mut private_files: HashMap<&str, HashSet<String>> = HashMap::new();
+        for (account, path) in &snapshot.private_files {
+            private_files
+                .entry(account.as_str())
+                .or_default()
+                .insert(path.clone());
+        }
         let mut accounts = HashMap::new();
         for record in &snapshot.accounts {
             let media_library = ChainOrigin {
@@ -122,12 +130,7 @@ impl Catalog {
                 .filter(|n| n.account_id == record.id)
                 .map(|n| (n.name.clone(), n.transformation.clone()))
                 .collect();
-            let private_files = snapshot
-                .private_files
-                .iter()
-                .filter(|(account, _)| *account == record.id)
-                .map(|(_, path)| path.clone())
-                .collect();
+            let private_files = private_files.remove(record.id.as_str()).unwrap_or_default();
             accounts.insert(
                 record.id.clone(),
                 Account {

@@ -64,6 +64,14 @@ impl Pixelway {
         format!("{}{path_and_query}", self.base_url)
     }
 
+    /// Writes a file into `account`'s Media Library (the embedded file:// library under the data
+    /// directory), as an upload would leave it.
+    pub fn put_media(&self, account: &str, path: &str, bytes: &[u8]) {
+        let file = self.data_dir.join("media").join(account).join(path);
+        std::fs::create_dir_all(file.parent().expect("a file path")).expect("create folders");
+        std::fs::write(file, bytes).expect("write media file");
+    }
+
     /// The process id (to measure memory, or to kill it).
     pub fn pid(&self) -> u32 {
         self.process.id()

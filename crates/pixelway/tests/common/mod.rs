@@ -2,15 +2,14 @@
 //! live in `pixelway_testkit`).
 
 use pixelway_store::{FileRecord, SecretBox, Store};
-use std::path::Path;
+use pixelway_testkit::Pixelway;
 
 /// Writes `bytes` into `account`'s Media Library at `path` and records the file as private in
 /// the database, as the upload API does with `isPrivateFile`. The server must be stopped (the
 /// catalog is read at start-up); start it again in the same data directory afterwards.
-pub async fn add_private_file(data_dir: &Path, account: &str, path: &str, bytes: &[u8]) {
-    let file = data_dir.join("media").join(account).join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(&file, bytes).unwrap();
+pub async fn add_private_file(server: &Pixelway, account: &str, path: &str, bytes: &[u8]) {
+    server.put_media(account, path, bytes);
+    let data_dir = &server.data_dir;
     let secrets = SecretBox::from_key_file(&data_dir.join("secrets.key")).unwrap();
     let url = format!("sqlite://{}", data_dir.join("pixelway.db").display());
     let store = Store::open(&url, secrets).await.unwrap();

@@ -116,9 +116,7 @@ pub async fn try_origin(
     match app.originals.get(&key, None).await {
         Some(entry) => Ok((Original::from_cache(entry, &origin.name), "found")),
         // Evicted between storing and opening: only under extreme cache pressure.
-        None => Err(FetchFail::Failed(Failure::Other(
-            "cache entry vanished".into(),
-        ))),
+        None => Err(FetchFail::Failed(Failure::other("cache entry vanished"))),
     }
 }
 
@@ -155,9 +153,7 @@ async fn fetch_into_cache(
         Err(PutError::Source(e)) => Err(FetchFail::Failed(Failure::other(e))),
         Err(PutError::Io(e)) => {
             tracing::error!(error = %e, "cache of originals failed to store");
-            Err(FetchFail::Failed(Failure::Other(
-                "cache write failed".into(),
-            )))
+            Err(FetchFail::Failed(Failure::other("cache write failed")))
         }
     }
 }

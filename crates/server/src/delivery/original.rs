@@ -43,7 +43,7 @@ impl Original {
     /// An original that is a local file (Media Library on disk, local folder origin).
     pub fn from_object(object: Object, origin_name: &str, limit: u64) -> Result<Self, Failure> {
         let Body::Local(body) = object.body else {
-            return Err(Failure::Other("expected a local file".into()));
+            return Err(Failure::other("expected a local file"));
         };
         if body.len > limit {
             return Err(Failure::TooLarge);

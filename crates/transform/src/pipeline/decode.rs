@@ -58,7 +58,16 @@ fn checked_size(kind: InputKind, w: u32, h: u32) -> Result<(InputKind, u32, u32)
 /// Decodes `bytes`, refusing more than `max_pixels`, at the smallest DCT scale that still gives
 /// at least `min_scale` of the stored size (JPEG only).
 pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<DynamicImage, ProcessError> {
-    let (kind, w, h) = probe(bytes)?;
+    decode_probed(bytes, probe(bytes)?, max_pixels, min_scale)
+}
+
+/// [`decode`] for a caller that has already probed `bytes` (kind, stored width and height).
+pub fn decode_probed(
+    bytes: &[u8],
+    (kind, w, h): (InputKind, u32, u32),
+    max_pixels: u64,
+    min_scale: f64,
+) -> Result<DynamicImage, ProcessError> {
     if w as u64 * h as u64 > max_pixels {
         return Err(ProcessError::TooManyPixels {
             width: w,
@@ -69,7 +78,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<DynamicIm
     let image = match kind {
         InputKind::Jpeg => decode_jpeg(bytes, min_scale)?,
         InputKind::Svg => rasterise_svg(bytes, w, h)?,
-        InputKind::Avif | InputKind::Heic => super::heif::decode(bytes, max_pixels)?,
+        InputKind::Avif | InputKind::Heic => super::heif::decode(bytes)?,
         InputKind::Png | InputKind::Gif | InputKind::Webp => {
             let mut reader = reader(bytes, kind)?;
             let mut limits = Limits::default();

@@ -1,7 +1,12 @@
 //! AVIF and HEIC input through libheif (built from source; AV1 decoded by dav1d, HEVC by
-//! libde265). The container's size is read before any pixel is decoded, libheif's own security
-//! limits are set to the server's pixel limit, and the rotation and mirroring the file declares
-//! are applied by libheif while decoding.
+//! libde265). The primary image's size is read from the container and checked against the
+//! server's pixel limit before any pixel is decoded (by the caller, `decode_probed`); libheif's
+//! own default security limits (image size, tiles, memory) stay in force. The rotation and
+//! mirroring the file declares are applied by libheif while decoding.
+//!
+//! libheif's per-context security limits are deliberately not set: libheif-rs copies the C
+//! struct at the version of its bindings (1.19) and hands that copy back to libheif 1.23, which
+//! then reads fields past its end (seen as a random "limit of 2 bytes" refusal).
 
 use super::ProcessError;
 use super::decode::InputKind;
@@ -29,12 +34,9 @@ pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), ProcessError> {
     Ok((handle.width(), handle.height()))
 }
 
-/// Decodes the primary image to RGB(A), refusing more than `max_pixels`.
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, ProcessError> {
-    let mut context = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
-    let mut limits = context.security_limits();
-    limits.set_max_image_size_pixels(max_pixels);
-    context.set_security_limits(&limits).map_err(corrupt)?;
+/// Decodes the primary image to RGB(A); the caller has checked its size.
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, ProcessError> {
+    let context = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
     let handle = context.primary_image_handle().map_err(corrupt)?;
     let alpha = handle.has_alpha_channel();
     let chroma = if alpha {

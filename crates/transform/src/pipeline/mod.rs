@@ -133,7 +133,8 @@ pub fn process(
     limits: Limits,
 ) -> Result<Output, ProcessError> {
     let deadline = Deadline::start(limits.time_budget);
-    let (kind, stored_w, stored_h) = probe(bytes)?;
+    let probed = probe(bytes)?;
+    let (kind, stored_w, stored_h) = probed;
     frames::check(kind, bytes, limits.max_frames)?;
     let orientation = if kind == InputKind::Jpeg {
         decode::exif_orientation(bytes)
@@ -147,7 +148,7 @@ pub fn process(
         (stored_w, stored_h)
     };
     let min_scale = shrink_on_load_scale(transformation, w, h);
-    let decoded = decode::decode(bytes, limits.max_input_pixels, min_scale)?;
+    let decoded = decode::decode_probed(bytes, probed, limits.max_input_pixels, min_scale)?;
     deadline.check("decode")?;
     let mut image = apply_orientation(decoded, orientation);
     for (i, step) in transformation.steps.iter().enumerate() {
