@@ -175,3 +175,52 @@ async fn coalesces_concurrent_work_per_key() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     assert_eq!(coalescer.in_flight(), 0);
 }
+
+/// Work whose every caller has gone is told to stop and leaves the map; work that still has
+/// one caller is not; plain `run` work is never told.
+#[tokio::test]
+async fn abandoned_work_is_told_when_the_last_caller_goes() {
+    use tokio::sync::Notify;
+    let coalescer: Arc<Coalescer<String, usize>> = Arc::default();
+    let abandoned = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(Notify::new());
+    let start = |key: &str| {
+        let coalescer = Arc::clone(&coalescer);
+        let abandoned = Arc::clone(&abandoned);
+        let release = Arc::clone(&release);
+        let key = key.to_string();
+        tokio::spawn(async move {
+            coalescer
+                .run_or_abandon(
+                    key,
+                    move || async move {
+                        release.notified().await;
+                        7
+                    },
+                    move || {
+                        abandoned.fetch_add(1, Ordering::SeqCst);
+                    },
+                )
+                .await
+        })
+    };
+    // Two callers, one leaves: the work goes on for the other.
+    let (first, second) = (start("a"), start("a"));
+    tokio::task::yield_now().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    first.abort();
+    let _ = first.await;
+    assert_eq!(abandoned.load(Ordering::SeqCst), 0);
+    assert_eq!(coalescer.in_flight(), 1);
+    // The last one leaves: the work is told, and the key is free for new work at once.
+    second.abort();
+    let _ = second.await;
+    assert_eq!(abandoned.load(Ordering::SeqCst), 1);
+    assert_eq!(coalescer.in_flight(), 0);
+    // A caller that waits to the end sees the value; nothing more is abandoned.
+    let third = start("a");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    release.notify_waiters();
+    assert_eq!(third.await.unwrap(), 7);
+    assert_eq!(abandoned.load(Ordering::SeqCst), 1);
+}

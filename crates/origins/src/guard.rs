@@ -70,57 +70,178 @@ pub fn forbidden_class(ip: IpAddr) -> Option<&'static str> {
 }
 
 fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, _, _] = ip.octets();
-    if ip.is_loopback() {
-        Some("loopback")
-    } else if ip.is_private() {
-        Some("private")
-    } else if ip.is_link_local() {
-        Some("link-local (includes cloud metadata)")
-    } else if a == 100 && (64..128).contains(&b) {
-        Some("carrier-grade NAT")
-    } else if ip.is_unspecified() || a == 0 {
-        Some("unspecified")
-    } else if ip.is_multicast() || ip.is_broadcast() || a >= 240 {
-        Some("multicast or reserved")
-    } else if a == 192 && b == 0 && ip.octets()[2] == 0 {
-        Some("IETF protocol assignment")
-    } else if a == 198 && (b == 18 || b == 19) {
-        Some("benchmarking")
-    } else {
-        None
-    }
+    special_block(IpAddr::V4(ip)).map(|block| block.name)
 }
 
 fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return forbidden_v4(v4);
+    // Addresses that carry an IPv4 address are judged by it: a gateway or the host's own stack
+    // may deliver them to that IPv4 address.
+    if let Some(v4) = embedded_ipv4(ip) {
+        return forbidden_v4(v4).or_else(|| {
+            // The wrappers themselves (IPv4-compatible, Teredo-like) are refused when the
+            // registry says they are not globally reachable, even around a public address.
+            special_block(IpAddr::V6(ip))
+                .filter(|block| block.embeds == Embeds::Nothing)
+                .map(|block| block.name)
+        });
     }
+    special_block(IpAddr::V6(ip)).map(|block| block.name)
+}
+
+/// The IPv4 address an IPv6 address stands for, in the forms that embed one: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`, deprecated), NAT64 (`64:ff9b::/96`) and
+/// 6to4 (`2002:AABB:CCDD::/48`).
+pub fn embedded_ipv4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let bits = ip.to_bits();
     let seg = ip.segments();
-    // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) embed an IPv4 address.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
     if seg[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified() {
-        return forbidden_v4(Ipv4Addr::from(ip.to_bits() as u32)).or(Some("IPv4-compatible"));
+        return Some(Ipv4Addr::from(bits as u32));
     }
-    if seg[0] == 0x64 && seg[1] == 0xff9b {
-        return forbidden_v4(Ipv4Addr::from(ip.to_bits() as u32));
+    if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(Ipv4Addr::from(bits as u32));
     }
-    if ip.is_loopback() {
-        Some("loopback")
-    } else if ip.is_unspecified() {
-        Some("unspecified")
-    } else if seg[0] & 0xffc0 == 0xfe80 {
-        Some("link-local")
-    } else if seg[0] & 0xfe00 == 0xfc00 {
-        Some("unique-local")
-    } else if seg[0] & 0xffc0 == 0xfec0 {
-        Some("site-local")
-    } else if ip.is_multicast() {
-        Some("multicast")
-    } else if seg[0] == 0x2001 && seg[1] == 0x0db8 {
-        Some("documentation")
-    } else {
-        None
+    if seg[0] == 0x2002 {
+        return Some(Ipv4Addr::from((bits >> 80) as u32));
     }
+    None
+}
+
+/// Whether a block's addresses embed an IPv4 address that decides instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embeds {
+    Nothing,
+    Ipv4,
+}
+
+/// One row of the table of address blocks the guard refuses.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecialBlock {
+    /// The block in CIDR notation.
+    pub cidr: &'static str,
+    /// What it is, as the refusal message says it.
+    pub name: &'static str,
+    /// Where it is defined, and why it is refused when the registry calls it global.
+    pub source: &'static str,
+    /// Whether the addresses carry an IPv4 address that is judged instead.
+    pub embeds: Embeds,
+}
+
+const fn block(cidr: &'static str, name: &'static str, source: &'static str) -> SpecialBlock {
+    SpecialBlock {
+        cidr,
+        name,
+        source,
+        embeds: Embeds::Nothing,
+    }
+}
+
+/// Every IANA special-purpose block that is not globally reachable (the IPv4 and IPv6
+/// Special-Purpose Address Registries, RFC 6890 and its updates), plus multicast and a few
+/// blocks refused on purpose although the registry lists them as global (no image origin lives
+/// there, and they route to relays or wrap other addresses). Rows that embed an IPv4 address
+/// are judged by that address when it is refused; otherwise by this row.
+pub const SPECIAL_BLOCKS: &[SpecialBlock] = &[
+    block(
+        "0.0.0.0/8",
+        "unspecified (\"this network\")",
+        "RFC 791, RFC 6890",
+    ),
+    block("10.0.0.0/8", "private", "RFC 1918"),
+    block(
+        "100.64.0.0/10",
+        "carrier-grade NAT (shared address space)",
+        "RFC 6598",
+    ),
+    block("127.0.0.0/8", "loopback", "RFC 1122"),
+    block(
+        "169.254.0.0/16",
+        "link-local (includes cloud metadata)",
+        "RFC 3927",
+    ),
+    block("172.16.0.0/12", "private", "RFC 1918"),
+    block(
+        "192.0.0.0/24",
+        "IETF protocol assignment",
+        "RFC 6890; its two global anycast /32s (.9 PCP, .10 TURN) are refused too",
+    ),
+    block("192.0.2.0/24", "documentation (TEST-NET-1)", "RFC 5737"),
+    block(
+        "192.88.99.0/24",
+        "6to4 relay anycast (deprecated)",
+        "RFC 7526",
+    ),
+    block("192.168.0.0/16", "private", "RFC 1918"),
+    block("198.18.0.0/15", "benchmarking", "RFC 2544"),
+    block("198.51.100.0/24", "documentation (TEST-NET-2)", "RFC 5737"),
+    block("203.0.113.0/24", "documentation (TEST-NET-3)", "RFC 5737"),
+    block("224.0.0.0/4", "multicast", "RFC 5771"),
+    block("240.0.0.0/4", "reserved", "RFC 1112"),
+    block("255.255.255.255/32", "limited broadcast", "RFC 919"),
+    block("::/128", "unspecified", "RFC 4291"),
+    block("::1/128", "loopback", "RFC 4291"),
+    SpecialBlock {
+        embeds: Embeds::Ipv4,
+        ..block("::ffff:0:0/96", "IPv4-mapped", "RFC 4291")
+    },
+    // Judged by the embedded address first, then refused anyway (deprecated, never global).
+    block("::/96", "IPv4-compatible (deprecated)", "RFC 4291"),
+    block(
+        "::/8",
+        "reserved by the IETF",
+        "RFC 4291 (IPv4-translated ::ffff:0:0:0/96 among them)",
+    ),
+    SpecialBlock {
+        embeds: Embeds::Ipv4,
+        ..block("64:ff9b::/96", "NAT64", "RFC 6052")
+    },
+    block(
+        "64:ff9b:1::/48",
+        "local-use IPv4/IPv6 translation",
+        "RFC 8215",
+    ),
+    block("100::/64", "discard-only", "RFC 6666"),
+    block("100:0:0:1::/64", "dummy prefix", "RFC 9780"),
+    block(
+        "2001::/23",
+        "IETF protocol assignment",
+        "RFC 2928; Teredo (2001::/32) embeds IPv4 addresses; its global anycast and AS112 rows are refused too",
+    ),
+    block("2001:db8::/32", "documentation", "RFC 3849"),
+    SpecialBlock {
+        embeds: Embeds::Ipv4,
+        ..block("2002::/16", "6to4", "RFC 3056")
+    },
+    block("3fff::/20", "documentation", "RFC 9637"),
+    block("5f00::/16", "segment routing SIDs", "RFC 9602"),
+    block("fc00::/7", "unique-local", "RFC 4193"),
+    block("fe80::/10", "link-local", "RFC 4291"),
+    block("fec0::/10", "site-local (deprecated)", "RFC 3879"),
+    block("ff00::/8", "multicast", "RFC 4291"),
+];
+
+/// The parsed table, most specific block first.
+fn special_blocks() -> &'static [(IpNet, SpecialBlock)] {
+    static PARSED: std::sync::LazyLock<Vec<(IpNet, SpecialBlock)>> =
+        std::sync::LazyLock::new(|| {
+            let mut rows: Vec<(IpNet, SpecialBlock)> = SPECIAL_BLOCKS
+                .iter()
+                .map(|b| (b.cidr.parse().expect("the table's CIDRs parse"), *b))
+                .collect();
+            rows.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
+            rows
+        });
+    &PARSED
+}
+
+/// The most specific special block `ip` belongs to.
+pub fn special_block(ip: IpAddr) -> Option<&'static SpecialBlock> {
+    special_blocks()
+        .iter()
+        .find(|(net, _)| net.contains(&ip))
+        .map(|(_, block)| block)
 }
 
 /// A DNS resolver for reqwest that drops addresses the policy refuses, so the address checked is
@@ -188,6 +309,8 @@ fn guarded_builder(policy: &AddressPolicy, timeout: Duration) -> reqwest::Client
             policy: Arc::clone(&policy),
         }))
         .redirect(redirect_policy(policy, 5))
+        // A redirect's next hop must not learn the previous URL (its query may hold a token).
+        .referer(false)
         .no_proxy()
         .connect_timeout(timeout)
         .timeout(timeout)
@@ -231,37 +354,103 @@ impl object_store::client::HttpConnector for GuardedConnector {
 mod tests {
     use super::*;
 
+    /// Every row of the table: its first and last address are refused, and the addresses just
+    /// outside it are either in another row or allowed. Classification only: nothing connects.
+    #[test]
+    fn every_special_block_is_refused_and_its_neighbours_are_not_caught_by_it() {
+        for (net, row) in special_blocks() {
+            let (first, last) = (net.network(), net.broadcast());
+            for ip in [first, last] {
+                let class = forbidden_class(ip);
+                assert!(class.is_some(), "{ip} ({}) must be refused", row.cidr);
+            }
+            for outside in [step(first, -1), step(last, 1)].into_iter().flatten() {
+                if special_block(outside).is_none() {
+                    assert_eq!(
+                        forbidden_class(outside),
+                        None,
+                        "{outside} is outside {}",
+                        row.cidr
+                    );
+                }
+            }
+        }
+    }
+
+    fn step(ip: IpAddr, by: i8) -> Option<IpAddr> {
+        match ip {
+            IpAddr::V4(v4) => v4
+                .to_bits()
+                .checked_add_signed(by as i32)
+                .map(|b| Ipv4Addr::from(b).into()),
+            IpAddr::V6(v6) => v6
+                .to_bits()
+                .checked_add_signed(by as i128)
+                .map(|b| Ipv6Addr::from(b).into()),
+        }
+    }
+
     #[test]
     fn classifies_addresses() {
         let refused = [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "224.0.0.1",
-            "255.255.255.255",
-            "::1",
-            "::",
-            "fe80::1",
-            "fc00::1",
-            "fd00:ec2::254",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "::127.0.0.1",
-            "64:ff9b::a00:1",
-            "ff02::1",
+            ("127.0.0.1", "loopback"),
+            ("10.1.2.3", "private"),
+            ("172.31.255.255", "private"),
+            ("192.168.1.1", "private"),
+            ("169.254.169.254", "link-local (includes cloud metadata)"),
+            ("100.64.0.1", "carrier-grade NAT (shared address space)"),
+            ("0.0.0.0", "unspecified (\"this network\")"),
+            ("192.0.0.9", "IETF protocol assignment"),
+            ("192.0.2.10", "documentation (TEST-NET-1)"),
+            ("198.51.100.7", "documentation (TEST-NET-2)"),
+            ("203.0.113.200", "documentation (TEST-NET-3)"),
+            ("198.19.0.1", "benchmarking"),
+            ("192.88.99.1", "6to4 relay anycast (deprecated)"),
+            ("224.0.0.1", "multicast"),
+            ("250.1.1.1", "reserved"),
+            ("255.255.255.255", "limited broadcast"),
+            ("::1", "loopback"),
+            ("::", "unspecified"),
+            ("fe80::1", "link-local"),
+            ("fc00::1", "unique-local"),
+            ("fd00:ec2::254", "unique-local"),
+            ("ff02::1", "multicast"),
+            ("2001:db8::1", "documentation"),
+            ("3fff::1", "documentation"),
+            (
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                "IETF protocol assignment",
+            ), // Teredo
+            ("64:ff9b:1::1", "local-use IPv4/IPv6 translation"),
+            ("100::1", "discard-only"),
+            ("5f00::1", "segment routing SIDs"),
+            ("::ffff:0:808:808", "reserved by the IETF"), // IPv4-translated
+            // IPv4 inside IPv6: judged by the IPv4 address.
+            ("::ffff:127.0.0.1", "loopback"),
+            ("::ffff:10.0.0.1", "private"),
+            ("::127.0.0.1", "loopback"),
+            ("::8.8.8.8", "IPv4-compatible (deprecated)"),
+            ("64:ff9b::a00:1", "private"),
+            ("64:ff9b::a9fe:a9fe", "link-local (includes cloud metadata)"),
+            ("2002:7f00:1::1", "loopback"),
+            ("2002:a00:1::", "private"),
+            ("2002:c000:0201::1", "documentation (TEST-NET-1)"),
+            ("2002:a9fe:a9fe::", "link-local (includes cloud metadata)"),
         ];
-        for ip in refused {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert!(forbidden_class(ip).is_some(), "{ip} should be refused");
+        for (ip, class) in refused {
+            let parsed: IpAddr = ip.parse().unwrap();
+            assert_eq!(forbidden_class(parsed), Some(class), "{ip}");
         }
         for ip in [
             "93.184.216.34",
-            "2606:2800:220:1:248:1893:25c8:1946",
             "8.8.8.8",
+            "192.0.1.255",
+            "192.31.196.1",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2620:4f:8000::1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert_eq!(forbidden_class(ip), None, "{ip} should be allowed");
@@ -280,6 +469,41 @@ mod tests {
         }
         for ip in ["10.21.0.1", "127.0.0.1", "169.254.169.254"] {
             assert!(one_network.refusal(ip.parse().unwrap()).is_some(), "{ip}");
+        }
+    }
+
+    /// URL hosts in every spelling, checked without connecting: the literal-address check
+    /// refuses each non-public class before any request is made.
+    #[test]
+    fn literal_url_hosts_of_every_class_are_refused_without_connecting() {
+        let strict = AddressPolicy::default();
+        for host in [
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.51.100.1",
+            "203.0.113.1",
+            "0x7f.1",
+            "2130706433",
+            "017700000001",
+            "[fe80::1]",
+            "[fc00::1]",
+            "[fd00:ec2::254]",
+            "[::ffff:169.254.169.254]",
+            "[::127.0.0.1]",
+            "[64:ff9b::a9fe:a9fe]",
+            "[ff02::1]",
+            "[2002:7f00:1::]",
+            "[2002:c633:6401::]",
+            "[2001:db8::1]",
+        ] {
+            let url: url::Url = format!("http://{host}/a.jpg").parse().unwrap();
+            assert!(strict.check_url(&url).is_err(), "{host} must be refused");
         }
     }
 

@@ -1,6 +1,10 @@
 //! Local folders (the `local_folder` kind and a Media Library on disk), read with plain file
 //! I/O: one blocking-pool trip opens the file, reads its metadata and its first chunk, which for
 //! most images is the whole file. The rest is read on demand with positional reads.
+//!
+//! A file is opened *beneath* its folder: no symbolic link, `..` or absolute link may lead out
+//! of it (`openat2` with `RESOLVE_BENEATH`; on kernels without `openat2`, no link is followed at
+//! all). A link inside the folder to the data directory's key file or database is never served.
 
 use crate::{Body, Failure, Fetch, Miss, Object, Origin};
 use bytes::Bytes;
@@ -27,9 +31,22 @@ pub struct LocalFile {
 
 impl LocalFile {
     /// Opens `path` and reads `len - offset` bytes' worth of head, all in the calling thread:
-    /// call from `spawn_blocking`.
+    /// call from `spawn_blocking`. For paths pixelway made itself (cache entries); files named by
+    /// a request go through [`LocalFile::open_beneath_blocking`].
     pub fn open_blocking(path: &Path, offset: u64) -> io::Result<(Self, std::fs::Metadata)> {
-        let file = File::open(path)?;
+        Self::from_file(File::open(path)?, offset)
+    }
+
+    /// Opens `relative` inside `root` without following anything out of it (see the module
+    /// comment), then as [`LocalFile::open_blocking`].
+    pub fn open_beneath_blocking(
+        root: &Path,
+        relative: &str,
+    ) -> io::Result<(Self, std::fs::Metadata)> {
+        Self::from_file(open_beneath(root, relative)?, 0)
+    }
+
+    fn from_file(file: File, offset: u64) -> io::Result<(Self, std::fs::Metadata)> {
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(io::Error::new(io::ErrorKind::NotFound, "not a file"));
@@ -48,6 +65,56 @@ impl LocalFile {
     /// Reads `size` bytes at content position `position` (blocking).
     pub fn read_blocking(&self, position: u64, size: usize) -> io::Result<Bytes> {
         read_at(&self.file, self.offset + position, size)
+    }
+}
+
+/// Opens `relative` (plain names joined by '/') for reading, resolved strictly beneath `root`.
+/// A path that would leave the root reads as "not found".
+pub fn open_beneath(root: &Path, relative: &str) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let dir = rustix::fs::open(
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let beneath = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    match rustix::fs::openat2(&dir, relative, read, Mode::empty(), beneath) {
+        Ok(fd) => Ok(File::from(fd)),
+        // Kernels before 5.6 have no openat2: follow no link at all.
+        Err(rustix::io::Errno::NOSYS) => open_without_links(dir, relative, read),
+        Err(e) => Err(outside_as_not_found(e)),
+    }
+}
+
+/// Walks `relative` one component at a time with `O_NOFOLLOW`: any link is refused.
+fn open_without_links(
+    mut dir: rustix::fd::OwnedFd,
+    relative: &str,
+    read: rustix::fs::OFlags,
+) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let mut components = relative.split('/').peekable();
+    while let Some(name) = components.next() {
+        let last = components.peek().is_none();
+        let flags = if last {
+            read | OFlags::NOFOLLOW
+        } else {
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
+        };
+        dir = rustix::fs::openat(&dir, name, flags, Mode::empty()).map_err(outside_as_not_found)?;
+    }
+    Ok(File::from(dir))
+}
+
+/// `EXDEV` (the path leaves the root) and `ELOOP` (a refused link) read as "not found": a
+/// request learns nothing about what lies outside the folder.
+fn outside_as_not_found(e: rustix::io::Errno) -> io::Error {
+    match e {
+        rustix::io::Errno::XDEV | rustix::io::Errno::LOOP => {
+            io::Error::new(io::ErrorKind::NotFound, "path leads outside the folder")
+        }
+        other => other.into(),
     }
 }
 
@@ -86,8 +153,11 @@ impl Origin for LocalFolder {
         if !plain {
             return Fetch::NotHere(Miss::NotFound);
         }
-        let full = self.root.join(path);
-        let opened = tokio::task::spawn_blocking(move || LocalFile::open_blocking(&full, 0)).await;
+        let root = self.root.clone();
+        let path = path.to_string();
+        let opened =
+            tokio::task::spawn_blocking(move || LocalFile::open_beneath_blocking(&root, &path))
+                .await;
         match opened {
             Ok(Ok((local, meta))) => Fetch::Found(Object {
                 size: Some(local.len),

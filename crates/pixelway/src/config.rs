@@ -33,6 +33,15 @@ pub struct ServerConfig {
     pub public_hosts: Vec<String>,
     /// Operator token; empty disables operator features.
     pub admin_token: String,
+    /// Time an HTTP/1 client has to send a request head, counted from when the connection is
+    /// ready for it (so also the longest an idle keep-alive connection stays open).
+    #[serde(with = "duration")]
+    pub header_read_timeout: Duration,
+    /// A connection (HTTP/1 or HTTP/2) with no request in flight this long is closed.
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
+    /// Connections open at once; more clients wait until one closes.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +96,9 @@ pub struct LimitsConfig {
     pub max_request_body: ByteSize,
     /// Transformations that may wait for a worker; beyond that: 503. Default 16 per worker.
     pub transform_queue: Option<usize>,
+    /// Longest a transformation waits for a worker before the request gets 503.
+    #[serde(with = "duration")]
+    pub transform_queue_wait: Duration,
 }
 
 /// Response caching lifetimes (pixelway's extension of the example shape).
@@ -170,6 +182,9 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             public_hosts: Vec::new(),
             admin_token: String::new(),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
         }
     }
 }
@@ -216,6 +231,7 @@ impl Default for LimitsConfig {
             max_header_bytes: ByteSize::kib(16),
             max_request_body: ByteSize::mib(50),
             transform_queue: None,
+            transform_queue_wait: Duration::from_secs(10),
         }
     }
 }

@@ -76,6 +76,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let workers = Workers::new(
         workers,
         queue,
+        limits.transform_queue_wait,
         Limits {
             max_input_pixels: limits.max_input_pixels,
             max_output_side: limits.max_output_side,
@@ -100,11 +101,41 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("server.listen = {}", config.server.listen))?;
     let address = listener.local_addr()?;
+    let connections = connection_limits(&config);
     announce(address, embedded, &snapshot);
-    axum::serve(listener, pixelway_server::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    pixelway_server::listen::serve(
+        listener,
+        pixelway_server::router(app),
+        connections,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
+}
+
+/// `[server]`'s connection limits, with the connection cap kept below the file-descriptor limit
+/// (raised to its hard limit first) so that origins, caches and the store always have some.
+fn connection_limits(config: &Config) -> pixelway_server::listen::ConnectionLimits {
+    const RESERVED_DESCRIPTORS: u64 = 256;
+    let server = &config.server;
+    let mut max_connections = server.max_connections.max(1);
+    if let Some(fds) = pixelway_server::listen::raise_fd_limit() {
+        let room = fds.saturating_sub(RESERVED_DESCRIPTORS).max(16) as usize;
+        if room < max_connections {
+            tracing::warn!(
+                fds,
+                max_connections = room,
+                "server.max_connections lowered to fit the file-descriptor limit"
+            );
+            max_connections = room;
+        }
+    }
+    pixelway_server::listen::ConnectionLimits {
+        header_read_timeout: server.header_read_timeout,
+        idle_timeout: server.idle_timeout,
+        max_connections,
+        drain: std::time::Duration::from_secs(10),
+    }
 }
 
 /// Prints where pixelway listens (tests read this line) and URLs that work right away.

@@ -41,11 +41,15 @@ endpoint = "locked"
 
 const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
 
-/// A server with `samples/cups.jpg` public and `private/secret.jpg` private in demo's library.
-/// The private flag is set on the file record, as the upload API does, before the server starts.
+/// A server with `samples/cups.jpg` public and `private/secret.jpg` private in demo's library
+/// (and `img1`, `img11`, `img12`: names that differ in a last digit). The private flag is set on
+/// the file record, as the upload API does, before the server starts.
 async fn start(dir: &Path) -> Pixelway {
     let mut first = Pixelway::start_in(BIN, Some(CONFIG), dir, &[]);
     first.put_media("demo", "samples/cups.jpg", CUPS);
+    for name in ["img1", "img11", "img12"] {
+        first.put_media("demo", name, CUPS);
+    }
     first.kill();
     common::add_private_file(&first, "demo", "private/secret.jpg", CUPS).await;
     Pixelway::start_in(BIN, Some(CONFIG), dir, &[])
@@ -264,4 +268,77 @@ async fn private_files_need_a_signature() {
     }
     .build(Sdk::Python);
     assert_eq!(status(&client, &signed_default).await.0, StatusCode::OK);
+}
+
+/// Second security round, finding 1: the MAC input is the signed text directly followed by the
+/// expiry, so with a variable-length `ik-t` digits could move between the end of the URL and
+/// the front of `ik-t` under the same MAC. URLs built and signed by both SDKs; every shift, in
+/// both directions, with and without expiry, is refused, and the genuine URLs still work.
+#[tokio::test]
+async fn digits_cannot_move_between_the_url_and_the_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let client = client(&server);
+    let locked = format!("{}/demo/locked", server.base_url);
+    let public = format!("{}/demo", server.base_url);
+    let requests = [
+        // Never expires: `img12` + 9999999999.
+        UrlRequest {
+            signing_key: Some(KEY),
+            ..UrlRequest::new(&locked, "/img12")
+        },
+        // Expires in ten minutes, transformation in the query: `cups.jpg?tr=w-250` + ik-t.
+        UrlRequest {
+            signing_key: Some(KEY),
+            expires_in: 600,
+            transformation: r#"[{"width":250}]"#,
+            position: "query",
+            ..UrlRequest::new(&public, "/samples/cups.jpg")
+        },
+        // Expires: `img1` + ik-t, for the shift the other way (a digit of ik-t onto the path).
+        UrlRequest {
+            signing_key: Some(KEY),
+            expires_in: 600,
+            ..UrlRequest::new(&locked, "/img1")
+        },
+    ];
+    for sdk in [Sdk::Python, Sdk::Node] {
+        let [never, expiring, short] = &build_all(sdk, &requests)[..] else {
+            unreachable!()
+        };
+        for genuine in [never, expiring, short] {
+            let (code, body) = status(&client, genuine).await;
+            assert_eq!(code, StatusCode::OK, "{sdk:?} {genuine}: {body}");
+        }
+        let signature = |url: &str| url.split("ik-s=").nth(1).unwrap().to_string();
+        let expiry = |url: &str| {
+            url.split("ik-t=")
+                .nth(1)
+                .unwrap()
+                .split('&')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        // img12 + 9999999999 == img1 + 29999999999
+        let forged_path = format!("{locked}/img1?ik-t=29999999999&ik-s={}", signature(never));
+        // w-250 + T == w-2 + "50" T: a far-future expiry and another transformation.
+        let t = expiry(expiring);
+        let forged_expiry = expiring
+            .replace("tr=w-250", "tr=w-2")
+            .replace(&format!("ik-t={t}"), &format!("ik-t=50{t}"));
+        // img1 + T == img1<first digit of T> + <the rest of T>
+        let t = expiry(short);
+        let forged_back = format!(
+            "{locked}/img1{}?ik-t={}&ik-s={}",
+            &t[..1],
+            &t[1..],
+            signature(short)
+        );
+        for forged in [forged_path, forged_expiry, forged_back] {
+            let (code, body) = status(&client, &forged).await;
+            assert_eq!(code, StatusCode::UNAUTHORIZED, "{sdk:?} {forged}: {body}");
+            assert!(body.contains("ik-t"), "the answer names ik-t: {body}");
+        }
+    }
 }

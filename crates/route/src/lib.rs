@@ -142,9 +142,12 @@ pub fn route(
     let (identifier, identifier_segment, rest) = match identifier_fixed {
         Some(identifier) => (identifier, None, rest),
         None => {
+            // Chosen by the decoded segment, as the file path is decoded: `%76ault` is `vault`,
+            // and must not reach the default endpoint's origins around vault's policy.
             let (first, after) = split_first(rest);
-            if !first.is_empty() && dir.has_endpoint(&account, first) {
-                (first.to_string(), Some(first.to_string()), after)
+            let decoded = path::decode_segment(first)?;
+            if !decoded.is_empty() && dir.has_endpoint(&account, &decoded) {
+                (decoded, Some(first.to_string()), after)
             } else {
                 (String::new(), None, rest)
             }
@@ -196,12 +199,14 @@ fn split_first(rest: &str) -> (&str, &str) {
     }
 }
 
-/// Takes a leading `tr:…` segment off the remaining path.
+/// Takes a leading `tr:…` segment off the remaining path (recognised in its decoded form, like
+/// the identifier before it).
 fn take_transformation(rest: &str) -> Result<(Option<String>, &str), RouteError> {
     let (first, after) = split_first(rest);
-    match first.strip_prefix("tr:") {
+    let decoded = path::decode_segment(first)?;
+    match decoded.strip_prefix("tr:") {
         Some("") => Err(RouteError::EmptyTransformation),
-        Some(text) => Ok((Some(path::decode_segment(text)?), after)),
+        Some(text) => Ok((Some(text.to_string()), after)),
         None => Ok((None, rest)),
     }
 }

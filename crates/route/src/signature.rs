@@ -1,4 +1,4 @@
-//! URL signatures, exactly as ImageKit's SDKs make them (`shared/design/imagekit-compat.md` §2.1).
+//! URL signatures, exactly as ImageKit's SDKs make them (docs/security.md, "Signed URLs").
 //!
 //! `ik-s` is the lowercase hex HMAC-SHA1, keyed with the account's private key, of the raw
 //! request target after the URL endpoint prefix (query included, `ik-t`/`ik-s` removed) followed
@@ -22,6 +22,8 @@ pub struct SignedTarget<'a> {
     pub expires: Option<&'a str>,
     /// Raw `ik-s` value, if present.
     pub signature: Option<&'a str>,
+    /// `ik-t` or `ik-s` appeared more than once (refused: one URL, one signature).
+    pub repeated: bool,
 }
 
 impl SignedTarget<'_> {
@@ -38,12 +40,14 @@ pub enum SignatureError {
     Missing,
     #[error("ik-t is given without ik-s")]
     ExpiryWithoutSignature,
-    #[error("ik-t is not a unix time: {0:?}")]
+    #[error("ik-t must be a unix time of exactly ten digits: {0:?}")]
     BadExpiry(String),
     #[error("signed URL expired at {0} (ik-t)")]
     Expired(u64),
     #[error("signature (ik-s) does not match the URL")]
     Mismatch,
+    #[error("ik-t or ik-s is given more than once")]
+    Repeated,
 }
 
 /// Splits `ik-t` and `ik-s` off a raw target (`path[?query]`), keeping every other byte and the
@@ -54,15 +58,20 @@ pub fn split(target: &str) -> SignedTarget<'_> {
             unsigned: target.to_string(),
             expires: None,
             signature: None,
+            repeated: false,
         };
     };
-    let (mut expires, mut signature) = (None, None);
+    let (mut expires, mut signature, mut repeated) = (None, None, false);
     let mut kept: Vec<&str> = Vec::new();
     for pair in query.split('&') {
-        match pair.split_once('=') {
-            Some(("ik-t", value)) => expires = Some(value),
-            Some(("ik-s", value)) => signature = Some(value),
-            _ => kept.push(pair),
+        let slot = match pair.split_once('=') {
+            Some(("ik-t", value)) => Some((&mut expires, value)),
+            Some(("ik-s", value)) => Some((&mut signature, value)),
+            _ => None,
+        };
+        match slot {
+            Some((slot, value)) => repeated |= slot.replace(value).is_some(),
+            None => kept.push(pair),
         }
     }
     let unsigned = if kept.is_empty() {
@@ -74,6 +83,7 @@ pub fn split(target: &str) -> SignedTarget<'_> {
         unsigned,
         expires,
         signature,
+        repeated,
     }
 }
 
@@ -91,6 +101,9 @@ pub fn verify(
     candidates: &[&str],
     now: u64,
 ) -> Result<(), SignatureError> {
+    if target.repeated {
+        return Err(SignatureError::Repeated);
+    }
     let signature = match (target.signature, target.expires) {
         (Some(signature), _) => signature,
         (None, Some(_)) => return Err(SignatureError::ExpiryWithoutSignature),
@@ -150,8 +163,16 @@ pub fn with_client_encoding_undone(unsigned: &str) -> Option<String> {
     (decoded != query).then(|| format!("{path}?{decoded}"))
 }
 
+/// Digits in an `ik-t`: ImageKit's SDKs write a unix time in seconds, ten digits until 2286.
+pub const EXPIRY_DIGITS: usize = 10;
+
+/// `ik-t` must be exactly [`EXPIRY_DIGITS`] ASCII digits. The MAC input is the signed text
+/// directly followed by the expiry, so a variable-length expiry would let digits move between
+/// the end of the path and the front of `ik-t` without changing the MAC (`img12` + `9999999999`
+/// = `img1` + `29999999999`). With a fixed width, the last ten characters of the MAC input are
+/// always the expiry and everything before them the signed text.
 fn parse_expiry(raw: &str) -> Result<u64, SignatureError> {
-    if raw.is_empty() || raw.len() > 12 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+    if raw.len() != EXPIRY_DIGITS || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SignatureError::BadExpiry(raw.chars().take(32).collect()));
     }
     raw.parse()
@@ -162,7 +183,8 @@ fn mac(private_key: &str, unsigned: &str, expires: u64) -> Hmac<Sha1> {
     let mut mac =
         Hmac::<Sha1>::new_from_slice(private_key.as_bytes()).expect("HMAC takes keys of any size");
     mac.update(unsigned.as_bytes());
-    mac.update(expires.to_string().as_bytes());
+    // Zero-padded to the fixed width: an expiry is never a different number of digits.
+    mac.update(format!("{expires:0width$}", width = EXPIRY_DIGITS).as_bytes());
     mac
 }
 
@@ -245,6 +267,66 @@ mod tests {
             verify(KEY, &not_hex, &["a.jpg"], 0),
             Err(SignatureError::Mismatch)
         );
+        let good = sign(KEY, "a.jpg", NEVER_EXPIRES);
+        let twice = format!("a.jpg?ik-s={good}&ik-s={good}");
+        assert_eq!(
+            verify(KEY, &split(&twice), &["a.jpg"], 0),
+            Err(SignatureError::Repeated)
+        );
+    }
+
+    /// Digits cannot move between the end of the signed text and the front of `ik-t`: the
+    /// forgeries found in the second security round, both directions, with and without expiry.
+    #[test]
+    fn digits_cannot_shift_between_path_and_expiry() {
+        // Never-expiring `img12` → `img1` with `ik-t=29999999999` (same MAC input).
+        let sig = sign(KEY, "img12", NEVER_EXPIRES);
+        let forged = format!("img1?ik-t=29999999999&ik-s={sig}");
+        assert!(matches!(
+            verify(KEY, &split(&forged), &["img1"], 0),
+            Err(SignatureError::BadExpiry(_))
+        ));
+        // Expired `w-250` + `1795976002` → `w-2` + `501795976002` (far future).
+        let sig = sign(KEY, "cups.jpg?tr=w-250", 1_795_976_002);
+        let forged = format!("cups.jpg?tr=w-2&ik-t=501795976002&ik-s={sig}");
+        assert!(matches!(
+            verify(KEY, &split(&forged), &["cups.jpg?tr=w-2"], 0),
+            Err(SignatureError::BadExpiry(_))
+        ));
+        // The other direction: a digit moved from `ik-t` onto the path, shorter expiry.
+        let sig = sign(KEY, "img1", 2_000_000_000);
+        let forged = format!("img12?ik-t=000000000&ik-s={sig}");
+        assert!(matches!(
+            verify(KEY, &split(&forged), &["img12"], 0),
+            Err(SignatureError::BadExpiry(_))
+        ));
+        // And with a ten-digit expiry on both sides the MAC no longer matches.
+        let forged = format!("img12?ik-t=0000000000&ik-s={sig}");
+        assert_eq!(
+            verify(KEY, &split(&forged), &["img12"], 0),
+            Err(SignatureError::Mismatch)
+        );
+        for bad in [
+            "",
+            "1",
+            "999999999",
+            "99999999999",
+            "+999999999",
+            " 999999999",
+            "99999999 9",
+        ] {
+            let target = format!(
+                "a.jpg?ik-t={bad}&ik-s={}",
+                sign(KEY, "a.jpg", NEVER_EXPIRES)
+            );
+            assert!(
+                matches!(
+                    verify(KEY, &split(&target), &["a.jpg"], 0),
+                    Err(SignatureError::BadExpiry(_))
+                ),
+                "ik-t={bad:?} must be refused"
+            );
+        }
     }
 
     #[test]

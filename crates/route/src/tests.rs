@@ -361,3 +361,29 @@ fn decoded_paths_are_checked_without_decoding_again() {
         assert!(FilePath::from_decoded(bad).is_err(), "{bad}");
     }
 }
+
+/// The endpoint and the `tr:` segment are chosen by their decoded form, as the file path is: an
+/// escaped identifier reaches the same endpoint (and its policy), never the default endpoint.
+#[test]
+fn routing_segments_are_matched_decoded() {
+    let r = ok("img.example.com", "/demo/%70roduct-images/a.jpg");
+    assert_eq!(r.identifier, "product-images");
+    assert_eq!(r.file.as_str(), "a.jpg");
+    // The raw spelling stays what a signature may cover.
+    assert_eq!(r.identifier_segment.as_deref(), Some("%70roduct-images"));
+    let r = ok("images.example.com", "/product%2Dimages/a.jpg");
+    assert_eq!(r.identifier, "product-images");
+    let r = ok("img.example.com", "/demo/%74r:w-100/a.jpg");
+    assert_eq!(r.path_transformation.as_deref(), Some("w-100"));
+    assert_eq!(r.file.as_str(), "a.jpg");
+    let r = ok("img.example.com", "/demo/tr%3Aw-100/a.jpg");
+    assert_eq!(r.path_transformation.as_deref(), Some("w-100"));
+    assert!(matches!(
+        err("img.example.com", "/demo/%74r:/a.jpg"),
+        RouteError::EmptyTransformation
+    ));
+    assert!(matches!(
+        err("img.example.com", "/demo/%zz/a.jpg"),
+        RouteError::BadPath(PathError::BadPercentEncoding(_))
+    ));
+}

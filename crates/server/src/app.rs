@@ -6,7 +6,7 @@ use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Delivery settings taken from the config file.
@@ -95,6 +96,11 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             refuse_large_headers(request, next, max_header_bytes)
         }))
+        // Every answer, errors and health checks included: browsers never sniff a type.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

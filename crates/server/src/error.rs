@@ -58,9 +58,20 @@ impl DeliveryError {
                 StatusCode::BAD_REQUEST
             }
             DeliveryError::Process(e) => match e {
+                ProcessError::UnsupportedInput(_)
+                | ProcessError::Corrupt(_)
+                | ProcessError::TooManyPixels { .. }
+                | ProcessError::TooLarge { .. }
+                | ProcessError::TooManyFrames { .. }
+                | ProcessError::TooManyScans { .. }
+                | ProcessError::TooCostly { .. }
+                | ProcessError::TimeBudget { .. }
+                | ProcessError::Geometry(_)
+                | ProcessError::GifFromNonGif => StatusCode::BAD_REQUEST,
                 ProcessError::UnsupportedOutput(_) => StatusCode::NOT_IMPLEMENTED,
                 ProcessError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
+                // Nobody asked for it any more; a caller that still sees it may retry.
+                ProcessError::Abandoned => StatusCode::SERVICE_UNAVAILABLE,
             },
             DeliveryError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             DeliveryError::Method => StatusCode::METHOD_NOT_ALLOWED,
@@ -80,6 +91,8 @@ impl DeliveryError {
                 ProcessError::TooManyPixels { .. }
                 | ProcessError::TooLarge { .. }
                 | ProcessError::TooManyFrames { .. }
+                | ProcessError::TooManyScans { .. }
+                | ProcessError::TooCostly { .. }
                 | ProcessError::TimeBudget { .. },
             ) => Some(format!("ELIMIT - {self}")),
             _ => None,
@@ -110,6 +123,9 @@ impl IntoResponse for DeliveryError {
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
         let cache_control = match &self {
+            DeliveryError::NotFound { trace: Some(_), .. } => {
+                crate::delivery::PRIVATE_NO_STORE.to_string()
+            }
             DeliveryError::NotFound { max_age, .. } => format!("public, max-age={max_age}"),
             _ => "no-store".to_string(),
         };

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod delivery;
 pub mod error;
+pub mod listen;
 pub mod purge;
 
 pub use app::{App, Settings, router};

@@ -164,7 +164,7 @@ mod tests {
                 .await
                 .unwrap(),
             DiskCache::open(dir.join("results"), 1 << 20).await.unwrap(),
-            Workers::new(1, 1, Default::default()),
+            Workers::new(1, 1, std::time::Duration::from_secs(1), Default::default()),
             settings,
         )
     }

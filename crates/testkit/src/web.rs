@@ -3,7 +3,7 @@
 //! runtime and can be shared.
 
 use axum::body::Body;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +28,7 @@ pub enum Behaviour {
 struct State {
     routes: Mutex<HashMap<String, Behaviour>>,
     hits: Mutex<HashMap<String, usize>>,
+    last_headers: Mutex<HashMap<String, HeaderMap>>,
 }
 
 /// A running HTTP origin.
@@ -62,8 +63,9 @@ impl WebOrigin {
                     .expect("runtime");
                 runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                    let app = axum::Router::new()
-                        .fallback(move |uri: Uri| answer(Arc::clone(&served), uri));
+                    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+                        answer(Arc::clone(&served), uri, headers)
+                    });
                     axum::serve(listener, app).await.expect("web origin serve");
                 });
             })
@@ -104,11 +106,21 @@ impl WebOrigin {
             .copied()
             .unwrap_or(0)
     }
+
+    /// The headers of the last request `path` received.
+    pub fn last_headers(&self, path: &str) -> Option<HeaderMap> {
+        self.state.last_headers.lock().unwrap().get(path).cloned()
+    }
 }
 
-async fn answer(state: Arc<State>, uri: Uri) -> Response {
+async fn answer(state: Arc<State>, uri: Uri, headers: HeaderMap) -> Response {
     let path = percent_decode(uri.path());
     *state.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    state
+        .last_headers
+        .lock()
+        .unwrap()
+        .insert(path.clone(), headers);
     let behaviour = state.routes.lock().unwrap().get(&path).cloned();
     match behaviour {
         None => StatusCode::NOT_FOUND.into_response(),

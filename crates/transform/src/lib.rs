@@ -7,6 +7,8 @@
 //! one cache entry. [`pipeline`] applies a transformation to an image (CPU only).
 
 mod color;
+#[cfg(any(test, feature = "hostile-inputs"))]
+pub mod hostile_inputs;
 mod params;
 pub mod pipeline;
 

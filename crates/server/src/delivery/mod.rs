@@ -262,7 +262,10 @@ fn response_headers(
     attempts: &[Attempt],
 ) -> Extra {
     let mut extra = Extra {
-        cache_control: if is_default {
+        cache_control: if tracing_allowed {
+            // The trace describes the operator's view of the origins: never for shared caches.
+            PRIVATE_NO_STORE.to_string()
+        } else if is_default {
             format!(
                 "public, max-age={}",
                 app.settings.default_image_max_age.as_secs()
@@ -289,6 +292,9 @@ fn response_headers(
     }
     extra
 }
+
+/// `Cache-Control` of every answer that carries the operator's trace.
+pub(crate) const PRIVATE_NO_STORE: &str = "private, no-store";
 
 fn format_trace(attempts: &[Attempt]) -> String {
     attempts

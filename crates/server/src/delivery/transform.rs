@@ -1,6 +1,10 @@
 //! The transform step: a found original + a parsed transformation → a transformed file, through
 //! the result cache. Misses for one key are coalesced; the CPU work runs on a bounded pool of
 //! blocking threads behind an admission queue, never on the async runtime.
+//!
+//! Nothing holds a worker for long: a request waits at most `queue_wait` for one (then 503),
+//! the pipeline stops at its time budget (checked between and inside its stages), and work whose
+//! every requester has gone is stopped at its next check.
 
 use super::original::Original;
 use crate::app::App;
@@ -8,8 +12,9 @@ use crate::error::DeliveryError;
 use bytes::Bytes;
 use pixelway_cache::{EntryMeta, PutError};
 use pixelway_transform::Transformation;
-use pixelway_transform::pipeline::{self, FormatChoice, Limits, ProcessError};
+use pixelway_transform::pipeline::{self, Budget, FormatChoice, Limits, ProcessError, Stop};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Admission and concurrency for image work.
@@ -17,15 +22,19 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub struct Workers {
     running: Arc<Semaphore>,
     admitted: Arc<Semaphore>,
+    /// Longest a transformation waits for a worker (`limits.transform_queue_wait`).
+    queue_wait: Duration,
     pub limits: Limits,
 }
 
 impl Workers {
-    /// `workers` run at once; up to `queue` more wait; beyond that requests get 503.
-    pub fn new(workers: usize, queue: usize, limits: Limits) -> Self {
+    /// `workers` run at once; up to `queue` more wait, each at most `queue_wait`; beyond that
+    /// requests get 503.
+    pub fn new(workers: usize, queue: usize, queue_wait: Duration, limits: Limits) -> Self {
         Self {
             running: Arc::new(Semaphore::new(workers.max(1))),
             admitted: Arc::new(Semaphore::new(workers.max(1) + queue)),
+            queue_wait,
             limits,
         }
     }
@@ -58,23 +67,30 @@ pub async fn transformed(
     }
     let label = original.origin_name.clone();
     let origin_name = label.clone();
+    let stop = Stop::default();
     let work = {
         let key = key.clone();
         let transformation = transformation.clone();
         let results = Arc::clone(&app.results);
         let running = Arc::clone(&app.workers.running);
-        let limits = app.workers.limits;
+        let (limits, queue_wait) = (app.workers.limits, app.workers.queue_wait);
         // Only the request that starts the work needs a queue slot: the others wait for it.
         let admitted = Arc::clone(&app.workers.admitted);
+        let stop = stop.clone();
         move || async move {
             let _admission = admitted
                 .try_acquire_owned()
                 .map_err(|_| TransformFail::Overloaded)?;
-            let running = running
-                .acquire_owned()
-                .await
-                .map_err(|_| TransformFail::Overloaded)?;
-            let output = run_pipeline(original, transformation, choice, limits, running).await?;
+            let running = match tokio::time::timeout(queue_wait, running.acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) | Err(_) => return Err(TransformFail::Overloaded),
+            };
+            if stop.is_stopped() {
+                return Err(TransformFail::Process(ProcessError::Abandoned));
+            }
+            let budget = Budget::start(limits.time_budget, stop);
+            let output =
+                run_pipeline(original, transformation, choice, limits, budget, running).await?;
             let meta = EntryMeta::new(&origin_name, None);
             let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(output.bytes))]);
             match results
@@ -91,7 +107,11 @@ pub async fn transformed(
             }
         }
     };
-    match app.transforms.run(key.clone(), work).await {
+    let outcome = app
+        .transforms
+        .run_or_abandon(key.clone(), work, move || stop.stop())
+        .await;
+    match outcome {
         Ok(()) => {}
         Err(TransformFail::Process(e)) => return Err(DeliveryError::Process(e)),
         Err(TransformFail::Overloaded) => return Err(DeliveryError::Overloaded),
@@ -106,16 +126,19 @@ pub async fn transformed(
 }
 
 /// Reads the original and runs the pipeline, all on the blocking pool. The worker slot
-/// (`running`) is held by the blocking task itself, so it is only freed when the CPU work ends,
-/// even when the request stops waiting because the time budget is spent.
+/// (`running`) is held by the blocking task itself, so it is only freed when the CPU work ends.
+/// The waiting stops shortly after the budget is spent, and the work is then told to stop too.
 async fn run_pipeline(
     original: Original,
     transformation: Transformation,
     choice: FormatChoice,
     limits: Limits,
+    budget: Budget,
     running: OwnedSemaphorePermit,
 ) -> Result<pipeline::Output, TransformFail> {
     let body = original.body;
+    let limit = budget.limit();
+    let stop = budget.stop_handle();
     let work = tokio::task::spawn_blocking(move || {
         let _running = running;
         let bytes = if body.head.len() as u64 == body.len {
@@ -124,16 +147,18 @@ async fn run_pipeline(
             body.read_blocking(0, body.len as usize)
                 .map_err(|e| TransformFail::Internal(e.to_string()))?
         };
-        pipeline::process(&bytes, &transformation, choice, limits).map_err(TransformFail::Process)
+        pipeline::process_within(&bytes, &transformation, choice, limits, &budget)
+            .map_err(TransformFail::Process)
     });
-    // The pipeline checks the budget between stages; a single long stage is not interrupted,
-    // but nobody waits for it beyond the budget (plus a little for reading the original).
-    match tokio::time::timeout(limits.time_budget + WAIT_GRACE, work).await {
+    match tokio::time::timeout(limit + WAIT_GRACE, work).await {
         Ok(joined) => joined.map_err(|e| TransformFail::Internal(e.to_string()))?,
-        Err(_) => Err(TransformFail::Process(ProcessError::TimeBudget {
-            stage: "a single stage",
-            limit: limits.time_budget,
-        })),
+        Err(_) => {
+            stop.stop();
+            Err(TransformFail::Process(ProcessError::TimeBudget {
+                stage: "a single stage",
+                limit,
+            }))
+        }
     }
 }
 

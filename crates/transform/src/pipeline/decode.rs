@@ -1,7 +1,14 @@
 //! Decoding with limits checked from the header first and shrink-on-load for JPEG (libjpeg-turbo
-//! scales in the DCT, so a 20 MP photo meant for 800 px is decoded at 1/4 or 1/8 size).
+//! scales in the DCT, so a 20 MP photo meant for 800 px is decoded at 1/4 or 1/8 size) and SVG
+//! (drawn at the size the first step needs).
+//!
+//! Each decoder's cost is bounded before it starts, since none of them can be interrupted:
+//! progressive JPEGs get a scan limit that shrinks as the image grows, PNG/GIF/WebP decoders may
+//! allocate little more than the declared image (an ancillary chunk that inflates to a gigabyte
+//! is refused), and an SVG's drawing cost (filled area, filter work) is estimated from its tree
+//! and refused when it would not fit the time budget.
 
-use super::ProcessError;
+use super::{Budget, ProcessError};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 
@@ -23,8 +30,8 @@ pub enum InputKind {
 /// The input's kind and stored size, from its header only.
 pub fn probe(bytes: &[u8]) -> Result<(InputKind, u32, u32), ProcessError> {
     if looks_like_svg(bytes) {
-        let size = svg_tree(bytes)?.size().to_int_size();
-        return Ok((InputKind::Svg, size.width(), size.height()));
+        let (w, h) = svg_size(&svg_tree(bytes)?);
+        return checked_size(InputKind::Svg, w, h);
     }
     if let Some(kind) = super::heif::kind_of(bytes) {
         let (w, h) = super::heif::dimensions(bytes)?;
@@ -55,20 +62,24 @@ fn checked_size(kind: InputKind, w: u32, h: u32) -> Result<(InputKind, u32, u32)
     Ok((kind, w, h))
 }
 
-/// Decodes `bytes`, refusing more than `max_pixels`, at the smallest DCT scale that still gives
-/// at least `min_scale` of the stored size (JPEG only).
+/// Decodes `bytes`, refusing more than `max_pixels`, at the smallest scale that still gives at
+/// least `min_scale` of the stored size (JPEG and SVG).
 pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<DynamicImage, ProcessError> {
-    decode_probed(bytes, probe(bytes)?, max_pixels, min_scale)
+    let budget = Budget::start(std::time::Duration::from_secs(3600), Default::default());
+    decode_within(bytes, probe(bytes)?, max_pixels, min_scale, &budget)
 }
 
-/// [`decode`] for a caller that has already probed `bytes` (kind, stored width and height).
-pub fn decode_probed(
+/// [`decode`] for a caller that has already probed `bytes` (kind, stored width and height),
+/// with the work bounded by `budget`.
+pub fn decode_within(
     bytes: &[u8],
     (kind, w, h): (InputKind, u32, u32),
     max_pixels: u64,
     min_scale: f64,
+    budget: &Budget,
 ) -> Result<DynamicImage, ProcessError> {
-    if w as u64 * h as u64 > max_pixels {
+    let pixels = w as u64 * h as u64;
+    if pixels > max_pixels {
         return Err(ProcessError::TooManyPixels {
             width: w,
             height: h,
@@ -76,18 +87,36 @@ pub fn decode_probed(
         });
     }
     let image = match kind {
-        InputKind::Jpeg => decode_jpeg(bytes, min_scale)?,
-        InputKind::Svg => rasterise_svg(bytes, w, h)?,
+        InputKind::Jpeg => decode_jpeg(bytes, min_scale, pixels)?,
+        InputKind::Svg => rasterise_svg(bytes, (w, h), min_scale, budget)?,
         InputKind::Avif | InputKind::Heic => super::heif::decode(bytes)?,
         InputKind::Png | InputKind::Gif | InputKind::Webp => {
             let mut reader = reader(bytes, kind)?;
             let mut limits = Limits::default();
-            limits.max_alloc = Some(max_pixels.saturating_mul(8));
+            // The decoded image (16-bit RGBA at most) plus room for what a decoder keeps
+            // besides: ancillary chunks (an ICC profile, text) cannot inflate past this.
+            limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(ANCILLARY_ALLOWANCE));
             reader.limits(limits);
-            reader.decode().map_err(corrupt)?
+            reader.decode().map_err(|e| match e {
+                image::ImageError::Limits(_) => ProcessError::Corrupt(format!(
+                    "decoding needs more memory than a {w}x{h} image should ({e})"
+                )),
+                other => corrupt(other),
+            })?
         }
     };
     Ok(image)
+}
+
+/// Memory a PNG/GIF/WebP decoder may use beyond the image itself.
+const ANCILLARY_ALLOWANCE: u64 = 16 << 20;
+
+/// Progressive JPEG scans allowed for an image of `pixels`: each scan is a pass over the whole
+/// image, so the product is bounded (a few seconds of decoding at most). Real encoders write
+/// about 10 scans; libjpeg-turbo's own suggestion is a limit of 500.
+pub fn jpeg_scan_limit(pixels: u64) -> u32 {
+    const SCAN_PIXELS: u64 = 2_000_000_000;
+    (SCAN_PIXELS / pixels.max(1)).clamp(32, 500) as u32
 }
 
 fn reader(bytes: &[u8], kind: InputKind) -> Result<ImageReader<Cursor<&[u8]>>, ProcessError> {
@@ -100,8 +129,10 @@ fn reader(bytes: &[u8], kind: InputKind) -> Result<ImageReader<Cursor<&[u8]>>, P
     Ok(ImageReader::with_format(Cursor::new(bytes), format))
 }
 
-fn decode_jpeg(bytes: &[u8], min_scale: f64) -> Result<DynamicImage, ProcessError> {
+fn decode_jpeg(bytes: &[u8], min_scale: f64, pixels: u64) -> Result<DynamicImage, ProcessError> {
     let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
+    let scan_limit = jpeg_scan_limit(pixels);
+    decompressor.set_scan_limit(scan_limit).map_err(corrupt)?;
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
     let factor = turbojpeg::Decompressor::supported_scaling_factors()
         .into_iter()
@@ -125,7 +156,14 @@ fn decode_jpeg(bytes: &[u8], min_scale: f64) -> Result<DynamicImage, ProcessErro
         height: scaled.height,
         format: turbojpeg::PixelFormat::RGB,
     };
-    decompressor.decompress(bytes, output).map_err(corrupt)?;
+    decompressor.decompress(bytes, output).map_err(|e| {
+        // libjpeg-turbo: "Progressive JPEG image has more than N scans".
+        if e.to_string().contains("scans") {
+            ProcessError::TooManyScans { limit: scan_limit }
+        } else {
+            corrupt(e)
+        }
+    })?;
     let rgb = RgbImage::from_raw(scaled.width as u32, scaled.height as u32, pixels)
         .ok_or_else(|| ProcessError::Corrupt("decoded size mismatch".into()))?;
     Ok(DynamicImage::ImageRgb8(rgb))
@@ -169,24 +207,41 @@ fn svg_tree(bytes: &[u8]) -> Result<resvg::usvg::Tree, ProcessError> {
     resvg::usvg::Tree::from_data(bytes, &options).map_err(corrupt)
 }
 
-fn rasterise_svg(bytes: &[u8], width: u32, height: u32) -> Result<DynamicImage, ProcessError> {
+/// An SVG's intrinsic size in whole pixels, rounded up (a 99999.6-wide SVG needs 100000).
+fn svg_size(tree: &resvg::usvg::Tree) -> (u32, u32) {
+    let size = tree.size();
+    let side = |v: f32| v.ceil().clamp(0.0, u32::MAX as f32) as u32;
+    (side(size.width()), side(size.height()))
+}
+
+/// Draws the SVG at `scale` (≤ 1) of its intrinsic `size`, after checking the drawing cost.
+fn rasterise_svg(
+    bytes: &[u8],
+    (width, height): (u32, u32),
+    scale: f64,
+    budget: &Budget,
+) -> Result<DynamicImage, ProcessError> {
     let tree = svg_tree(bytes)?;
-    let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height)
+    let scale = scale.clamp(f64::MIN_POSITIVE, 1.0);
+    let side = |v: u32| ((v as f64 * scale).ceil() as u32).max(1);
+    let (w, h) = (side(width), side(height));
+    super::svg_cost::check(&tree, (w, h), budget.limit())?;
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(w, h)
         .ok_or_else(|| ProcessError::Corrupt("SVG has no drawable size".into()))?;
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::default(),
-        &mut pixmap.as_mut(),
-    );
-    let pixels: Vec<u8> = pixmap
-        .pixels()
-        .iter()
-        .flat_map(|p| {
-            let c = p.demultiply();
-            [c.red(), c.green(), c.blue(), c.alpha()]
-        })
-        .collect();
-    image::RgbaImage::from_raw(width, height, pixels)
+    let transform =
+        resvg::tiny_skia::Transform::from_scale(w as f32 / width as f32, h as f32 / height as f32);
+    resvg::render(&tree, transform, &mut pixmap.as_mut());
+    // Demultiply in place: the pixel buffer becomes the image without a second copy.
+    let mut pixels = pixmap.take();
+    for pixel in pixels.chunks_exact_mut(4) {
+        let alpha = pixel[3] as u32;
+        if alpha != 0 && alpha != 255 {
+            for channel in &mut pixel[..3] {
+                *channel = ((*channel as u32 * 255 + alpha / 2) / alpha).min(255) as u8;
+            }
+        }
+    }
+    image::RgbaImage::from_raw(w, h, pixels)
         .map(DynamicImage::ImageRgba8)
         .ok_or_else(|| ProcessError::Corrupt("SVG raster size mismatch".into()))
 }

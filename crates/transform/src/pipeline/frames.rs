@@ -1,15 +1,18 @@
-//! Frame counting for animated inputs, without decoding pixels: a GIF's frames are walked with
+//! Frame checks for animated inputs, without decoding pixels: a GIF's frames are walked with
 //! LZW decoding switched off, an animated WebP's `ANMF` chunks are counted in its RIFF
 //! container. Counting stops one past the limit, so a hostile file costs at most one pass over
-//! its bytes.
+//! its bytes. A GIF frame is also held to the pixel limit on its own: a 1x1 screen may not
+//! carry a 14000x14000 frame, which the decoder would allocate in full.
 
-use super::ProcessError;
 use super::decode::InputKind;
+use super::{Limits, ProcessError};
 
-/// Refuses `bytes` when it holds more than `max_frames` frames.
-pub fn check(kind: InputKind, bytes: &[u8], max_frames: u32) -> Result<(), ProcessError> {
+/// Refuses `bytes` when it holds more than `limits.max_frames` frames, or a frame larger than
+/// `limits.max_input_pixels`.
+pub fn check(kind: InputKind, bytes: &[u8], limits: Limits) -> Result<(), ProcessError> {
+    let max_frames = limits.max_frames;
     let frames = match kind {
-        InputKind::Gif => gif_frames(bytes, max_frames)?,
+        InputKind::Gif => gif_frames(bytes, max_frames, limits.max_input_pixels)?,
         InputKind::Webp => webp_frames(bytes, max_frames),
         // Image sequences in HEIF are not decoded: only the primary image is.
         InputKind::Jpeg | InputKind::Png | InputKind::Svg | InputKind::Avif | InputKind::Heic => 1,
@@ -20,7 +23,7 @@ pub fn check(kind: InputKind, bytes: &[u8], max_frames: u32) -> Result<(), Proce
     Ok(())
 }
 
-fn gif_frames(bytes: &[u8], max_frames: u32) -> Result<u32, ProcessError> {
+fn gif_frames(bytes: &[u8], max_frames: u32, max_pixels: u64) -> Result<u32, ProcessError> {
     let mut options = gif::DecodeOptions::new();
     options.skip_frame_decoding(true);
     options.check_frame_consistency(false);
@@ -30,7 +33,17 @@ fn gif_frames(bytes: &[u8], max_frames: u32) -> Result<u32, ProcessError> {
     let mut frames = 0;
     while frames <= max_frames {
         match decoder.read_next_frame() {
-            Ok(Some(_)) => frames += 1,
+            Ok(Some(frame)) => {
+                let (width, height) = (frame.width as u32, frame.height as u32);
+                if width as u64 * height as u64 > max_pixels {
+                    return Err(ProcessError::TooManyPixels {
+                        width,
+                        height,
+                        limit: max_pixels,
+                    });
+                }
+                frames += 1;
+            }
             // A damaged tail after the frames that count is the decoder's business, not ours.
             Ok(None) | Err(_) => break,
         }
@@ -94,20 +107,45 @@ mod tests {
         riff
     }
 
+    fn frames(max_frames: u32) -> Limits {
+        Limits {
+            max_frames,
+            ..Limits::default()
+        }
+    }
+
     #[test]
     fn counts_gif_frames_up_to_the_limit() {
-        assert!(check(InputKind::Gif, &gif_with(3), 3).is_ok());
+        assert!(check(InputKind::Gif, &gif_with(3), frames(3)).is_ok());
         assert_eq!(
-            check(InputKind::Gif, &gif_with(4), 3),
+            check(InputKind::Gif, &gif_with(4), frames(3)),
             Err(ProcessError::TooManyFrames { limit: 3 })
         );
+    }
+
+    /// A frame is held to the pixel limit whatever the logical screen says.
+    #[test]
+    fn refuses_a_frame_larger_than_the_pixel_limit() {
+        let bytes = crate::hostile_inputs::gif_frame_declaring(14000, 14000);
+        let limits = Limits {
+            max_input_pixels: 100_000_000,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            check(InputKind::Gif, &bytes, limits),
+            Err(ProcessError::TooManyPixels {
+                width: 14000,
+                height: 14000,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn counts_webp_animation_chunks() {
         assert_eq!(webp_frames(&animated_webp(5), 100), 5);
         assert_eq!(webp_frames(&animated_webp(50), 10), 11, "stops one past");
-        assert!(check(InputKind::Webp, &animated_webp(2), 1).is_err());
+        assert!(check(InputKind::Webp, &animated_webp(2), frames(1)).is_err());
         assert_eq!(webp_frames(b"RIFF\x04\x00\x00\x00WEBP", 10), 1);
         // A size field pointing far past the end does not overflow or loop.
         let mut hostile = animated_webp(1);

@@ -10,6 +10,7 @@ pub mod geometry;
 mod heif;
 mod ops;
 mod smart_crop;
+mod svg_cost;
 #[cfg(test)]
 mod tests;
 
@@ -92,24 +93,59 @@ pub enum ProcessError {
     GifFromNonGif,
     #[error("encoding failed: {0}")]
     Encode(String),
+    #[error("progressive JPEG has more than {limit} scans for its size")]
+    TooManyScans { limit: u32 },
+    #[error(
+        "drawing this SVG would take about {estimated} million pixel operations, more than the {limit} million its time budget allows (limits.transform_time_budget)"
+    )]
+    TooCostly { estimated: u64, limit: u64 },
+    #[error("the transformation was abandoned: no request waits for it any more")]
+    Abandoned,
 }
 
-/// The time budget of one transformation, checked between stages (a stage itself is not
-/// interrupted; the caller also stops waiting once the budget is spent).
-struct Deadline {
+/// The time budget of one transformation and a flag to stop it early. Checked between stages
+/// and inside the long loops of the operations that are ours (rotation, corners, contrast,
+/// trim, sharpening); the stages that are not ours are bounded up front instead (JPEG scan
+/// count, SVG drawing cost, pixel limits), so no stage runs far past the budget.
+#[derive(Debug, Clone)]
+pub struct Budget {
     started: Instant,
     limit: Duration,
+    stop: Stop,
 }
 
-impl Deadline {
-    fn start(limit: Duration) -> Self {
+/// Set by the caller when nobody waits for the result any more: the work ends at its next
+/// check with [`ProcessError::Abandoned`].
+#[derive(Debug, Clone, Default)]
+pub struct Stop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Stop {
+    /// Asks the work to stop at its next check.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether [`Stop::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Budget {
+    /// A budget of `limit` from now, stopped early through `stop`.
+    pub fn start(limit: Duration, stop: Stop) -> Self {
         Self {
             started: Instant::now(),
             limit,
+            stop,
         }
     }
 
-    fn check(&self, stage: &'static str) -> Result<(), ProcessError> {
+    /// Fails when the budget is spent or the work was stopped; `stage` names where.
+    pub fn check(&self, stage: &'static str) -> Result<(), ProcessError> {
+        if self.stop.is_stopped() {
+            return Err(ProcessError::Abandoned);
+        }
         if self.started.elapsed() > self.limit {
             return Err(ProcessError::TimeBudget {
                 stage,
@@ -117,6 +153,16 @@ impl Deadline {
             });
         }
         Ok(())
+    }
+
+    /// The whole budget, for costs estimated up front.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// The flag that stops this work early.
+    pub fn stop_handle(&self) -> Stop {
+        self.stop.clone()
     }
 }
 
@@ -132,10 +178,21 @@ pub fn process(
     choice: FormatChoice,
     limits: Limits,
 ) -> Result<Output, ProcessError> {
-    let deadline = Deadline::start(limits.time_budget);
+    let budget = Budget::start(limits.time_budget, Stop::default());
+    process_within(bytes, transformation, choice, limits, &budget)
+}
+
+/// [`process`] under a caller's [`Budget`] (whose [`Stop`] the caller may set).
+pub fn process_within(
+    bytes: &[u8],
+    transformation: &Transformation,
+    choice: FormatChoice,
+    limits: Limits,
+    budget: &Budget,
+) -> Result<Output, ProcessError> {
     let probed = probe(bytes)?;
     let (kind, stored_w, stored_h) = probed;
-    frames::check(kind, bytes, limits.max_frames)?;
+    frames::check(kind, bytes, limits)?;
     let orientation = if kind == InputKind::Jpeg {
         decode::exif_orientation(bytes)
     } else {
@@ -148,13 +205,13 @@ pub fn process(
         (stored_w, stored_h)
     };
     let min_scale = shrink_on_load_scale(transformation, w, h);
-    let decoded = decode::decode_probed(bytes, probed, limits.max_input_pixels, min_scale)?;
-    deadline.check("decode")?;
+    let decoded = decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
+    budget.check("decode")?;
     let mut image = apply_orientation(decoded, orientation);
     for (i, step) in transformation.steps.iter().enumerate() {
         let logical = (i == 0).then_some((w, h));
-        image = ops::apply(image, step, limits.max_output_side, logical)?;
-        deadline.check("a transformation step")?;
+        image = ops::apply(image, step, limits.max_output_side, logical, budget)?;
+        budget.check("a transformation step")?;
     }
     let has_alpha = image.color().has_alpha() && !fully_opaque(&image);
     let format = output_format(transformation.format(), kind, has_alpha, choice)?;

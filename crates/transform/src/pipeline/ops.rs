@@ -1,32 +1,41 @@
 //! One step applied to pixels, as an ordered list of operations: geometry (crop, resize, pad),
 //! rotate, flip, effects (blur, grayscale, sharpen, unsharp mask, contrast), trim, radius, border.
 
-use super::ProcessError;
 use super::geometry::{self, Plan};
+use super::{Budget, ProcessError};
 use crate::{Color, Crop, Flip, Focus, Radius, Rotation, Step};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, GenericImageView, Rgba, RgbaImage};
 
-/// Applies `step` to `image`. `max_side` bounds every intermediate canvas. `logical` is the
-/// size the image stands for when it was decoded smaller (shrink-on-load): geometry is planned
-/// on that size, so results do not depend on the decode scale.
+/// Applies `step` to `image`. `max_side` bounds every intermediate canvas: each operation's
+/// output is checked, and the ones that grow the canvas (geometry, rotation, border) check
+/// before they allocate. `logical` is the size the image stands for when it was decoded smaller
+/// (shrink-on-load): geometry is planned on that size, so results do not depend on the decode
+/// scale. Every operation is linear in its pixels; `budget` is checked after each and inside
+/// the longer loops.
 pub fn apply(
     image: DynamicImage,
     step: &Step,
     max_side: u32,
     logical: Option<(u32, u32)>,
+    budget: &Budget,
 ) -> Result<DynamicImage, ProcessError> {
+    let done = |image: DynamicImage, stage: &'static str| -> Result<DynamicImage, ProcessError> {
+        within(&image, max_side)?;
+        budget.check(stage)?;
+        Ok(image)
+    };
     let mut image = normalise(image);
     if let Some(threshold) = step.trim {
-        image = trim(image, threshold);
+        image = done(trim(image, threshold), "trim")?;
     }
-    image = apply_geometry(image, step, max_side, logical)?;
+    image = done(apply_geometry(image, step, max_side, logical)?, "resize")?;
     if let Some(Rotation::Degrees(degrees)) = step.rotation {
-        image = rotate(
-            image,
-            degrees,
-            step.background.unwrap_or(Color::TRANSPARENT),
-        );
+        let background = step.background.unwrap_or(Color::TRANSPARENT);
+        image = done(
+            rotate(image, degrees, background, max_side, budget)?,
+            "rotate",
+        )?;
     }
     image = match step.flip {
         Some(Flip::Horizontal) => image.fliph(),
@@ -35,13 +44,15 @@ pub fn apply(
         None => image,
     };
     if let Some(blur) = step.blur {
-        image = image.fast_blur(blur as f32 / 2.0);
+        // A box-blur approximation: linear in pixels whatever the radius.
+        image = done(image.fast_blur(blur as f32 / 2.0), "blur")?;
     }
     if step.grayscale {
         image = grayscale(image);
     }
     if let Some(amount) = step.sharpen {
-        image = image.unsharpen(0.5 + amount as f32 / 10.0, 2);
+        let sharpened = unsharp_mask(image, 0.5 + amount as f32 / 10.0, 1.0, 2.0 / 255.0, budget)?;
+        image = done(sharpened, "sharpen")?;
     }
     if let Some(usm) = step.unsharp {
         let sigma = if usm.radius > 0.0 {
@@ -49,16 +60,86 @@ pub fn apply(
         } else {
             usm.sigma
         };
-        image = image.unsharpen(sigma.max(0.1), (usm.threshold * 255.0) as i32);
+        let masked = unsharp_mask(image, sigma.max(0.1), usm.amount, usm.threshold, budget)?;
+        image = done(masked, "unsharp mask")?;
     }
     if step.contrast {
-        image = stretch_contrast(image);
+        image = done(stretch_contrast(image), "contrast")?;
     }
     if let Some(radius) = step.radius {
-        image = round_corners(image, radius);
+        image = done(round_corners(image, radius), "radius")?;
     }
     if let Some(border) = step.border {
-        image = add_border(image, border.width, border.color, max_side)?;
+        image = done(
+            add_border(image, border.width, border.color, max_side)?,
+            "border",
+        )?;
+    }
+    Ok(image)
+}
+
+/// Refuses an image with a side over `max_side`.
+fn within(image: &DynamicImage, max_side: u32) -> Result<(), ProcessError> {
+    fits(image.width(), image.height(), max_side)
+}
+
+fn fits(width: u32, height: u32, max_side: u32) -> Result<(), ProcessError> {
+    if width > max_side || height > max_side {
+        return Err(ProcessError::TooLarge {
+            width,
+            height,
+            limit: max_side,
+        });
+    }
+    Ok(())
+}
+
+/// Rows processed between two budget checks in the per-pixel loops.
+const ROWS_PER_CHECK: u32 = 64;
+
+/// Unsharp mask: `amount` times the difference to a blurred copy is added where that difference
+/// is over `threshold` (a fraction of full scale). The blur is the box approximation, so the
+/// cost does not grow with `sigma`.
+fn unsharp_mask(
+    image: DynamicImage,
+    sigma: f32,
+    amount: f32,
+    threshold: f32,
+    budget: &Budget,
+) -> Result<DynamicImage, ProcessError> {
+    let blurred = image.fast_blur(sigma);
+    budget.check("sharpen")?;
+    let limit = (threshold.clamp(0.0, 1.0) * 255.0) as i32;
+    let sharpen = |original: &mut [u8], blurred: &[u8], channels: usize| {
+        for (pixel, soft) in original
+            .chunks_exact_mut(channels)
+            .zip(blurred.chunks_exact(channels))
+        {
+            // Colour channels only: the alpha channel keeps its edges.
+            for c in 0..channels.min(3) {
+                let difference = pixel[c] as i32 - soft[c] as i32;
+                if difference.abs() > limit {
+                    let value = pixel[c] as f32 + amount * difference as f32;
+                    pixel[c] = value.round().clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    };
+    let (mut image, channels) = (image, if blurred.color().has_alpha() { 4 } else { 3 });
+    let width = image.width() as usize;
+    let row_bytes = width * channels;
+    let (target, source): (&mut [u8], &[u8]) = match (&mut image, &blurred) {
+        (DynamicImage::ImageRgb8(a), DynamicImage::ImageRgb8(b)) => (a.as_mut(), b.as_raw()),
+        (DynamicImage::ImageRgba8(a), DynamicImage::ImageRgba8(b)) => (a.as_mut(), b.as_raw()),
+        _ => return Err(ProcessError::Geometry("unexpected pixel layout".into())),
+    };
+    let band = row_bytes * ROWS_PER_CHECK as usize;
+    for (rows, soft) in target
+        .chunks_mut(band.max(1))
+        .zip(source.chunks(band.max(1)))
+    {
+        sharpen(rows, soft, channels);
+        budget.check("sharpen")?;
     }
     Ok(image)
 }
@@ -89,13 +170,8 @@ fn apply_geometry(
         plan.source = super::smart_crop::best_window(&image, plan.source);
     }
     let final_size = plan.canvas.map_or(plan.scaled, |(size, _)| size);
-    if final_size.0 > max_side || final_size.1 > max_side {
-        return Err(ProcessError::TooLarge {
-            width: final_size.0,
-            height: final_size.1,
-            limit: max_side,
-        });
-    }
+    fits(final_size.0, final_size.1, max_side)?;
+    fits(plan.scaled.0, plan.scaled.1, max_side)?;
     let resized = resize(&image, &plan)?;
     Ok(match plan.canvas {
         None => resized,
@@ -151,39 +227,71 @@ fn solid(width: u32, height: u32, color: Color, alpha: bool) -> DynamicImage {
 }
 
 /// Rotates clockwise; right angles exactly, other angles onto a larger canvas filled with
-/// `background` (bilinear sampling).
-fn rotate(image: DynamicImage, degrees: u16, background: Color) -> DynamicImage {
-    match degrees % 360 {
+/// `background` (bilinear sampling). The canvas size is checked before it is allocated.
+fn rotate(
+    image: DynamicImage,
+    degrees: u16,
+    background: Color,
+    max_side: u32,
+    budget: &Budget,
+) -> Result<DynamicImage, ProcessError> {
+    Ok(match degrees % 360 {
         0 => image,
         90 => image.rotate90(),
         180 => image.rotate180(),
         270 => image.rotate270(),
-        other => rotate_any(&image.to_rgba8(), other as f64, background),
-    }
+        other => {
+            let (w, h) = rotated_size(image.width(), image.height(), other as f64);
+            fits(w, h, max_side)?;
+            rotate_any(&image.to_rgba8(), other as f64, background, budget)?
+        }
+    })
 }
 
-fn rotate_any(source: &RgbaImage, degrees: f64, background: Color) -> DynamicImage {
+/// The canvas that holds a `width`x`height` image rotated by `degrees`.
+fn rotated_size(width: u32, height: u32, degrees: f64) -> (u32, u32) {
+    let (w, h) = (width as f64, height as f64);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let out_w = (w * cos.abs() + h * sin.abs()).ceil();
+    let out_h = (w * sin.abs() + h * cos.abs()).ceil();
+    (
+        out_w.min(u32::MAX as f64) as u32,
+        out_h.min(u32::MAX as f64) as u32,
+    )
+}
+
+fn rotate_any(
+    source: &RgbaImage,
+    degrees: f64,
+    background: Color,
+    budget: &Budget,
+) -> Result<DynamicImage, ProcessError> {
     let (w, h) = (source.width() as f64, source.height() as f64);
     let (sin, cos) = degrees.to_radians().sin_cos();
-    let out_w = (w * cos.abs() + h * sin.abs()).ceil() as u32;
-    let out_h = (w * sin.abs() + h * cos.abs()).ceil() as u32;
+    let (out_w, out_h) = rotated_size(source.width(), source.height(), degrees);
     let (cx, cy) = (w / 2.0, h / 2.0);
     let (ox, oy) = (out_w as f64 / 2.0, out_h as f64 / 2.0);
     let fill = Rgba([background.r, background.g, background.b, background.a]);
-    let out = RgbaImage::from_fn(out_w, out_h, |x, y| {
-        let (dx, dy) = (x as f64 + 0.5 - ox, y as f64 + 0.5 - oy);
-        // Inverse rotation: where in the source does this output pixel come from?
-        let sx = dx * cos + dy * sin + cx - 0.5;
-        let sy = -dx * sin + dy * cos + cy - 0.5;
-        image::imageops::sample_bilinear(
-            source,
-            (sx + 0.5) as f32 / w as f32,
-            (sy + 0.5) as f32 / h as f32,
-        )
-        .filter(|_| sx >= -0.5 && sy >= -0.5 && sx <= w - 0.5 && sy <= h - 0.5)
-        .unwrap_or(fill)
-    });
-    DynamicImage::ImageRgba8(out)
+    let mut out = RgbaImage::new(out_w, out_h);
+    for (y, row) in out.enumerate_rows_mut() {
+        if y % ROWS_PER_CHECK == 0 {
+            budget.check("rotate")?;
+        }
+        for (x, _, pixel) in row {
+            let (dx, dy) = (x as f64 + 0.5 - ox, y as f64 + 0.5 - oy);
+            // Inverse rotation: where in the source does this output pixel come from?
+            let sx = dx * cos + dy * sin + cx - 0.5;
+            let sy = -dx * sin + dy * cos + cy - 0.5;
+            *pixel = image::imageops::sample_bilinear(
+                source,
+                (sx + 0.5) as f32 / w as f32,
+                (sy + 0.5) as f32 / h as f32,
+            )
+            .filter(|_| sx >= -0.5 && sy >= -0.5 && sx <= w - 0.5 && sy <= h - 0.5)
+            .unwrap_or(fill);
+        }
+    }
+    Ok(DynamicImage::ImageRgba8(out))
 }
 
 fn grayscale(image: DynamicImage) -> DynamicImage {
@@ -298,14 +406,9 @@ fn add_border(
     color: Color,
     max_side: u32,
 ) -> Result<DynamicImage, ProcessError> {
-    let (w, h) = (image.width() + 2 * width, image.height() + 2 * width);
-    if w > max_side || h > max_side {
-        return Err(ProcessError::TooLarge {
-            width: w,
-            height: h,
-            limit: max_side,
-        });
-    }
+    let grown = |side: u32| side.saturating_add(width.saturating_mul(2));
+    let (w, h) = (grown(image.width()), grown(image.height()));
+    fits(w, h, max_side)?;
     let mut canvas = solid(w, h, color, image.color().has_alpha());
     image::imageops::overlay(&mut canvas, &image, width as i64, width as i64);
     Ok(canvas)

@@ -489,3 +489,157 @@ fn the_time_budget_stops_a_transformation_between_stages() {
     assert!(err.to_string().contains("limits.transform_time_budget"));
     assert!(process(FLOWER, &t, FormatChoice::default(), LIMITS).is_ok());
 }
+
+/// Second security round: every stage is bounded before it starts or checks the budget while
+/// it runs, and every stage's output is held to `max_output_side`.
+mod bounded_stages {
+    use super::*;
+    use crate::hostile_inputs;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn rotation_cannot_grow_past_the_output_limit() {
+        let started = Instant::now();
+        let err = run(CUPS, "w-8192,h-8192,c-force,rt-45", FormatChoice::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProcessError::TooLarge {
+                    width: 11586,
+                    height: 11586,
+                    limit: 8192
+                }
+            ),
+            "{err}"
+        );
+        // Refused from the computed size, before the 11586² canvas was drawn.
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let err = run(
+            CUPS,
+            "w-8192,h-8192,c-force,b-1_FF0000",
+            FormatChoice::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ProcessError::TooLarge { .. }), "{err}");
+    }
+
+    /// Sharpening blurs with a box approximation: a radius of 100 costs about what a radius of
+    /// 1 does (a Gaussian kernel of 600 taps made this a minutes-long stage).
+    #[test]
+    fn sharpening_cost_does_not_grow_with_the_radius() {
+        let time = |text: &str| {
+            let t = Transformation::parse(text, &|_| None).unwrap();
+            let started = Instant::now();
+            process(FLOWER, &t, FormatChoice::default(), LIMITS).unwrap();
+            started.elapsed()
+        };
+        let small = time("w-2000,h-2000,c-force,e-usm-1-1-1-0");
+        let large = time("w-2000,h-2000,c-force,e-usm-100-100-10-0");
+        assert!(
+            large < small * 4 + Duration::from_millis(500),
+            "radius 100 took {large:?}, radius 1 {small:?}"
+        );
+        let hurried = Limits {
+            time_budget: Duration::from_millis(1),
+            ..LIMITS
+        };
+        let t =
+            Transformation::parse("w-2000,h-2000,c-force,e-usm-100-100-10-0", &|_| None).unwrap();
+        let err = process(FLOWER, &t, FormatChoice::default(), hurried).unwrap_err();
+        assert!(matches!(err, ProcessError::TimeBudget { .. }), "{err}");
+    }
+
+    /// A stopped transformation ends at its next check, long before it would have finished.
+    #[test]
+    fn a_stopped_transformation_ends_early() {
+        let t = Transformation::parse("w-3000,h-3000,c-force,rt-30", &|_| None).unwrap();
+        let unhurried = Budget::start(Duration::from_secs(600), Stop::default());
+        let finished = Instant::now();
+        process_within(FLOWER, &t, FormatChoice::default(), LIMITS, &unhurried).unwrap();
+        let whole = finished.elapsed();
+        let stop = Stop::default();
+        let budget = Budget::start(Duration::from_secs(600), stop.clone());
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(whole / 4);
+            stop.stop();
+        });
+        let started = Instant::now();
+        let err = process_within(FLOWER, &t, FormatChoice::default(), LIMITS, &budget).unwrap_err();
+        stopper.join().unwrap();
+        assert_eq!(err, ProcessError::Abandoned);
+        assert!(
+            started.elapsed() < whole * 3 / 4,
+            "stopped after {:?} of a {whole:?} transformation",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn progressive_jpegs_get_a_scan_limit_for_their_size() {
+        let many = hostile_inputs::jpeg_with_scans(1024, 768, 2000);
+        let started = Instant::now();
+        let err = run(&many, "w-100", FormatChoice::default()).unwrap_err();
+        assert!(
+            matches!(err, ProcessError::TooManyScans { limit: 500 }),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // An ordinary progressive JPEG (about ten scans) decodes.
+        let ordinary = hostile_inputs::jpeg_with_scans(1024, 768, 1);
+        assert!(run(&ordinary, "w-100", FormatChoice::default()).is_ok());
+        assert_eq!(decode::jpeg_scan_limit(100_000_000), 32);
+        assert_eq!(decode::jpeg_scan_limit(12_000_000), 166);
+        assert_eq!(decode::jpeg_scan_limit(1_000), 500);
+    }
+
+    #[test]
+    fn costly_svg_filters_are_refused_before_drawing() {
+        let svg = hostile_inputs::svg_morphology_over_turbulence(2000, 200);
+        let started = Instant::now();
+        let err = run(svg.as_bytes(), "f-png", FormatChoice::default()).unwrap_err();
+        assert!(matches!(err, ProcessError::TooCostly { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // The same filter with a small radius on a small canvas is drawn.
+        let cheap = hostile_inputs::svg_morphology_over_turbulence(100, 2);
+        let out = run(cheap.as_bytes(), "f-png", FormatChoice::default()).unwrap();
+        assert_eq!((out.width, out.height), (100, 100));
+    }
+
+    #[test]
+    fn svg_sizes_round_up_and_draw_at_the_size_needed() {
+        let svg = hostile_inputs::svg_of_size("99999.6", "999.6");
+        assert_eq!(
+            probe(svg.as_bytes()).unwrap(),
+            (InputKind::Svg, 100_000, 1000)
+        );
+        let tight = Limits {
+            max_input_pixels: 99_999_999,
+            ..LIMITS
+        };
+        let t = Transformation::parse("w-100", &|_| None).unwrap();
+        assert!(matches!(
+            process(svg.as_bytes(), &t, FormatChoice::default(), tight),
+            Err(ProcessError::TooManyPixels {
+                width: 100_000,
+                height: 1000,
+                ..
+            })
+        ));
+        // Within the limit, a thumbnail is drawn at thumbnail size (not 100 MP, then resized).
+        let out = process(svg.as_bytes(), &t, FormatChoice::default(), LIMITS).unwrap();
+        assert_eq!((out.width, out.height), (100, 1));
+    }
+
+    #[test]
+    fn ancillary_png_chunks_cannot_inflate_past_the_image() {
+        let bomb = hostile_inputs::png_with_inflating_iccp(10, 256 << 20);
+        assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+        let started = Instant::now();
+        // Refused or decoded without the profile: either way without inflating 256 MiB.
+        match run(&bomb, "w-5", FormatChoice::default()) {
+            Ok(out) => assert_eq!(out.width, 5),
+            Err(err) => assert!(matches!(err, ProcessError::Corrupt(_)), "{err}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
