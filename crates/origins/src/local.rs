@@ -102,7 +102,11 @@ fn open_without_links(
         } else {
             OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
         };
-        dir = rustix::fs::openat(&dir, name, flags, Mode::empty()).map_err(outside_as_not_found)?;
+        dir = rustix::fs::openat(&dir, name, flags, Mode::empty()).map_err(|e| match e {
+            // A link where a directory was expected.
+            rustix::io::Errno::NOTDIR => outside_as_not_found(rustix::io::Errno::LOOP),
+            other => outside_as_not_found(other),
+        })?;
     }
     Ok(File::from(dir))
 }
@@ -204,5 +208,48 @@ impl LocalFile {
             }
         });
         first.chain(rest).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// The walk used on kernels without `openat2` opens plain files and refuses every link.
+    #[test]
+    fn the_fallback_walk_follows_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/a.jpg"), b"a").unwrap();
+        std::fs::write(dir.path().join("secret"), b"s").unwrap();
+        symlink("../secret", root.join("out")).unwrap();
+        symlink("a.jpg", root.join("sub/in")).unwrap();
+        symlink("sub", root.join("dir")).unwrap();
+        let walk = |path: &str| {
+            use rustix::fs::{Mode, OFlags};
+            let dir =
+                rustix::fs::open(&root, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+            open_without_links(dir, path, OFlags::RDONLY | OFlags::CLOEXEC)
+        };
+        let mut content = String::new();
+        use std::io::Read;
+        walk("sub/a.jpg")
+            .unwrap()
+            .read_to_string(&mut content)
+            .unwrap();
+        assert_eq!(content, "a");
+        for refused in ["out", "sub/in", "dir/a.jpg"] {
+            let err = walk(refused).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotFound, "{refused}");
+        }
+        // openat2 itself allows the links that stay inside, and refuses the one that leaves.
+        assert!(open_beneath(&root, "sub/in").is_ok());
+        assert!(open_beneath(&root, "dir/a.jpg").is_ok());
+        assert_eq!(
+            open_beneath(&root, "out").unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
     }
 }

@@ -10,10 +10,23 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A credential: serialised as a plain string, never shown by `Debug`.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A credential: read from config files and the API as a plain string; never shown by `Debug`
+/// and never serialised. Writing a spec that still holds one fails: take the secrets out first
+/// ([`OriginSpec::take_secrets`]), so no response, log or file can carry one by accident.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(pub String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_empty() {
+            return serializer.serialize_str("");
+        }
+        Err(serde::ser::Error::custom(
+            "secrets are write-only: take them out (OriginSpec::take_secrets) before serialising",
+        ))
+    }
+}
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -270,5 +283,26 @@ mod opt_duration {
         let text: Option<String> = Option::deserialize(d)?;
         text.map(|t| humantime::parse_duration(&t).map_err(serde::de::Error::custom))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_holding_a_secret_cannot_be_serialised() {
+        let spec: OriginSpec = serde_json::from_value(serde_json::json!({
+            "type": "s3", "bucket": "b", "access_key_id": "AKIA", "secret_access_key": "TOPSECRET"
+        }))
+        .unwrap();
+        let err = serde_json::to_string(&spec).unwrap_err().to_string();
+        assert!(err.contains("write-only"), "{err}");
+        assert!(!format!("{spec:?}").contains("TOPSECRET"));
+        let mut public = spec.clone();
+        let secrets = public.take_secrets();
+        let json = serde_json::to_string(&public).unwrap();
+        assert!(!json.contains("TOPSECRET"), "{json}");
+        assert_eq!(secrets["secret_access_key"], "TOPSECRET");
     }
 }

@@ -289,6 +289,7 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.validate_connection_limits()?;
         for account in &self.accounts {
             check_account_id(&account.id)
                 .with_context(|| format!("account.id = {:?}", account.id))?;
@@ -326,6 +327,29 @@ impl Config {
                     domain.host
                 );
             }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Zero would close every connection at once, or accept none.
+    fn validate_connection_limits(&self) -> anyhow::Result<()> {
+        let server = &self.server;
+        for (key, value) in [
+            ("server.header_read_timeout", server.header_read_timeout),
+            ("server.idle_timeout", server.idle_timeout),
+            (
+                "limits.transform_queue_wait",
+                self.limits.transform_queue_wait,
+            ),
+        ] {
+            if value.is_zero() {
+                bail!("{key} must be longer than zero");
+            }
+        }
+        if server.max_connections == 0 {
+            bail!("server.max_connections must be at least 1");
         }
         Ok(())
     }

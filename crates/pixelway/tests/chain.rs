@@ -145,6 +145,8 @@ async fn falls_through_500_refused_and_hanging_origins_within_the_timeout() {
         .to_str()
         .unwrap()
         .to_string();
+    // The operator's view of the origins is never kept by a shared cache.
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
     assert_eq!(response.text().await.unwrap(), "healthy bytes");
     assert!(
         elapsed < Duration::from_secs(4),
@@ -160,12 +162,14 @@ async fn falls_through_500_refused_and_hanging_origins_within_the_timeout() {
         assert!(trace.contains(expected), "{trace:?} lacks {expected:?}");
     }
     assert_eq!(web.hits("/broken/a.jpg"), 1, "no retries by default");
-    // Without the admin token there is no trace.
+    // Without the admin token there is no trace, and the answer is cacheable as usual.
+    let plain = get(&server, "/acme/web/a.jpg").await;
+    assert!(!plain.headers().contains_key("x-pixelway-trace"));
     assert!(
-        !get(&server, "/acme/web/a.jpg")
-            .await
-            .headers()
-            .contains_key("x-pixelway-trace")
+        plain.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public, max-age=")
     );
 }
 

@@ -7,6 +7,7 @@
 //! requests (URL, headers, body) are refused too.
 
 use pixelway_testkit::{Pixelway, WebOrigin, http_client};
+use pixelway_transform::hostile_inputs;
 use pixelway_transform::image::codecs::gif::GifEncoder;
 use pixelway_transform::image::{Delay, Frame, Rgba, RgbaImage};
 use reqwest::StatusCode;
@@ -367,4 +368,80 @@ async fn oversized_requests_and_slow_transformations_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Resets a process's peak RSS (VmHWM) so the next reading is of what follows.
+fn reset_peak_rss(pid: u32) {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
+}
+
+/// Second security round, findings 2 and 6: small files that asked for minutes of work or
+/// gigabytes of memory. Each answers within 3 s, refused with a message naming the limit or
+/// served within it, and the server's peak RSS is measured per case (printed; the note and
+/// docs/security.md carry the figures).
+#[tokio::test]
+async fn small_files_cannot_ask_for_large_work() {
+    let server = Pixelway::start(BIN, Some(CONFIG));
+    let client = http_client();
+    let cases: Vec<(&str, Vec<u8>, &str, StatusCode, &str)> = vec![
+        // (name, bytes, transformation, status, what the answer must say)
+        (
+            "frame-14000.gif",
+            hostile_inputs::gif_frame_declaring(14_000, 14_000),
+            "w-100",
+            StatusCode::BAD_REQUEST,
+            "pixels",
+        ),
+        (
+            "iccp-256mib.png",
+            hostile_inputs::png_with_inflating_iccp(10, 256 << 20),
+            "w-5",
+            // Decoded without the profile (the PNG decoder drops a chunk over its allowance).
+            StatusCode::OK,
+            "",
+        ),
+        (
+            "wide.svg",
+            hostile_inputs::svg_of_size("99999.6", "999.6").into_bytes(),
+            "w-200",
+            StatusCode::OK,
+            "",
+        ),
+        (
+            "scans-20000.jpg",
+            hostile_inputs::jpeg_with_scans(2048, 1536, 20_000),
+            "w-100",
+            StatusCode::BAD_REQUEST,
+            "scans",
+        ),
+        (
+            "morphology.svg",
+            hostile_inputs::svg_morphology_over_turbulence(4000, 300).into_bytes(),
+            // At full size: a thumbnail is drawn small, where the radius is small too.
+            "f-png",
+            StatusCode::BAD_REQUEST,
+            "transform_time_budget",
+        ),
+    ];
+    for (name, bytes, _, _, _) in &cases {
+        server.put_media("demo", &format!("round2/{name}"), bytes);
+    }
+    for (name, bytes, transformation, expected, needle) in &cases {
+        reset_peak_rss(server.pid());
+        let started = Instant::now();
+        let url = server.url(&format!("/demo/tr:{transformation}/round2/{name}"));
+        let response = client.get(url).send().await.unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let took = started.elapsed();
+        let peak = peak_rss_mb(server.pid());
+        eprintln!(
+            "{name} ({} bytes, tr:{transformation}): {status} in {took:?}, peak RSS {peak} MB",
+            bytes.len()
+        );
+        assert_eq!(status, *expected, "{name}: {body}");
+        assert!(body.contains(needle), "{name}: {body:?} lacks {needle:?}");
+        assert!(took < Duration::from_secs(3), "{name} took {took:?}");
+        assert!(peak < RSS_BOUND_MB, "{name}: peak RSS {peak} MB");
+    }
 }

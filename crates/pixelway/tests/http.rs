@@ -211,3 +211,98 @@ async fn large_files_stream_past_the_first_chunk() {
         .unwrap();
     assert_eq!(tail.bytes().await.unwrap()[..], big[big.len() - 5..]);
 }
+
+/// Every answer carries `X-Content-Type-Options: nosniff`, errors and health checks included:
+/// an error text that echoes the request is never sniffed into HTML.
+#[tokio::test]
+async fn every_answer_is_nosniff() {
+    let server = Pixelway::start(BIN, None);
+    let client = client();
+    let big_header = "x".repeat(64 * 1024);
+    let requests = [
+        client.get(server.url("/healthz")),
+        client.get(server.url("/nobody/<script>.jpg")),
+        client.get(server.url("/demo/tr:w-abc/samples/cups.jpg")),
+        client.get(server.url("/demo/samples/missing<b>.jpg")),
+        client.post(server.url("/demo/samples/cups.jpg")),
+        client
+            .get(server.url("/demo/samples/cups.jpg"))
+            .header("x-big", big_header),
+        client.get(server.url("/demo/samples/cups.jpg")),
+    ];
+    let mut statuses = Vec::new();
+    for request in requests {
+        let response = request.send().await.unwrap();
+        statuses.push(response.status().as_u16());
+        assert_eq!(
+            response
+                .headers()
+                .get("x-content-type-options")
+                .map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{} lacks nosniff",
+            response.status()
+        );
+        if !response.status().is_success() {
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            assert!(kind.starts_with("text/plain"), "{kind}");
+        }
+    }
+    assert_eq!(statuses, [200, 404, 400, 404, 405, 431, 200]);
+}
+
+/// An origin's redirect is followed without a `Referer`: the next hop never learns the previous
+/// URL or its query (a token a user put in a proxied URL).
+#[tokio::test]
+async fn origin_redirects_carry_no_referer() {
+    let web = WebOrigin::start();
+    web.serve("/next.jpg", b"next bytes");
+    web.set(
+        "/start.jpg",
+        pixelway_testkit::Behaviour::Redirect(format!("{}/next.jpg", web.base_url)),
+    );
+    let config = r#"
+[limits]
+allow_private_origin_addresses = true
+
+[[account]]
+id = "acme"
+private_key = "private_acme_key"
+public_key = "public_acme_key"
+
+  [[account.origin]]
+  name = "proxy"
+  type = "web_proxy"
+
+  [[account.endpoint]]
+  identifier = ""
+  origins = ["proxy"]
+"#;
+    let server = Pixelway::start(BIN, Some(config));
+    let source = format!("{}/start.jpg?token=TOPSECRETTOKEN", web.base_url);
+    let encoded: String = source
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let response = client()
+        .get(server.url(&format!("/acme/{encoded}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.unwrap()[..], b"next bytes"[..]);
+    let headers = web
+        .last_headers("/next.jpg")
+        .expect("the redirect was followed");
+    assert!(
+        headers.get("referer").is_none(),
+        "{:?}",
+        headers.get("referer")
+    );
+}

@@ -69,6 +69,9 @@ endpoint = "shop"
 /// acme's things: library files (one private), origin files, a default image.
 async fn start(dir: &Path, web: &WebOrigin) -> Pixelway {
     web.serve("/acme/origin-acme.jpg", CUPS);
+    // The default endpoint's origin also has a file under `locked/`: only the `locked`
+    // endpoint's policy stands between it and an unsigned URL that names that endpoint.
+    web.serve("/acme/locked/origin-acme.jpg", CUPS);
     web.serve("/rival/origin-rival.jpg", CUPS);
     let config = config(web);
     let mut first = Pixelway::start_in(BIN, Some(&config), dir, &[]);
@@ -279,6 +282,25 @@ fn sweep() -> Vec<(Probe, StatusCode)> {
             ),
             S::BAD_REQUEST,
         ),
+        // An endpoint is chosen by its decoded identifier: an escaped spelling of `locked`
+        // reaches `locked` (signature required), never the default endpoint's origin, which
+        // holds a file at that path (security round 2, finding 7).
+        (
+            probe(
+                "escaped identifier of a signed-only endpoint",
+                "127.0.0.1",
+                "/acme/%6Cocked/origin-acme.jpg".into(),
+            ),
+            S::UNAUTHORIZED,
+        ),
+        (
+            probe(
+                "escaped identifier on the alias domain",
+                "acme.test",
+                "/l%6f%63ked/origin-acme.jpg".into(),
+            ),
+            S::UNAUTHORIZED,
+        ),
         (
             Probe {
                 header: Some(("authorization", "Bearer private_rival")),
@@ -352,4 +374,9 @@ async fn every_surface_refuses_the_other_accounts_things() {
     )
     .await;
     assert!(traced.headers().get("x-pixelway-trace").is_some());
+    // ...and an answer that carries it is for the operator alone: no shared cache keeps it.
+    assert_eq!(
+        traced.headers().get("cache-control").unwrap(),
+        "private, no-store"
+    );
 }

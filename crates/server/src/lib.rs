@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cache_keys;
 pub mod catalog;
 pub mod delivery;
 pub mod error;

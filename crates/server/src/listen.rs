@@ -180,18 +180,23 @@ async fn serve_connection(
                 return;
             }
             () = &mut deadline, if closing => return,
-            () = &mut watchdog, if !closing => true,
-            changed = stop.changed(), if !closing => changed.is_err() || *stop.borrow(),
+            // Idle: nothing to finish, so only a moment for the goodbye (an h2 client that
+            // never answers the GOAWAY's PING would otherwise hold it for the whole drain).
+            () = &mut watchdog, if !closing => Some(IDLE_GOODBYE),
+            changed = stop.changed(), if !closing => {
+                (changed.is_err() || *stop.borrow()).then_some(limits.drain)
+            }
         };
-        if close {
+        if let Some(grace) = close {
             closing = true;
             connection.as_mut().graceful_shutdown();
-            deadline
-                .as_mut()
-                .reset(tokio::time::Instant::now() + limits.drain);
+            deadline.as_mut().reset(tokio::time::Instant::now() + grace);
         }
     }
 }
+
+/// How long an idle connection gets to say goodbye before it is dropped.
+const IDLE_GOODBYE: Duration = Duration::from_secs(1);
 
 /// Completes once the connection has had no request in flight for `idle_timeout`.
 async fn idle_watchdog(activity: &Activity, idle_timeout: Duration) {

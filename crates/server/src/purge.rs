@@ -54,7 +54,7 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
     for origin in endpoint.chain.iter().filter(|o| !o.serves_local_files) {
         if app
             .originals
-            .remove(&format!("{}\n{path}", origin.id))
+            .remove(&crate::cache_keys::original(&origin.id, path))
             .await
         {
             entries += 1;
@@ -184,8 +184,10 @@ mod tests {
     async fn purges_the_cached_original_of_a_url_and_nothing_of_other_accounts() {
         let dir = tempfile::tempdir().unwrap();
         let app = app(dir.path()).await;
-        cache(&app, "o-acme\nshoes/red shoe.jpg").await;
-        cache(&app, "o-rival\nshoes/red shoe.jpg").await;
+        let acme_key = crate::cache_keys::original("o-acme", "shoes/red shoe.jpg");
+        let rival_key = crate::cache_keys::original("o-rival", "shoes/red shoe.jpg");
+        cache(&app, &acme_key).await;
+        cache(&app, &rival_key).await;
 
         let url = "https://img.test/acme/shop/tr:w-300/shoes/red%20shoe.jpg?tr=h-10";
         let purged = purge_url(&app, "acme", url).await.unwrap();
@@ -198,18 +200,8 @@ mod tests {
                 entries: 1,
             }
         );
-        assert!(
-            app.originals
-                .get("o-acme\nshoes/red shoe.jpg", None)
-                .await
-                .is_none()
-        );
-        assert!(
-            app.originals
-                .get("o-rival\nshoes/red shoe.jpg", None)
-                .await
-                .is_some()
-        );
+        assert!(app.originals.get(&acme_key, None).await.is_none());
+        assert!(app.originals.get(&rival_key, None).await.is_some());
         // Twice: nothing left to remove.
         assert_eq!(purge_url(&app, "acme", url).await.unwrap().entries, 0);
 
@@ -218,12 +210,7 @@ mod tests {
             purge_url(&app, "acme", rival_url).await,
             Err(PurgeError::OtherAccount)
         );
-        assert!(
-            app.originals
-                .get("o-rival\nshoes/red shoe.jpg", None)
-                .await
-                .is_some()
-        );
+        assert!(app.originals.get(&rival_key, None).await.is_some());
         assert!(matches!(
             purge_url(&app, "acme", "https://img.test/acme/../x.jpg").await,
             Err(PurgeError::Route(_))

@@ -29,9 +29,28 @@ impl Pixelway {
         server
     }
 
+    /// Starts with the soft file-descriptor limit lowered to `soft` (the hard limit unchanged),
+    /// as on a host whose default soft limit is low.
+    pub fn start_with_fd_limit(bin: &str, config: Option<&str>, soft: u64) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self::spawn(bin, config, dir.path(), &[], Some(soft));
+        server._dir = Some(dir);
+        server
+    }
+
     /// Starts in an existing data directory (to restart over the same data), with extra
     /// environment variables.
     pub fn start_in(bin: &str, config: Option<&str>, dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::spawn(bin, config, dir, env, None)
+    }
+
+    fn spawn(
+        bin: &str,
+        config: Option<&str>,
+        dir: &Path,
+        env: &[(&str, &str)],
+        soft_fd_limit: Option<u64>,
+    ) -> Self {
         let data_dir = dir.join("data");
         let mut command = Command::new(bin);
         command
@@ -47,6 +66,26 @@ impl Pixelway {
             let path = dir.join("pixelway.toml");
             std::fs::write(&path, config).expect("write config");
             command.arg("--config").arg(&path);
+        }
+        if let Some(soft) = soft_fd_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only setrlimit, which is async-signal-safe, runs between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    let mut limit = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    limit.rlim_cur = soft.min(limit.rlim_max);
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let mut process = ChildGuard::spawn("pixelway", command);
         let addr = read_listen_address(&mut process);

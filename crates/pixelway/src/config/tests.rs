@@ -36,6 +36,10 @@ fn example_file_loads_with_every_key() {
             config.custom_domains[1].endpoint.as_deref(),
             Some("product-images")
         );
+        assert_eq!(config.server.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.server.idle_timeout, Duration::from_secs(60));
+        assert_eq!(config.server.max_connections, 10_000);
+        assert_eq!(config.limits.transform_queue_wait, Duration::from_secs(10));
         Ok(())
     });
 }
@@ -98,4 +102,25 @@ fn errors_name_the_bad_key_and_value() {
 fn missing_file_is_an_error() {
     let err = Config::load(Some(Path::new("/nonexistent/pixelway.toml"))).unwrap_err();
     assert!(err.to_string().contains("does not exist"));
+}
+
+#[test]
+fn connection_limits_must_be_positive() {
+    for (key, value) in [
+        ("PIXELWAY_SERVER__HEADER_READ_TIMEOUT", "0s"),
+        ("PIXELWAY_SERVER__IDLE_TIMEOUT", "0s"),
+        ("PIXELWAY_SERVER__MAX_CONNECTIONS", "0"),
+        ("PIXELWAY_LIMITS__TRANSFORM_QUEUE_WAIT", "0s"),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.set_env(key, value);
+            let err = Config::load(None).unwrap_err().to_string();
+            let named = key
+                .trim_start_matches("PIXELWAY_")
+                .replace("__", ".")
+                .to_lowercase();
+            assert!(err.contains(&named), "{key}: {err}");
+            Ok(())
+        });
+    }
 }

@@ -98,7 +98,7 @@ pub async fn try_origin(
             Fetch::Failed(failure) => Err(FetchFail::Failed(failure)),
         };
     }
-    let key = format!("{}\n{}", origin.id, path);
+    let key = crate::cache_keys::original(&origin.id, path);
     if let Some(entry) = app
         .originals
         .get(&key, Some(app.settings.original_ttl))

@@ -218,8 +218,9 @@ async fn transform_step(
     };
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
     let choice = choice.relevant_to(transformation.format());
-    let scope = format!("{}\n{}", endpoint.record.id, route.file.as_str());
-    let result = transform::transformed(app, &scope, original, transformation, choice).await?;
+    let (endpoint_id, path) = (&endpoint.record.id, route.file.as_str());
+    let result =
+        transform::transformed(app, endpoint_id, path, original, transformation, choice).await?;
     Ok((result, negotiated))
 }
 

@@ -51,17 +51,13 @@ pub enum TransformFail {
 /// The transformed version of `original`, from the result cache or made now.
 pub async fn transformed(
     app: &App,
-    scope: &str,
+    endpoint_id: &str,
+    path: &str,
     original: Original,
     transformation: &Transformation,
     choice: FormatChoice,
 ) -> Result<Original, DeliveryError> {
-    // The original's ETag is part of the key: a changed original never gets a stale result.
-    let key = format!(
-        "result\n{scope}\n{}\n{}\n{choice:?}",
-        original.etag,
-        transformation.canonical()
-    );
+    let key = crate::cache_keys::result(endpoint_id, path, &original.etag, transformation, choice);
     if let Some(entry) = app.results.get(&key, None).await {
         return Ok(Original::from_cache(entry, &original.origin_name));
     }

@@ -50,7 +50,15 @@ pub fn probe(bytes: &[u8]) -> Result<(InputKind, u32, u32), ProcessError> {
             let header = turbojpeg::read_header(bytes).map_err(corrupt)?;
             (header.width as u32, header.height as u32)
         }
-        _ => reader(bytes, kind)?.into_dimensions().map_err(corrupt)?,
+        _ => {
+            // Reading a header parses the chunks before the pixels (an ICC profile among
+            // them): the same allowance as decoding, so no chunk inflates past it here either.
+            let mut reader = reader(bytes, kind)?;
+            let mut limits = Limits::default();
+            limits.max_alloc = Some(ANCILLARY_ALLOWANCE);
+            reader.limits(limits);
+            reader.into_dimensions().map_err(corrupt)?
+        }
     };
     checked_size(kind, w, h)
 }

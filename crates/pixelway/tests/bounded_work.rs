@@ -1,0 +1,122 @@
+//! No request holds a transformation worker past its budget (security round 2, findings 2 and
+//! 5), through the real binary with one worker: a transformation that would run for minutes
+//! answers at its budget and frees the worker; a request that cannot get a worker in time gets
+//! 503 instead of waiting behind it; work whose client has gone is stopped; no stage's output
+//! may exceed the output limit (a rotation included).
+
+use pixelway_testkit::{Pixelway, http_client};
+use reqwest::StatusCode;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
+const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg"); // 400x250
+
+fn config(budget: &str, queue_wait: &str) -> String {
+    format!(
+        r#"
+[limits]
+transform_workers = 1
+transform_time_budget = "{budget}"
+transform_queue_wait = "{queue_wait}"
+
+[[account]]
+id = "demo"
+private_key = "private_demo_key"
+public_key = "public_demo_key"
+"#
+    )
+}
+
+fn start(budget: &str, queue_wait: &str) -> Pixelway {
+    let server = Pixelway::start(BIN, Some(&config(budget, queue_wait)));
+    server.put_media("demo", "cups.jpg", CUPS);
+    server
+}
+
+async fn get(server: &Pixelway, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let response = http_client().get(server.url(path)).send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, response.text().await.unwrap_or_default())
+}
+
+/// Fifteen chained steps of blur, sharpening, contrast and corners on a 49 MP canvas: about
+/// 20 s of work on this machine kind, every operation linear in its pixels.
+fn heavy_chain() -> String {
+    let step = ":bl-50,e-sharpen-10,e-contrast,r-20";
+    format!("/demo/tr:w-7000,h-7000,c-force{}/cups.jpg", step.repeat(15))
+}
+
+#[tokio::test]
+async fn a_long_transformation_answers_at_its_budget_and_frees_the_worker() {
+    let server = start("2s", "1s");
+    let heavy = {
+        let url = server.url(&heavy_chain());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let response = http_client().get(url).send().await.unwrap();
+            (response.status(), started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Behind it, a thumbnail waits at most the queue wait, then hears 503 with Retry-After.
+    let started = Instant::now();
+    let (status, headers, body) = get(&server, "/demo/tr:w-20/cups.jpg").await;
+    let waited = started.elapsed();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+    let (status, took) = heavy.await.unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    // The worker is free again right after: the next thumbnail is made at once.
+    let started = Instant::now();
+    let (status, _, _) = get(&server, "/demo/tr:w-21/cups.jpg").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn work_whose_client_has_gone_is_stopped() {
+    let server = start("120s", "60s");
+    let gone = http_client()
+        .get(server.url(&heavy_chain()))
+        .timeout(Duration::from_millis(700))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client gave up first");
+    // Nobody waits for the heavy result any more: the worker stops it and takes the next job.
+    let started = Instant::now();
+    let (status, _, body) = get(&server, "/demo/tr:w-20/cups.jpg").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the next request waited {:?} for abandoned work",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn no_stage_may_grow_past_the_output_limit() {
+    let server = start("20s", "10s");
+    for path in [
+        "/demo/tr:w-8192,h-8192,c-force,rt-45/cups.jpg",
+        "/demo/tr:w-8192,h-8192,c-force,b-4_FF0000/cups.jpg",
+        "/demo/tr:w-8000,h-8000,c-force:rt-30/cups.jpg",
+    ] {
+        let started = Instant::now();
+        let (status, headers, body) = get(&server, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert!(
+            body.contains("larger than the limit of 8192"),
+            "{path}: {body}"
+        );
+        assert!(headers["ik-error"].to_str().unwrap().starts_with("ELIMIT"));
+        assert!(started.elapsed() < Duration::from_secs(5), "{path}");
+    }
+    let (status, _, _) = get(&server, "/demo/tr:w-300,rt-45/cups.jpg").await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -1,0 +1,69 @@
+//! Every cache key pixelway builds, in one place: a key is built the same way wherever it is
+//! written, read or purged, so the places cannot drift apart.
+//!
+//! - An original fetched from an origin is keyed by the origin's id and the decoded path: the
+//!   same file asked through two endpoints that share an origin is fetched once, and an origin
+//!   never sees a key of another origin (ids are unique across accounts).
+//! - A result is keyed by the endpoint and path it was asked for, the original's ETag (a changed
+//!   original never gets a stale result), the canonical transformation text, and the format
+//!   facts that can change the output.
+
+use pixelway_transform::Transformation;
+use pixelway_transform::pipeline::FormatChoice;
+
+/// The key of the cached original of `path` from the origin with id `origin_id`.
+pub fn original(origin_id: &str, path: &str) -> String {
+    format!("{origin_id}\n{path}")
+}
+
+/// The key of a transformed result.
+pub fn result(
+    endpoint_id: &str,
+    path: &str,
+    original_etag: &str,
+    transformation: &Transformation,
+    choice: FormatChoice,
+) -> String {
+    let FormatChoice {
+        accepts_webp,
+        accepts_avif,
+        best_format,
+        auto_avif,
+    } = choice;
+    let flag = |on: bool| if on { '1' } else { '0' };
+    format!(
+        "result\n{endpoint_id}\n{path}\n{original_etag}\n{}\n{}{}{}{}",
+        transformation.canonical(),
+        flag(accepts_webp),
+        flag(accepts_avif),
+        flag(best_format),
+        flag(auto_avif),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_differ_by_every_part_of_their_key() {
+        let t = |text: &str| Transformation::parse(text, &|_| None).unwrap();
+        let choice = FormatChoice::default();
+        let base = result("e1", "a.jpg", "\"x\"", &t("w-100"), choice);
+        let webp = FormatChoice {
+            accepts_webp: true,
+            ..choice
+        };
+        for other in [
+            result("e2", "a.jpg", "\"x\"", &t("w-100"), choice),
+            result("e1", "b.jpg", "\"x\"", &t("w-100"), choice),
+            result("e1", "a.jpg", "\"y\"", &t("w-100"), choice),
+            result("e1", "a.jpg", "\"x\"", &t("w-101"), choice),
+            result("e1", "a.jpg", "\"x\"", &t("w-100"), webp),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert_eq!(base, result("e1", "a.jpg", "\"x\"", &t("w-100"), choice));
+        assert_ne!(original("o1", "a.jpg"), original("o2", "a.jpg"));
+    }
+}
