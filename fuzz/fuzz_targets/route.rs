@@ -3,33 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pixelway_route::{Directory, DomainTarget, route, signature};
+use pixelway_route::{Signed, route, signature};
 
-struct Fixture;
-
-impl Directory for Fixture {
-    fn custom_domain(&self, host: &str) -> Option<DomainTarget> {
-        match host {
-            "alias.test" => Some(DomainTarget::Alias {
-                account: "demo".into(),
-            }),
-            "one.test" => Some(DomainTarget::Endpoint {
-                account: "demo".into(),
-                identifier: "img".into(),
-            }),
-            _ => None,
-        }
-    }
-    fn is_public_host(&self, host: &str) -> bool {
-        host.len() % 2 == 0
-    }
-    fn has_account(&self, account: &str) -> bool {
-        account == "demo"
-    }
-    fn has_endpoint(&self, account: &str, identifier: &str) -> bool {
-        account == "demo" && identifier == "img"
-    }
-}
+#[path = "fixture.rs"]
+mod fixture;
+use fixture::Fixture;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -41,10 +19,8 @@ fuzz_target!(|data: &[u8]| {
     let query = parts.next();
     if let Ok(routed) = route(&Fixture, host, path, query) {
         let signed = signature::split(&routed.signed_part);
-        let candidates = routed.signature_candidates(&signed.unsigned);
-        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
-        let verdict = signature::verify("fuzz_key", &signed, &candidates, 0);
-        assert!(signed.is_signed() || verdict.is_err());
+        let verdict = routed.verify_signature("fuzz_key", 0);
+        assert!(signed.is_signed() || verdict == Ok(Signed::No));
         if routed.file.absolute_url().is_none() {
             assert!(
                 routed

@@ -44,25 +44,9 @@ fn png_declaring(side: u32) -> Vec<u8> {
     let mut bytes = png(2, 2);
     bytes[16..20].copy_from_slice(&side.to_be_bytes());
     bytes[20..24].copy_from_slice(&side.to_be_bytes());
-    let crc = crc32(&bytes[12..29]); // chunk type + data
+    let crc = hostile_inputs::crc32(&bytes[12..29]); // chunk type + data
     bytes[29..33].copy_from_slice(&crc.to_be_bytes());
     bytes
-}
-
-/// CRC-32 (ISO-HDLC), as PNG chunks use.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= byte as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// The cups JPEG with its SOF0 header claiming `side`x`side`.

@@ -342,3 +342,25 @@ async fn digits_cannot_move_between_the_url_and_the_expiry() {
         }
     }
 }
+
+/// A one-to-one domain of `locked` whose path starts with `locked/`: the signed text is the one a
+/// client signs for `/demo/locked/...` on the public host with the identifier in `src`, so a
+/// signature there would open another file. pixelway refuses it, so such a URL never works and
+/// is never handed out.
+#[tokio::test]
+async fn signed_paths_on_one_to_one_domains_cannot_mean_another_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let client = client(&server);
+    let domain = format!("http://locked.test:{}", server.addr.port());
+    let request = UrlRequest {
+        signing_key: Some(KEY),
+        ..UrlRequest::new(&domain, "/locked/samples/cups.jpg")
+    };
+    for sdk in [Sdk::Python, Sdk::Node] {
+        let url = request.build(sdk);
+        let (code, body) = status(&client, &url).await;
+        assert_eq!(code, StatusCode::UNAUTHORIZED, "{sdk:?} {url}: {body}");
+        assert!(body.contains("may not start with a folder"), "{body}");
+    }
+}

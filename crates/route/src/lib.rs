@@ -62,6 +62,17 @@ pub struct Route {
     /// The raw identifier segment when the URL carried it in its path (not fixed by a
     /// one-to-one domain): a client may have signed it as part of the target.
     pub identifier_segment: Option<String>,
+    /// On a one-to-one domain, the path's first segment names an endpoint of the account: the
+    /// text a signature would cover here is also what a client signs for that other endpoint on
+    /// the public host (identifier in `src`), so such a URL cannot carry a signature.
+    pub signed_text_is_ambiguous: bool,
+}
+
+/// Whether a URL carried a signature (checked valid) or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signed {
+    No,
+    Valid,
 }
 
 impl Route {
@@ -73,6 +84,27 @@ impl Route {
             (None, Some(q)) => Some(q.clone()),
             (Some(p), Some(q)) => Some(format!("{p}:{q}")),
         }
+    }
+
+    /// Checks the URL's signature, if it has one, with the account's `private_key` at `now`
+    /// (unix seconds). A present signature must be valid; an absent one is `Signed::No` (the
+    /// caller decides whether one was required).
+    pub fn verify_signature(
+        &self,
+        private_key: &str,
+        now: u64,
+    ) -> Result<Signed, signature::SignatureError> {
+        let target = signature::split(&self.signed_part);
+        if !target.is_signed() {
+            return Ok(Signed::No);
+        }
+        if self.signed_text_is_ambiguous {
+            return Err(signature::SignatureError::Ambiguous);
+        }
+        let candidates = self.signature_candidates(&target.unsigned);
+        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        signature::verify(private_key, &target, &candidates, now)?;
+        Ok(Signed::Valid)
     }
 
     /// The texts a valid signature may cover, given the target without `ik-t`/`ik-s`: the part
@@ -139,8 +171,13 @@ pub fn route(
         }
         None => return Err(RouteError::UnknownHost(host)),
     };
+    let mut signed_text_is_ambiguous = false;
     let (identifier, identifier_segment, rest) = match identifier_fixed {
-        Some(identifier) => (identifier, None, rest),
+        Some(identifier) => {
+            let first = path::decode_segment(split_first(rest).0)?;
+            signed_text_is_ambiguous = !first.is_empty() && dir.has_endpoint(&account, &first);
+            (identifier, None, rest)
+        }
         None => {
             // Chosen by the decoded segment, as the file path is decoded: `%76ault` is `vault`,
             // and must not reach the default endpoint's origins around vault's policy.
@@ -173,6 +210,7 @@ pub fn route(
         signed_part,
         query,
         identifier_segment,
+        signed_text_is_ambiguous,
     })
 }
 

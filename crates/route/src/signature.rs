@@ -48,6 +48,10 @@ pub enum SignatureError {
     Mismatch,
     #[error("ik-t or ik-s is given more than once")]
     Repeated,
+    #[error(
+        "a signed URL on this domain may not start with a folder named like one of the account's endpoints: the same signature would open that endpoint's file on the public host"
+    )]
+    Ambiguous,
 }
 
 /// Splits `ik-t` and `ik-s` off a raw target (`path[?query]`), keeping every other byte and the

@@ -387,3 +387,33 @@ fn routing_segments_are_matched_decoded() {
         RouteError::BadPath(PathError::BadPercentEncoding(_))
     ));
 }
+
+/// On a one-to-one domain, a path whose first segment names an endpoint of the account is the
+/// same signed text a client makes for that endpoint on the public host (identifier in `src`):
+/// such a URL may not carry a signature. Elsewhere nothing is ambiguous.
+#[test]
+fn signatures_on_one_to_one_domains_may_not_start_with_an_endpoint_identifier() {
+    let r = ok("products.example.com", "/product-images/a.jpg?ik-s=00");
+    assert!(r.signed_text_is_ambiguous);
+    assert_eq!(
+        r.verify_signature("k", 0),
+        Err(signature::SignatureError::Ambiguous)
+    );
+    let r = ok("products.example.com", "/product-images/a.jpg");
+    assert_eq!(
+        r.verify_signature("k", 0),
+        Ok(Signed::No),
+        "unsigned is fine"
+    );
+    for (host, target) in [
+        ("products.example.com", "/other/a.jpg"),
+        ("img.example.com", "/demo/product-images/a.jpg"),
+        ("images.example.com", "/product-images/a.jpg"),
+    ] {
+        assert!(!ok(host, target).signed_text_is_ambiguous, "{host}{target}");
+    }
+    let text = "a.jpg";
+    let good = signature::sign("k", text, signature::NEVER_EXPIRES);
+    let r = ok("products.example.com", &format!("/a.jpg?ik-s={good}"));
+    assert_eq!(r.verify_signature("k", 0), Ok(Signed::Valid));
+}

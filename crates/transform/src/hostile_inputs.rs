@@ -77,8 +77,14 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let mut out = (data.len() as u32).to_be_bytes().to_vec();
     out.extend_from_slice(kind);
     out.extend_from_slice(data);
+    out.extend_from_slice(&crc32(&out[4..]).to_be_bytes());
+    out
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks use (over the chunk type and data).
+pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = !0u32;
-    for &byte in kind.iter().chain(data) {
+    for &byte in data {
         crc ^= byte as u32;
         for _ in 0..8 {
             crc = if crc & 1 != 0 {
@@ -88,8 +94,7 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
             };
         }
     }
-    out.extend_from_slice(&(!crc).to_be_bytes());
-    out
+    !crc
 }
 
 /// A zlib stream of `count` zero bytes, written directly as one fixed-Huffman deflate block: a

@@ -19,8 +19,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use original::Original;
-use pixelway_route::Route;
-use pixelway_route::signature::{self, SignatureError};
+use pixelway_route::signature::SignatureError;
+use pixelway_route::{Route, Signed};
 use pixelway_transform::Transformation;
 use pixelway_transform::pipeline::{FormatChoice, depends_on_accept};
 use respond::Extra;
@@ -125,28 +125,16 @@ fn authorize(
     headers: &HeaderMap,
 ) -> Result<Access, DeliveryError> {
     let tracing_allowed = operator_token_given(app, headers);
-    let target = signature::split(&route.signed_part);
-    if !target.is_signed() {
+    let signed = route.verify_signature(&account.record.private_key, unix_now())?;
+    if signed == Signed::No {
         let must_sign =
             endpoint.record.signed_urls_only || account.private_files.contains(route.file.as_str());
         if must_sign {
             return Err(SignatureError::Missing.into());
         }
-        return Ok(Access {
-            signed: false,
-            tracing_allowed,
-        });
     }
-    let candidates = route.signature_candidates(&target.unsigned);
-    let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    signature::verify(
-        &account.record.private_key,
-        &target,
-        &candidates,
-        unix_now(),
-    )?;
     Ok(Access {
-        signed: true,
+        signed: signed == Signed::Valid,
         tracing_allowed,
     })
 }
