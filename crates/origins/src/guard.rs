@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Which non-public addresses may be reached.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct AddressPolicy {
     /// Every address may be reached (`limits.allow_private_origin_addresses`).
     pub allow_private: bool,
@@ -317,12 +317,26 @@ fn guarded_builder(policy: &AddressPolicy, timeout: Duration) -> reqwest::Client
         .user_agent(concat!("pixelway/", env!("CARGO_PKG_VERSION")))
 }
 
-/// Builds a reqwest client whose every connection goes through the guard.
+/// A reqwest client whose every connection goes through the guard, shared by every origin with
+/// the same policy and timeout: a client holds a connection pool, a resolver and TLS state, and
+/// one per origin cost about 130 KB each (with many accounts, most of the start-up memory).
 pub fn guarded_client(
     policy: &AddressPolicy,
     timeout: Duration,
 ) -> reqwest::Result<reqwest::Client> {
-    guarded_builder(policy, timeout).build()
+    type Clients = std::collections::HashMap<(AddressPolicy, Duration), reqwest::Client>;
+    static SHARED: std::sync::OnceLock<std::sync::Mutex<Clients>> = std::sync::OnceLock::new();
+    let mut shared = SHARED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let key = (policy.clone(), timeout);
+    if let Some(client) = shared.get(&key) {
+        return Ok(client.clone());
+    }
+    let client = guarded_builder(policy, timeout).build()?;
+    shared.insert(key, client.clone());
+    Ok(client)
 }
 
 /// Gives object_store (S3, GCS, Azure origins) the guarded client, so a bucket endpoint, its

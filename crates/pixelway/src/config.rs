@@ -7,6 +7,7 @@ use bytesize::ByteSize;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use pixelway_origins::OriginSpec;
+use pixelway_store::validate;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -291,15 +292,19 @@ impl Config {
     fn validate(&self) -> anyhow::Result<()> {
         self.validate_connection_limits()?;
         for account in &self.accounts {
-            check_account_id(&account.id)
-                .with_context(|| format!("account.id = {:?}", account.id))?;
-            for endpoint in &account.endpoints {
-                check_identifier(&endpoint.identifier).with_context(|| {
-                    format!(
-                        "account {:?}: endpoint.identifier = {:?}",
-                        account.id, endpoint.identifier
-                    )
+            validate::account_id(&account.id).context("account.id")?;
+            for origin in &account.origins {
+                validate::origin_name(&origin.name)
+                    .with_context(|| format!("account {:?}: origin.name", account.id))?;
+            }
+            for named in &account.named_transformations {
+                validate::transformation_name(&named.name).with_context(|| {
+                    format!("account {:?}: named_transformation.name", account.id)
                 })?;
+            }
+            for endpoint in &account.endpoints {
+                validate::endpoint_identifier(&endpoint.identifier)
+                    .with_context(|| format!("account {:?}: endpoint.identifier", account.id))?;
                 for origin in &endpoint.origins {
                     if !account.origins.iter().any(|o| &o.name == origin) {
                         bail!(
@@ -312,6 +317,8 @@ impl Config {
             }
         }
         for domain in &self.custom_domains {
+            validate::domain_host(&domain.host.to_ascii_lowercase())
+                .context("custom_domain.host")?;
             let Some(account) = self.accounts.iter().find(|a| a.id == domain.account) else {
                 bail!(
                     "custom_domain {:?}: account {:?} is not declared",
@@ -353,39 +360,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// Paths that the server itself answers; account ids may not shadow them.
-const RESERVED_ACCOUNT_IDS: &[&str] = &["healthz", "readyz", "metrics", "api", "v1", "dashboard"];
-
-fn check_account_id(id: &str) -> anyhow::Result<()> {
-    if id.is_empty()
-        || id.len() > 64
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        bail!("must be 1-64 letters, digits, '-' or '_'");
-    }
-    if RESERVED_ACCOUNT_IDS.contains(&id) {
-        bail!("is reserved");
-    }
-    Ok(())
-}
-
-/// Endpoint identifiers are one path segment of letters, digits and hyphens (empty = default).
-fn check_identifier(identifier: &str) -> anyhow::Result<()> {
-    if identifier.len() > 64
-        || !identifier
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        bail!("must be up to 64 letters, digits or hyphens");
-    }
-    if identifier.starts_with("tr:") {
-        bail!("may not look like a transformation");
-    }
-    Ok(())
 }
 
 fn describe_errors(errors: figment::Error) -> anyhow::Error {

@@ -2,8 +2,8 @@
 //! real sample photos, so a first run serves working URLs.
 
 use crate::config::{AccountConfig, Config};
-use crate::media::MediaLibrary;
-use pixelway_store::{FileRecord, Store};
+use pixelway_server::Control;
+use pixelway_store::FileRecord;
 use sha2::{Digest, Sha256};
 
 /// The sample photos compiled into the binary: (library path, bytes).
@@ -42,7 +42,8 @@ pub fn add_demo_account(config: &mut Config) {
 }
 
 /// Puts the sample photos in the demo account's library (when missing) and records them.
-pub async fn seed_samples(media: &MediaLibrary, store: &Store) -> anyhow::Result<()> {
+pub async fn seed_samples(control: &Control) -> anyhow::Result<()> {
+    let (media, store) = (control.media(), control.store());
     for (path, bytes) in SAMPLES {
         if store.file_by_path(DEMO_ACCOUNT, path).await?.is_some() {
             continue;

@@ -2,13 +2,12 @@
 //! catalog and serve HTTP until SIGINT/SIGTERM.
 
 use crate::config::Config;
-use crate::media::MediaLibrary;
-use crate::{apply, seed};
+use crate::{apply, media, seed};
 use anyhow::Context;
 use pixelway_origins::BuildContext;
 use pixelway_origins::guard::AddressPolicy;
 use pixelway_server::delivery::Workers;
-use pixelway_server::{App, Catalog, Settings};
+use pixelway_server::{App, Control, Settings};
 use pixelway_store::{SecretBox, Store};
 use pixelway_transform::pipeline::Limits;
 use std::path::PathBuf;
@@ -47,18 +46,19 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         },
         ..ctx.clone()
     };
-    let media = MediaLibrary::from_config(storage, media_ctx)?;
+    let media = media::from_config(storage, media_ctx)?;
     apply::apply(&config, &store)
         .await
         .context("applying the config file's entities")?;
+    let control = Control::new(store, media, ctx, config.server.public_hosts.clone());
     if embedded {
-        seed::seed_samples(&media, &store)
+        seed::seed_samples(&control)
             .await
             .context("seeding the demo account")?;
     }
-    let snapshot = store.snapshot().await?;
-    let catalog = Catalog::build(&snapshot, &ctx, &media, &config.server.public_hosts)
-        .map_err(anyhow::Error::msg)?;
+    let catalog = control.build_catalog().await?;
+    let mut account_ids: Vec<String> = catalog.accounts.keys().cloned().collect();
+    account_ids.sort();
     // Originals and transformed results share storage.cache_max_bytes half and half.
     let half = storage.cache_max_bytes.as_u64() / 2;
     let originals = pixelway_cache::DiskCache::open(storage.cache_dir().join("originals"), half)
@@ -96,13 +96,15 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         max_header_bytes: config.limits.max_header_bytes.as_u64() as usize,
         max_request_body: config.limits.max_request_body.as_u64() as usize,
     };
-    let app = Arc::new(App::new(catalog, originals, results, workers, settings));
+    let app = Arc::new(App::new(
+        control, catalog, originals, results, workers, settings,
+    ));
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("server.listen = {}", config.server.listen))?;
     let address = listener.local_addr()?;
     let connections = connection_limits(&config);
-    announce(address, embedded, &snapshot);
+    announce(address, embedded, &account_ids);
     pixelway_server::listen::serve(
         listener,
         pixelway_server::router(app),
@@ -139,7 +141,7 @@ fn connection_limits(config: &Config) -> pixelway_server::listen::ConnectionLimi
 }
 
 /// Prints where pixelway listens (tests read this line) and URLs that work right away.
-fn announce(address: std::net::SocketAddr, embedded: bool, snapshot: &pixelway_store::Snapshot) {
+fn announce(address: std::net::SocketAddr, embedded: bool, account_ids: &[String]) {
     println!("pixelway listening on http://{address}");
     if embedded {
         println!(
@@ -154,11 +156,13 @@ fn announce(address: std::net::SocketAddr, embedded: bool, snapshot: &pixelway_s
             seed::DEMO_ACCOUNT
         );
     } else {
-        for account in &snapshot.accounts {
-            println!(
-                "account {:?}: http://{address}/{}/<path>",
-                account.id, account.id
-            );
+        // A summary, not a list: an operator with thousands of tenants needs the first lines.
+        const LISTED: usize = 5;
+        for account in account_ids.iter().take(LISTED) {
+            println!("account {account:?}: http://{address}/{account}/<path>");
+        }
+        if account_ids.len() > LISTED {
+            println!("… and {} more accounts", account_ids.len() - LISTED);
         }
     }
 }

@@ -2,6 +2,7 @@
 //! that puts the surfaces together.
 
 use crate::catalog::Catalog;
+use crate::control::Control;
 use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -46,6 +47,8 @@ pub struct Settings {
 
 /// Shared state of the running server.
 pub struct App {
+    /// Store, Media Library and catalog building: where changes come in.
+    pub control: Control,
     pub catalog: ArcSwap<Catalog>,
     pub originals: Arc<DiskCache>,
     pub coalescer: Coalescer<String, Result<(), FetchFail>>,
@@ -59,6 +62,7 @@ pub struct App {
 
 impl App {
     pub fn new(
+        control: Control,
         catalog: Catalog,
         originals: DiskCache,
         results: DiskCache,
@@ -66,6 +70,7 @@ impl App {
         settings: Settings,
     ) -> Self {
         Self {
+            control,
             catalog: ArcSwap::from_pointee(catalog),
             originals: Arc::new(originals),
             coalescer: Coalescer::default(),
@@ -76,9 +81,12 @@ impl App {
         }
     }
 
-    /// Swaps in a rebuilt catalog (after a configuration change).
-    pub fn replace_catalog(&self, catalog: Catalog) {
-        self.catalog.store(Arc::new(catalog));
+    /// Rebuilds the catalog from the store and swaps it in: the next request routes by what
+    /// the store holds now. Call after every change made through [`App::control`].
+    pub async fn reload(&self) -> Result<(), crate::ControlError> {
+        self.control
+            .rebuild(|catalog| self.catalog.store(Arc::new(catalog)))
+            .await
     }
 }
 

@@ -87,13 +87,28 @@ impl Catalog {
                 }
             }
         }
-        // Grouped once: there can be many private files, and many accounts.
+        // Grouped by account once: with many accounts, a scan of every endpoint, named
+        // transformation or private file per account would grow with the square of the count.
         let mut private_files: HashMap<&str, HashSet<String>> = HashMap::new();
         for (account, path) in &snapshot.private_files {
             private_files
                 .entry(account.as_str())
                 .or_default()
                 .insert(path.clone());
+        }
+        let mut endpoints_of: HashMap<&str, Vec<&EndpointRecord>> = HashMap::new();
+        for endpoint in &snapshot.endpoints {
+            endpoints_of
+                .entry(endpoint.account_id.as_str())
+                .or_default()
+                .push(endpoint);
+        }
+        let mut named_of: HashMap<&str, HashMap<String, String>> = HashMap::new();
+        for named in &snapshot.named_transformations {
+            named_of
+                .entry(named.account_id.as_str())
+                .or_default()
+                .insert(named.name.clone(), named.transformation.clone());
         }
         let mut accounts = HashMap::new();
         for record in &snapshot.accounts {
@@ -104,10 +119,10 @@ impl Catalog {
                 origin: media.media_library(&record.id)?,
                 serves_local_files: media.is_local(),
             };
-            let endpoints = snapshot
-                .endpoints
-                .iter()
-                .filter(|e| e.account_id == record.id)
+            let endpoints = endpoints_of
+                .remove(record.id.as_str())
+                .unwrap_or_default()
+                .into_iter()
                 .map(|e| {
                     let mut chain = vec![media_library.clone()];
                     chain.extend(
@@ -124,12 +139,7 @@ impl Catalog {
                     )
                 })
                 .collect();
-            let named_transformations = snapshot
-                .named_transformations
-                .iter()
-                .filter(|n| n.account_id == record.id)
-                .map(|n| (n.name.clone(), n.transformation.clone()))
-                .collect();
+            let named_transformations = named_of.remove(record.id.as_str()).unwrap_or_default();
             let private_files = private_files.remove(record.id.as_str()).unwrap_or_default();
             accounts.insert(
                 record.id.clone(),

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cache_keys;
 pub mod catalog;
+pub mod control;
 pub mod delivery;
 pub mod error;
 pub mod listen;
@@ -12,3 +13,4 @@ pub mod purge;
 
 pub use app::{App, Settings, router};
 pub use catalog::{Catalog, MediaLibraryFactory};
+pub use control::{Control, ControlError, MediaLibrary};

@@ -69,29 +69,15 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::catalog::{Catalog, MediaLibraryFactory};
+    use crate::catalog::Catalog;
     use crate::delivery::Workers;
     use pixelway_cache::{DiskCache, EntryMeta};
+    use pixelway_origins::BuildContext;
     use pixelway_origins::guard::AddressPolicy;
-    use pixelway_origins::{BuildContext, Origin, OriginSpec};
     use pixelway_store::{AccountRecord, EndpointRecord, OriginRecord, Snapshot};
-    use std::sync::Arc;
     use std::time::Duration;
-
-    struct NoLibrary(std::path::PathBuf);
-
-    impl MediaLibraryFactory for NoLibrary {
-        fn media_library(&self, _account: &str) -> Result<Arc<dyn Origin>, String> {
-            let spec = serde_json::json!({"type": "local_folder", "path": self.0});
-            let spec: OriginSpec = serde_json::from_value(spec).map_err(|e| e.to_string())?;
-            spec.build(&context()).map_err(|e| e.to_string())
-        }
-        fn is_local(&self) -> bool {
-            true
-        }
-    }
 
     fn context() -> BuildContext {
         BuildContext {
@@ -139,14 +125,29 @@ mod tests {
     }
 
     async fn app(dir: &std::path::Path) -> App {
+        let control = crate::control::tests::control(dir).await;
         let catalog = Catalog::build(
             &snapshot(),
             &context(),
-            &NoLibrary(dir.to_path_buf()),
+            control.media(),
             &["img.test".to_string()],
         )
         .unwrap();
-        let settings = crate::Settings {
+        App::new(
+            control,
+            catalog,
+            DiskCache::open(dir.join("originals"), 1 << 20)
+                .await
+                .unwrap(),
+            DiskCache::open(dir.join("results"), 1 << 20).await.unwrap(),
+            Workers::new(1, 1, std::time::Duration::from_secs(1), Default::default()),
+            settings(),
+        )
+    }
+
+    /// Settings for unit tests of the server.
+    pub fn settings() -> crate::Settings {
+        crate::Settings {
             max_origin_bytes: 1 << 20,
             original_ttl: Duration::from_secs(60),
             admin_token: String::new(),
@@ -157,16 +158,7 @@ mod tests {
             auto_avif: false,
             max_header_bytes: 16 << 10,
             max_request_body: 1 << 20,
-        };
-        App::new(
-            catalog,
-            DiskCache::open(dir.join("originals"), 1 << 20)
-                .await
-                .unwrap(),
-            DiskCache::open(dir.join("results"), 1 << 20).await.unwrap(),
-            Workers::new(1, 1, std::time::Duration::from_secs(1), Default::default()),
-            settings,
-        )
+        }
     }
 
     async fn cache(app: &App, key: &str) {

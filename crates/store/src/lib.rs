@@ -9,6 +9,7 @@
 mod files;
 mod records;
 mod secrets;
+pub mod validate;
 mod writes;
 
 pub use records::{
@@ -38,6 +39,8 @@ pub enum StoreError {
     NotFound { what: &'static str, name: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Invalid(#[from] validate::Invalid),
 }
 
 /// The store handle.

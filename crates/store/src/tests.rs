@@ -126,3 +126,52 @@ async fn endpoints_keep_origin_order_and_domains_map() {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+/// The store applies the shared name rules itself, whichever surface writes: nothing invalid is
+/// written, and the error names the field.
+#[tokio::test]
+async fn writes_refuse_invalid_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let err = store
+        .upsert_account("api", "priv", "pub", &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(i) if i.field == "account id"),
+        "{err}"
+    );
+    store
+        .upsert_account("demo", "priv", "pub", &Default::default())
+        .await
+        .unwrap();
+    let err = store
+        .upsert_origin("demo", "no/slash", &s3_spec("s"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("origin name"), "{err}");
+    let input = EndpointInput {
+        identifier: "tr:w-100".into(),
+        description: String::new(),
+        default_image: None,
+        signed_urls_only: false,
+        named_transformations_only: false,
+        origin_names: Vec::new(),
+    };
+    let err = store.upsert_endpoint("demo", &input).await.unwrap_err();
+    assert!(err.to_string().contains("endpoint identifier"), "{err}");
+    let err = store
+        .upsert_named_transformation("demo", "a,b", "w-1")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("named transformation"), "{err}");
+    let err = store
+        .upsert_domain("img.test:8080", "demo", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("custom domain"), "{err}");
+    let snapshot = store.snapshot().await.unwrap();
+    assert_eq!(snapshot.accounts.len(), 1);
+    assert!(snapshot.origins.is_empty() && snapshot.domains.is_empty());
+    assert_eq!(snapshot.endpoints.len(), 1, "only the default endpoint");
+}

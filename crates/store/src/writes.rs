@@ -1,8 +1,9 @@
 //! Creating and updating accounts, origins, endpoints, custom domains and named transformations.
 //! Every write is an upsert keyed by the entity's natural name, so the entities a config file
-//! declares can be applied at every start-up.
+//! declares can be applied at every start-up. Every name is checked by [`crate::validate`]
+//! first, whichever surface the write came from.
 
-use crate::{AccountSettings, EndpointInput, Store, StoreError, new_id, now_unix};
+use crate::{AccountSettings, EndpointInput, Store, StoreError, new_id, now_unix, validate};
 use pixelway_origins::OriginSpec;
 use sqlx::Row;
 
@@ -15,6 +16,7 @@ impl Store {
         public_key: &str,
         settings: &AccountSettings,
     ) -> Result<(), StoreError> {
+        validate::account_id(id)?;
         let sealed = self.secrets().seal(private_key);
         let mut tx = self.pool().begin().await?;
         sqlx::query(
@@ -55,6 +57,7 @@ impl Store {
         name: &str,
         spec: &OriginSpec,
     ) -> Result<String, StoreError> {
+        validate::origin_name(name)?;
         let mut public = spec.clone();
         let secrets = public.take_secrets();
         let spec_json = serde_json::to_string(&public)
@@ -127,6 +130,7 @@ impl Store {
         account: &str,
         input: &EndpointInput,
     ) -> Result<String, StoreError> {
+        validate::endpoint_identifier(&input.identifier)?;
         let mut tx = self.pool().begin().await?;
         let mut origin_ids = Vec::with_capacity(input.origin_names.len());
         for name in &input.origin_names {
@@ -172,6 +176,9 @@ impl Store {
         account: &str,
         endpoint_identifier: Option<&str>,
     ) -> Result<(), StoreError> {
+        validate::domain_host(host)?;
+        let host = host.to_ascii_lowercase();
+        let host = host.as_str();
         let mut tx = self.pool().begin().await?;
         let endpoint = match endpoint_identifier {
             Some(identifier) => Some(endpoint_id(&mut tx, account, identifier).await?),
@@ -198,6 +205,7 @@ impl Store {
         name: &str,
         transformation: &str,
     ) -> Result<(), StoreError> {
+        validate::transformation_name(name)?;
         sqlx::query(
             "INSERT INTO named_transformations (account_id, name, transformation) VALUES ($1, $2, $3) \
              ON CONFLICT (account_id, name) DO UPDATE SET transformation = excluded.transformation",

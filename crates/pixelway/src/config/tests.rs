@@ -83,6 +83,23 @@ fn errors_name_the_bad_key_and_value() {
             "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.endpoint]]\nidentifier = \"x\"\norigins = [\"nope\"]\n",
             "nope",
         ),
+        // The shared name rules (pixelway_store::validate), as the store applies them too.
+        (
+            "[[account]]\nid = \"dashboard\"\nprivate_key = \"a\"\npublic_key = \"b\"\n",
+            "account id \"dashboard\" is reserved",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"a/b\"\ntype = \"web_proxy\"\n",
+            "origin name \"a/b\"",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.named_transformation]]\nname = \"w-1,h-2\"\ntransformation = \"w-1\"\n",
+            "named transformation \"w-1,h-2\"",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[custom_domain]]\nhost = \"img.test:8080\"\naccount = \"demo\"\n",
+            "custom_domain.host",
+        ),
     ];
     for (text, expected) in cases {
         Jail::expect_with(|jail| {
