@@ -324,17 +324,29 @@ pub fn guarded_client(
     policy: &AddressPolicy,
     timeout: Duration,
 ) -> reqwest::Result<reqwest::Client> {
-    type Clients = std::collections::HashMap<(AddressPolicy, Duration), reqwest::Client>;
+    shared_client(policy, timeout, false)
+}
+
+/// The shared guarded client for `policy` and `timeout`, HTTPS-only or not.
+fn shared_client(
+    policy: &AddressPolicy,
+    timeout: Duration,
+    https_only: bool,
+) -> reqwest::Result<reqwest::Client> {
+    type Key = (AddressPolicy, Duration, bool);
+    type Clients = std::collections::HashMap<Key, reqwest::Client>;
     static SHARED: std::sync::OnceLock<std::sync::Mutex<Clients>> = std::sync::OnceLock::new();
     let mut shared = SHARED
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let key = (policy.clone(), timeout);
+    let key = (policy.clone(), timeout, https_only);
     if let Some(client) = shared.get(&key) {
         return Ok(client.clone());
     }
-    let client = guarded_builder(policy, timeout).build()?;
+    let client = guarded_builder(policy, timeout)
+        .https_only(https_only)
+        .build()?;
     shared.insert(key, client.clone());
     Ok(client)
 }
@@ -353,13 +365,12 @@ impl object_store::client::HttpConnector for GuardedConnector {
         &self,
         _options: &object_store::ClientOptions,
     ) -> object_store::Result<object_store::client::HttpClient> {
-        let client = guarded_builder(&self.policy, self.timeout)
-            .https_only(!self.allow_http)
-            .build()
-            .map_err(|e| object_store::Error::Generic {
+        let client = shared_client(&self.policy, self.timeout, !self.allow_http).map_err(|e| {
+            object_store::Error::Generic {
                 store: "origin",
                 source: Box::new(e),
-            })?;
+            }
+        })?;
         Ok(object_store::client::HttpClient::new(client))
     }
 }
