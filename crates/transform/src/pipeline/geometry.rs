@@ -88,6 +88,14 @@ pub fn plan(step: &Step, width: u32, height: u32) -> Result<Plan, GeometryError>
                 canvas: None,
             });
         }
+        // One side given: the other follows the aspect ratio. `at_max` never enlarges, with one
+        // side as with two (the others scale to the side given, as ImageKit does).
+        (Some(w), None) if step.crop == Some(Crop::AtMax) && w > width => {
+            return Ok(scale_to(full, width, height));
+        }
+        (None, Some(h)) if step.crop == Some(Crop::AtMax) && h > height => {
+            return Ok(scale_to(full, width, height));
+        }
         (Some(w), None) => return Ok(scale_to(full, w, ratio_height(w, width, height))),
         (None, Some(h)) => return Ok(scale_to(full, ratio_width(h, width, height), h)),
         (Some(w), Some(h)) => (w, h),
@@ -281,6 +289,23 @@ mod tests {
             plan_of("w-3200,h-3200,c-at_max_enlarge", 1600, 1200).scaled,
             (3200, 2400)
         );
+        // Every crop mode with one side given: the other side follows the aspect ratio, and
+        // at_max never enlarges (it used to with one side).
+        for (text, expected) in [
+            ("w-3000,c-at_max", (1600, 1200)),
+            ("h-3000,c-at_max", (1600, 1200)),
+            ("w-800,c-at_max", (800, 600)),
+            ("h-600,c-at_max", (800, 600)),
+            ("w-3200,c-at_max_enlarge", (3200, 2400)),
+            ("w-3200,c-at_least", (3200, 2400)),
+            ("h-600,c-at_least", (800, 600)),
+            ("w-800,c-force", (800, 600)),
+            ("h-2400,c-force", (3200, 2400)),
+            ("w-800,c-maintain_ratio", (800, 600)),
+            ("h-2400,c-maintain_ratio", (3200, 2400)),
+        ] {
+            assert_eq!(plan_of(text, 1600, 1200).scaled, expected, "{text}");
+        }
         // maintain_ratio: cover and cut around the focus.
         let p = plan_of("w-300,h-300", 1600, 1200);
         assert_eq!(
