@@ -291,8 +291,10 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.validate_connection_limits()?;
+        self.refuse_duplicates()?;
         for account in &self.accounts {
             validate::account_id(&account.id).context("account.id")?;
+            account.parse_named_transformations()?;
             for origin in &account.origins {
                 validate::origin_name(&origin.name)
                     .with_context(|| format!("account {:?}: origin.name", account.id))?;
@@ -317,8 +319,19 @@ impl Config {
             }
         }
         for domain in &self.custom_domains {
-            validate::domain_host(&domain.host.to_ascii_lowercase())
-                .context("custom_domain.host")?;
+            validate::domain_host(&domain.host).context("custom_domain.host")?;
+            let host = pixelway_route::normalise_host(&domain.host);
+            if let Some(public) = self
+                .server
+                .public_hosts
+                .iter()
+                .find(|h| pixelway_route::normalise_host(h) == host)
+            {
+                bail!(
+                    "custom_domain {:?} is also in server.public_hosts ({public:?}): a host either serves /{{account}}/ URLs or one account's domain",
+                    domain.host
+                );
+            }
             let Some(account) = self.accounts.iter().find(|a| a.id == domain.account) else {
                 bail!(
                     "custom_domain {:?}: account {:?} is not declared",
@@ -339,7 +352,94 @@ impl Config {
     }
 }
 
+impl AccountConfig {
+    /// Named transformations are parsed at start, so a bad one stops start-up naming it
+    /// instead of answering 400 to the public with its text.
+    fn parse_named_transformations(&self) -> anyhow::Result<()> {
+        let named = |name: &str| {
+            self.named_transformations
+                .iter()
+                .find(|n| n.name == name)
+                .map(|n| n.transformation.clone())
+        };
+        for entry in &self.named_transformations {
+            pixelway_transform::Transformation::parse(&entry.transformation, &named).map_err(
+                |e| {
+                    anyhow::anyhow!(
+                        "account {:?}: named_transformation {:?}: {e}",
+                        self.id,
+                        entry.name
+                    )
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The first name that appears twice in `names`, with both positions (counted from 1).
+fn first_duplicate<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Option<(&'a str, usize, usize)> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (position, name) in names.into_iter().enumerate() {
+        if let Some(first) = seen.insert(name, position + 1) {
+            return Some((name, first, position + 1));
+        }
+    }
+    None
+}
+
 impl Config {
+    /// Every name is declared once: a second declaration would silently replace or merge
+    /// into the first.
+    fn refuse_duplicates(&self) -> anyhow::Result<()> {
+        if let Some((id, a, b)) = first_duplicate(self.accounts.iter().map(|a| a.id.as_str())) {
+            bail!("account.id {id:?} is declared twice ([[account]] #{a} and #{b})");
+        }
+        for account in &self.accounts {
+            let lists: [(&str, Vec<&str>); 3] = [
+                (
+                    "origin.name",
+                    account.origins.iter().map(|o| o.name.as_str()).collect(),
+                ),
+                (
+                    "endpoint.identifier",
+                    account
+                        .endpoints
+                        .iter()
+                        .map(|e| e.identifier.as_str())
+                        .collect(),
+                ),
+                (
+                    "named_transformation.name",
+                    account
+                        .named_transformations
+                        .iter()
+                        .map(|n| n.name.as_str())
+                        .collect(),
+                ),
+            ];
+            for (key, names) in lists {
+                if let Some((name, a, b)) = first_duplicate(names) {
+                    bail!(
+                        "account {:?}: {key} {name:?} is declared twice (#{a} and #{b})",
+                        account.id
+                    );
+                }
+            }
+        }
+        let hosts: Vec<String> = self
+            .custom_domains
+            .iter()
+            .map(|d| pixelway_route::normalise_host(&d.host))
+            .collect();
+        if let Some((host, a, b)) = first_duplicate(hosts.iter().map(String::as_str)) {
+            bail!("custom_domain {host:?} is declared twice ([[custom_domain]] #{a} and #{b})");
+        }
+        Ok(())
+    }
+
     /// Zero would close every connection at once, or accept none.
     fn validate_connection_limits(&self) -> anyhow::Result<()> {
         let server = &self.server;

@@ -100,6 +100,33 @@ fn errors_name_the_bad_key_and_value() {
             "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[custom_domain]]\nhost = \"img.test:8080\"\naccount = \"demo\"\n",
             "custom_domain.host",
         ),
+        // Declared twice: an error naming both places, never "the last one wins".
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account]]\nid = \"demo\"\nprivate_key = \"c\"\npublic_key = \"d\"\n",
+            "account.id \"demo\" is declared twice ([[account]] #1 and #2)",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"web\"\ntype = \"web_proxy\"\n[[account.origin]]\nname = \"web\"\ntype = \"web_proxy\"\n",
+            "account \"demo\": origin.name \"web\" is declared twice (#1 and #2)",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.endpoint]]\nidentifier = \"shop\"\n[[account.endpoint]]\nidentifier = \"x\"\n[[account.endpoint]]\nidentifier = \"shop\"\n",
+            "endpoint.identifier \"shop\" is declared twice (#1 and #3)",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[custom_domain]]\nhost = \"img.test\"\naccount = \"demo\"\n[[custom_domain]]\nhost = \"IMG.test\"\naccount = \"demo\"\n",
+            "custom_domain \"img.test\" is declared twice",
+        ),
+        // A custom domain that is also a public host.
+        (
+            "[server]\npublic_hosts = [\"img.test\"]\n[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[custom_domain]]\nhost = \"img.test\"\naccount = \"demo\"\n",
+            "is also in server.public_hosts",
+        ),
+        // Named transformations are parsed at start, the bad one named.
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.named_transformation]]\nname = \"thumb\"\ntransformation = \"w-abc\"\n",
+            "named_transformation \"thumb\"",
+        ),
     ];
     for (text, expected) in cases {
         Jail::expect_with(|jail| {
