@@ -237,3 +237,51 @@ async fn raw_get(server: &Pixelway, target: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// Sends raw request bytes and returns the status line.
+fn raw_status(server: &Pixelway, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// RFC 9110/9112 edges: two Host headers are refused; an absolute-form target is routed by its
+/// own authority, not by the Host header; X-Forwarded-Host is never read.
+#[tokio::test]
+async fn host_header_edges() {
+    let web = WebOrigin::start();
+    web.serve("/acme/shoes/red.jpg", b"acme red shoe");
+    let server = Pixelway::start(BIN, Some(&two_accounts(&web)));
+    let two_hosts = "GET /acme/shoes/red.jpg HTTP/1.1\r\nHost: img.example.com\r\nHost: evil.test\r\nConnection: close\r\n\r\n";
+    assert!(
+        raw_status(&server, two_hosts).contains(" 400 "),
+        "two Host headers"
+    );
+    // Absolute form: the one-to-one domain in the target wins over the public host in Host.
+    let absolute = "GET http://products.acme.test/shoes/red.jpg HTTP/1.1\r\nHost: img.example.com\r\nConnection: close\r\n\r\n";
+    assert!(
+        raw_status(&server, absolute).contains(" 200 "),
+        "absolute form"
+    );
+    let absolute_unknown = "GET http://evil.test/acme/shoes/red.jpg HTTP/1.1\r\nHost: img.example.com\r\nConnection: close\r\n\r\n";
+    assert!(
+        raw_status(&server, absolute_unknown).contains(" 404 "),
+        "absolute form, unknown host"
+    );
+    // A forwarded host is not a way to pick a custom domain.
+    let forwarded = "GET /shoes/red.jpg HTTP/1.1\r\nHost: evil.test\r\nX-Forwarded-Host: products.acme.test\r\nForwarded: host=products.acme.test\r\nConnection: close\r\n\r\n";
+    assert!(
+        raw_status(&server, forwarded).contains(" 404 "),
+        "forwarded host ignored"
+    );
+}

@@ -24,6 +24,8 @@ pub enum DeliveryError {
     Overloaded,
     #[error("method not allowed: only GET and HEAD")]
     Method,
+    #[error("bad request: {0}")]
+    Host(&'static str),
     #[error("file not found in any origin: {path}")]
     NotFound {
         path: String,
@@ -75,6 +77,7 @@ impl DeliveryError {
             },
             DeliveryError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             DeliveryError::Method => StatusCode::METHOD_NOT_ALLOWED,
+            DeliveryError::Host(_) => StatusCode::BAD_REQUEST,
             DeliveryError::NotFound { .. } => StatusCode::NOT_FOUND,
             DeliveryError::OriginalTooLarge => StatusCode::BAD_REQUEST,
             DeliveryError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,

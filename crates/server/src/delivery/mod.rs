@@ -88,17 +88,23 @@ async fn serve(
     respond::respond(original, headers, extra).await
 }
 
-/// Step 1: Host + path + query → route.
+/// Step 1: Host + path + query → route. The host is the request target's own authority when it
+/// has one (absolute form, HTTP/2's `:authority`), else the one `Host` header (RFC 9112 §3.2:
+/// a request with two is refused). Forwarded host headers are never read.
 fn route_request(
     catalog: &crate::catalog::Catalog,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Route, DeliveryError> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.host())
-        .unwrap_or("");
+    let mut host_headers = headers.get_all(header::HOST).iter();
+    let host_header = host_headers.next();
+    if host_headers.next().is_some() {
+        return Err(DeliveryError::Host("more than one Host header"));
+    }
+    let host = match uri.authority() {
+        Some(authority) => authority.as_str(),
+        None => host_header.and_then(|h| h.to_str().ok()).unwrap_or(""),
+    };
     Ok(pixelway_route::route(
         catalog,
         host,
