@@ -110,38 +110,36 @@ fn unsharp_mask(
     let blurred = image.fast_blur(sigma);
     budget.check("sharpen")?;
     let limit = (threshold.clamp(0.0, 1.0) * 255.0) as i32;
-    let sharpen = |original: &mut [u8], blurred: &[u8], channels: usize| {
-        for (pixel, soft) in original
-            .chunks_exact_mut(channels)
-            .zip(blurred.chunks_exact(channels))
-        {
-            // Colour channels only: the alpha channel keeps its edges.
-            for c in 0..channels.min(3) {
-                let difference = pixel[c] as i32 - soft[c] as i32;
-                if difference.abs() > limit {
-                    let value = pixel[c] as f32 + amount * difference as f32;
-                    pixel[c] = value.round().clamp(0.0, 255.0) as u8;
-                }
-            }
-        }
-    };
-    let (mut image, channels) = (image, if blurred.color().has_alpha() { 4 } else { 3 });
+    let mut image = image;
     let width = image.width() as usize;
-    let row_bytes = width * channels;
-    let (target, source): (&mut [u8], &[u8]) = match (&mut image, &blurred) {
-        (DynamicImage::ImageRgb8(a), DynamicImage::ImageRgb8(b)) => (a.as_mut(), b.as_raw()),
-        (DynamicImage::ImageRgba8(a), DynamicImage::ImageRgba8(b)) => (a.as_mut(), b.as_raw()),
+    let (target, source, channels): (&mut [u8], &[u8], usize) = match (&mut image, &blurred) {
+        (DynamicImage::ImageRgb8(a), DynamicImage::ImageRgb8(b)) => (a.as_mut(), b.as_raw(), 3),
+        (DynamicImage::ImageRgba8(a), DynamicImage::ImageRgba8(b)) => (a.as_mut(), b.as_raw(), 4),
         _ => return Err(ProcessError::Geometry("unexpected pixel layout".into())),
     };
-    let band = row_bytes * ROWS_PER_CHECK as usize;
-    for (rows, soft) in target
-        .chunks_mut(band.max(1))
-        .zip(source.chunks(band.max(1)))
-    {
-        sharpen(rows, soft, channels);
+    let band = (width * channels * ROWS_PER_CHECK as usize).max(1);
+    for (rows, soft) in target.chunks_mut(band).zip(source.chunks(band)) {
+        sharpen_band(rows, soft, channels, amount, limit);
         budget.check("sharpen")?;
     }
     Ok(image)
+}
+
+/// Adds `amount` times the difference to the blurred copy where it exceeds `limit`, colour
+/// channels only (the alpha channel keeps its edges).
+fn sharpen_band(original: &mut [u8], blurred: &[u8], channels: usize, amount: f32, limit: i32) {
+    for (pixel, soft) in original
+        .chunks_exact_mut(channels)
+        .zip(blurred.chunks_exact(channels))
+    {
+        for c in 0..3 {
+            let difference = pixel[c] as i32 - soft[c] as i32;
+            if difference.abs() > limit {
+                let value = pixel[c] as f32 + amount * difference as f32;
+                pixel[c] = value.round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
 }
 
 /// 8-bit RGB or RGBA: what every later operation and encoder expects.
