@@ -294,4 +294,20 @@ impl ObjectOrigin {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
+
+    /// Reads a whole object (a Media Library file being copied; bounded by the upload limit).
+    pub async fn get_all(&self, path: &str) -> Result<bytes::Bytes, String> {
+        let key = self.key(path).map_err(|e| e.to_string())?;
+        let object = self.store.get(&key).await.map_err(|e| e.to_string())?;
+        object.bytes().await.map_err(|e| e.to_string())
+    }
+
+    /// Deletes an object; a missing one is not an error.
+    pub async fn delete(&self, path: &str) -> Result<(), String> {
+        let key = self.key(path).map_err(|e| e.to_string())?;
+        match self.store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }

@@ -34,6 +34,9 @@ pub struct ServerConfig {
     pub public_hosts: Vec<String>,
     /// Operator token; empty disables operator features.
     pub admin_token: String,
+    /// Base of the URLs the management API hands out (`https://img.example.com`); empty:
+    /// `http://` + the request's host.
+    pub public_url: String,
     /// Time an HTTP/1 client has to send a request head, counted from when the connection is
     /// ready for it (so also the longest an idle keep-alive connection stays open).
     #[serde(with = "duration")]
@@ -95,6 +98,11 @@ pub struct LimitsConfig {
     pub max_header_bytes: ByteSize,
     /// Largest request body any API accepts; beyond: 413.
     pub max_request_body: ByteSize,
+    /// Largest file the upload API stores; beyond: 413.
+    pub max_upload_bytes: ByteSize,
+    /// Longest an upload's body may pause between two pieces; beyond: 408.
+    #[serde(with = "duration")]
+    pub upload_read_timeout: Duration,
     /// Transformations that may wait for a worker; beyond that: 503. Default 16 per worker.
     pub transform_queue: Option<usize>,
     /// Longest a transformation waits for a worker before the request gets 503.
@@ -183,6 +191,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
             public_hosts: Vec::new(),
             admin_token: String::new(),
+            public_url: String::new(),
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 10_000,
@@ -231,6 +240,8 @@ impl Default for LimitsConfig {
             transform_time_budget: Duration::from_secs(20),
             max_header_bytes: ByteSize::kib(16),
             max_request_body: ByteSize::mib(50),
+            max_upload_bytes: ByteSize::mib(50),
+            upload_read_timeout: Duration::from_secs(30),
             transform_queue: None,
             transform_queue_wait: Duration::from_secs(10),
         }

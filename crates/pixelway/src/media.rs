@@ -31,7 +31,9 @@ pub fn from_config(storage: &StorageConfig, ctx: BuildContext) -> anyhow::Result
             allow_http: s3.allow_http,
             settings: OriginSettings::default(),
         };
-        return Ok(MediaLibrary::S3 { spec, ctx });
+        let spool = storage.data_dir.join("incoming");
+        return MediaLibrary::s3(spec, ctx, spool.clone())
+            .with_context(|| format!("storage.data_dir: creating {}", spool.display()));
     }
     bail!("storage.media_library = {url:?}: use file://PATH or s3://BUCKET/PREFIX")
 }

@@ -60,6 +60,9 @@ pub async fn seed_samples(control: &Control) -> anyhow::Result<()> {
                 mime: "image/jpeg".to_string(),
                 sha256: hex::encode(Sha256::digest(bytes)),
                 is_private: false,
+                file_type: "image".to_string(),
+                format: "jpg".to_string(),
+                ..Default::default()
             })
             .await?;
     }

@@ -95,10 +95,14 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         auto_avif: config.delivery.auto_avif,
         max_header_bytes: config.limits.max_header_bytes.as_u64() as usize,
         max_request_body: config.limits.max_request_body.as_u64() as usize,
+        max_upload_bytes: config.limits.max_upload_bytes.as_u64(),
+        upload_read_timeout: config.limits.upload_read_timeout,
+        public_url: Some(config.server.public_url.clone()).filter(|u| !u.is_empty()),
     };
     let app = Arc::new(App::new(
         control, catalog, originals, results, workers, settings,
     ));
+    app.load_purges().await.context("loading recorded purges")?;
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("server.listen = {}", config.server.listen))?;

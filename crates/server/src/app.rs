@@ -41,8 +41,16 @@ pub struct Settings {
     pub auto_avif: bool,
     /// Longest request header section accepted (`limits.max_header_bytes`); beyond: 431.
     pub max_header_bytes: usize,
-    /// Largest request body accepted (`limits.max_request_body`); beyond: 413.
+    /// Largest request body accepted (`limits.max_request_body`); beyond: 413. Uploads have
+    /// their own limit.
     pub max_request_body: usize,
+    /// Largest file an upload may store (`limits.max_upload_bytes`).
+    pub max_upload_bytes: u64,
+    /// Longest wait for the next piece of an upload's body (`limits.upload_read_timeout`).
+    pub upload_read_timeout: Duration,
+    /// Base of the URLs the management API hands out (`server.public_url`); default:
+    /// `http://` + the request's host.
+    pub public_url: Option<String>,
 }
 
 /// Shared state of the running server.
@@ -58,6 +66,8 @@ pub struct App {
     pub transforms: Coalescer<String, Result<(), TransformFail>>,
     pub workers: Workers,
     pub settings: Settings,
+    /// Purges by URL: cached entries of a purged path stored before the purge are misses.
+    pub purges: crate::purge::Ledger,
 }
 
 impl App {
@@ -78,7 +88,17 @@ impl App {
             transforms: Coalescer::default(),
             workers,
             settings,
+            purges: crate::purge::Ledger::default(),
         }
+    }
+
+    /// Loads the purges recorded in the store into the ledger (at start).
+    pub async fn load_purges(&self) -> Result<(), crate::ControlError> {
+        for (account, path, wildcard, at) in self.control.store().purges().await? {
+            self.purges
+                .record(&account, &path, wildcard, at.max(0) as u64);
+        }
+        Ok(())
     }
 
     /// Rebuilds the catalog from the store and swaps it in: the next request routes by what
@@ -90,17 +110,22 @@ impl App {
     }
 }
 
-/// The HTTP surface: health checks, then delivery for every other path; request size limits
-/// in front of everything.
+/// The HTTP surface: health checks, the management API (on public hosts), then delivery for
+/// every other path; request size limits in front of everything.
 pub fn router(app: Arc<App>) -> Router {
     let max_header_bytes = app.settings.max_header_bytes;
     let max_request_body = app.settings.max_request_body;
-    Router::new()
+    // Uploads have their own body limit; everything else the general one.
+    let limited = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(|| async { "ready\n" }))
+        .merge(crate::api::router(Arc::clone(&app)))
         .fallback(delivery::deliver)
+        .layer(RequestBodyLimitLayer::new(max_request_body));
+    Router::new()
+        .merge(crate::api::upload_router(Arc::clone(&app)))
+        .merge(limited)
         .with_state(app)
-        .layer(RequestBodyLimitLayer::new(max_request_body))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             refuse_large_headers(request, next, max_header_bytes)
         }))

@@ -53,6 +53,21 @@ pub struct Catalog {
     pub accounts: HashMap<String, Account>,
     domains: HashMap<String, DomainTarget>,
     public_hosts: Vec<String>,
+    /// Account id by the SHA-256 of its private key (management API sign-in: a map lookup,
+    /// then a constant-time comparison of the key itself).
+    by_private_key: HashMap<[u8; 32], String>,
+    /// Account id by public key (client-side uploads name the account by it).
+    by_public_key: HashMap<String, String>,
+}
+
+fn key_digest(key: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(key.as_bytes()).into()
+}
+
+/// The origin id of an account's Media Library (keys its cached originals).
+pub fn media_library_id(account: &str) -> String {
+    format!("media:{account}")
 }
 
 /// The Media Library's name in headers and traces.
@@ -113,7 +128,7 @@ impl Catalog {
         let mut accounts = HashMap::new();
         for record in &snapshot.accounts {
             let media_library = ChainOrigin {
-                id: format!("media:{}", record.id),
+                id: media_library_id(&record.id),
                 name: MEDIA_LIBRARY.to_string(),
                 kind: None,
                 origin: media.media_library(&record.id)?,
@@ -168,14 +183,45 @@ impl Catalog {
                 (d.host.to_ascii_lowercase(), target)
             })
             .collect();
+        let by_private_key = snapshot
+            .accounts
+            .iter()
+            .map(|a| (key_digest(&a.private_key), a.id.clone()))
+            .collect();
+        let by_public_key = snapshot
+            .accounts
+            .iter()
+            .map(|a| (a.public_key.clone(), a.id.clone()))
+            .collect();
         Ok(Self {
             accounts,
+            by_private_key,
+            by_public_key,
             domains,
             public_hosts: public_hosts
                 .iter()
                 .map(|h| pixelway_route::normalise_host(h))
                 .collect(),
         })
+    }
+
+    /// The account whose private key is `key`, compared in constant time.
+    pub fn account_by_private_key(&self, key: &str) -> Option<&Account> {
+        use subtle::ConstantTimeEq;
+        let account = self
+            .accounts
+            .get(self.by_private_key.get(&key_digest(key))?)?;
+        bool::from(account.record.private_key.as_bytes().ct_eq(key.as_bytes())).then_some(account)
+    }
+
+    /// The account whose public key is `key`.
+    pub fn account_by_public_key(&self, key: &str) -> Option<&Account> {
+        self.accounts.get(self.by_public_key.get(key)?)
+    }
+
+    /// Whether `host` (lower case, no port) is a custom domain: every path there is delivery.
+    pub fn is_custom_domain(&self, host: &str) -> bool {
+        self.domains.contains_key(host)
     }
 
     /// The endpoint `identifier` of `account`.

@@ -1,6 +1,7 @@
 //! pixelway's HTTP surfaces. Delivery (`/{account}/…` and custom domains) is here now; the
 //! management API and dashboard join it later. Errors are mapped to HTTP in [`error`] only.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cache_keys;
@@ -14,3 +15,11 @@ pub mod purge;
 pub use app::{App, Settings, router};
 pub use catalog::{Catalog, MediaLibraryFactory};
 pub use control::{Control, ControlError, MediaLibrary};
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,23 +1,31 @@
-//! Purging by URL: the hook behind the management API's purge (ImageKit's
-//! `POST /v1/files/purge {"url": …}`). The URL is routed exactly like a delivery request; the
-//! cached originals of its file are removed for every origin of the endpoint's chain, so the next
-//! request fetches it again.
+//! Purging by URL: what the management API's purge (ImageKit's `POST /v1/files/purge
+//! {"url": …}`) does. The URL is routed exactly like a delivery request (path or query
+//! transformation, public host or custom domain). Its file's cached originals are removed for
+//! every origin of the endpoint's chain, and the purge is written in the [`Ledger`]: any cached
+//! original or result of that account and path stored before the purge is a miss from then on —
+//! so every result derived from the file goes too, whatever its transformation.
 //!
-//! Results need no removal: their cache keys hold the original's ETag, so a changed original
-//! never meets an old result, and an unchanged one would give the same bytes; stale results age
-//! out of the LRU. A URL that routes to another account than the caller's is refused.
+//! A URL ending in `*` purges every path that begins with what precedes the `*`, under
+//! ImageKit's rule: the path must have at least two levels, or be at least 15 characters, or
+//! name a file with an extension. A URL that routes to another account than the caller's is
+//! refused and nothing is purged.
 
 use crate::app::App;
 use axum::http::Uri;
 use pixelway_route::RouteError;
+use std::collections::HashMap;
+use std::sync::RwLock;
 
 /// What a purge removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Purged {
     pub account: String,
     pub endpoint: String,
+    /// The file's library path, or the prefix of a wildcard purge.
     pub path: String,
-    /// Cache entries removed (0 when nothing was cached).
+    pub wildcard: bool,
+    /// Cached originals removed at once (0 when nothing was cached); results and wildcard
+    /// matches are left to the ledger.
     pub entries: usize,
 }
 
@@ -30,17 +38,78 @@ pub enum PurgeError {
     Route(#[from] RouteError),
     #[error("the URL belongs to another account")]
     OtherAccount,
+    #[error(
+        "a wildcard purge needs a path of two levels or more, or at least 15 characters, or a \
+         file name with an extension before the '*'"
+    )]
+    WildcardTooBroad,
 }
 
-/// Removes the cached originals behind `url`, on behalf of `account`.
+/// The purges of every account: when each path (or prefix) was last purged.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    accounts: RwLock<HashMap<String, AccountPurges>>,
+}
+
+#[derive(Debug, Default)]
+struct AccountPurges {
+    exact: HashMap<String, u64>,
+    prefixes: Vec<(String, u64)>,
+}
+
+impl Ledger {
+    /// Writes a purge of `path` (a prefix when `wildcard`) at unix time `at`.
+    pub fn record(&self, account: &str, path: &str, wildcard: bool, at: u64) {
+        let mut accounts = self.accounts.write().unwrap_or_else(|e| e.into_inner());
+        let purges = accounts.entry(account.to_string()).or_default();
+        if wildcard {
+            purges.prefixes.retain(|(prefix, _)| prefix != path);
+            purges.prefixes.push((path.to_string(), at));
+        } else {
+            purges.exact.insert(path.to_string(), at);
+        }
+    }
+
+    /// Whether a cache entry of `account`'s `path` stored at `stored_at` (unix seconds) was
+    /// purged since. An entry stored in the second of the purge counts as purged.
+    pub fn is_purged(&self, account: &str, path: &str, stored_at: u64) -> bool {
+        let accounts = self.accounts.read().unwrap_or_else(|e| e.into_inner());
+        let Some(purges) = accounts.get(account) else {
+            return false;
+        };
+        purges.exact.get(path).is_some_and(|at| stored_at <= *at)
+            || purges
+                .prefixes
+                .iter()
+                .any(|(prefix, at)| stored_at <= *at && path.starts_with(prefix.as_str()))
+    }
+}
+
+/// ImageKit's rule for a wildcard's prefix (the path after the account and endpoint).
+fn wildcard_allowed(prefix: &str) -> bool {
+    let levels = prefix.split('/').filter(|s| !s.is_empty()).count();
+    let names_a_file = prefix.rsplit('/').next().is_some_and(|name| {
+        name.rsplit_once('.')
+            .is_some_and(|(s, e)| !s.is_empty() && !e.is_empty())
+    });
+    levels >= 2 || prefix.len() >= 15 || names_a_file
+}
+
+/// Purges the cached originals and results behind `url`, on behalf of `account`.
 pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, PurgeError> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|_| PurgeError::BadUrl(url.to_string()))?;
+    let bad = || PurgeError::BadUrl(url.to_string());
+    let (target, wildcard) = match url.strip_suffix('*') {
+        Some(prefix) => (prefix, true),
+        None => (url, false),
+    };
+    let uri: Uri = target.parse().map_err(|_| bad())?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(bad());
+    }
     let host = uri
         .authority()
         .map(|a| a.as_str().to_string())
-        .ok_or_else(|| PurgeError::BadUrl(url.to_string()))?;
+        .ok_or_else(bad)?;
     let catalog = app.catalog.load();
     let route = pixelway_route::route(catalog.as_ref(), &host, uri.path(), uri.query())?;
     if route.account != account {
@@ -50,20 +119,25 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
         .endpoint(&route.account, &route.identifier)
         .ok_or(PurgeError::OtherAccount)?;
     let path = route.file.as_str();
+    if wildcard && !wildcard_allowed(path) {
+        return Err(PurgeError::WildcardTooBroad);
+    }
     let mut entries = 0;
-    for origin in endpoint.chain.iter().filter(|o| !o.serves_local_files) {
-        if app
-            .originals
-            .remove(&crate::cache_keys::original(&origin.id, path))
-            .await
-        {
-            entries += 1;
+    if !wildcard {
+        for origin in endpoint.chain.iter().filter(|o| !o.serves_local_files) {
+            let key = crate::cache_keys::original(&origin.id, path);
+            if app.originals.remove(&key).await {
+                entries += 1;
+            }
         }
     }
+    app.purges
+        .record(&route.account, path, wildcard, crate::now_unix() as u64);
     Ok(Purged {
         account: route.account,
         endpoint: route.identifier,
         path: path.to_string(),
+        wildcard,
         entries,
     })
 }
@@ -158,6 +232,33 @@ pub(crate) mod tests {
             auto_avif: false,
             max_header_bytes: 16 << 10,
             max_request_body: 1 << 20,
+            max_upload_bytes: 1 << 20,
+            upload_read_timeout: Duration::from_secs(5),
+            public_url: None,
+        }
+    }
+
+    #[test]
+    fn the_ledger_marks_older_entries_of_purged_paths() {
+        let ledger = Ledger::default();
+        ledger.record("acme", "a/b.jpg", false, 100);
+        ledger.record("acme", "shoes/", true, 200);
+        assert!(ledger.is_purged("acme", "a/b.jpg", 99));
+        assert!(ledger.is_purged("acme", "a/b.jpg", 100));
+        assert!(!ledger.is_purged("acme", "a/b.jpg", 101));
+        assert!(!ledger.is_purged("rival", "a/b.jpg", 50));
+        assert!(ledger.is_purged("acme", "shoes/red.jpg", 150));
+        assert!(!ledger.is_purged("acme", "shoes/red.jpg", 250));
+        assert!(!ledger.is_purged("acme", "shoe.jpg", 150));
+    }
+
+    #[test]
+    fn wildcards_follow_imagekits_rule() {
+        for allowed in ["a/b/", "shoes/red", "a-long-prefix-15", "x.jpg"] {
+            assert!(wildcard_allowed(allowed), "{allowed}");
+        }
+        for refused in ["", "a", "shoes/", "short"] {
+            assert!(!wildcard_allowed(refused), "{refused}");
         }
     }
 
@@ -189,6 +290,7 @@ pub(crate) mod tests {
                 account: "acme".into(),
                 endpoint: "shop".into(),
                 path: "shoes/red shoe.jpg".into(),
+                wildcard: false,
                 entries: 1,
             }
         );
@@ -211,5 +313,17 @@ pub(crate) mod tests {
             purge_url(&app, "acme", "/acme/x.jpg").await,
             Err(PurgeError::BadUrl(_))
         ));
+        // Results and other origins' copies are marked through the ledger.
+        assert!(app.purges.is_purged("acme", "shoes/red shoe.jpg", 0));
+        assert_eq!(
+            purge_url(&app, "acme", "https://img.test/acme/shop/a*").await,
+            Err(PurgeError::WildcardTooBroad)
+        );
+        let wide = purge_url(&app, "acme", "https://img.test/acme/shop/shoes/red*")
+            .await
+            .unwrap();
+        assert!(wide.wildcard);
+        assert_eq!(wide.path, "shoes/red");
+        assert!(app.purges.is_purged("acme", "shoes/red-2.jpg", 0));
     }
 }

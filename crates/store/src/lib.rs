@@ -8,15 +8,20 @@
 
 mod files;
 mod records;
+pub mod search;
 mod secrets;
+mod uploads;
 pub mod validate;
 mod writes;
 
+pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed};
 pub use records::{
     AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
     NamedTransformation, OriginRecord, Snapshot,
 };
+pub use search::SearchError;
 pub use secrets::{SecretBox, SecretsError};
+pub use uploads::PurgeRequest;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -41,6 +46,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Invalid(#[from] validate::Invalid),
+    #[error("{what} {name:?} already exists")]
+    Exists { what: &'static str, name: String },
+    #[error(transparent)]
+    Search(#[from] search::SearchError),
 }
 
 /// The store handle.
@@ -66,7 +75,14 @@ fn migrator() -> Migrator {
         include_str!("../migrations/sqlite/0002_account_formats.sql").into_sql_str(),
         false,
     );
-    Migrator::with_migrations(vec![initial, account_formats])
+    let media_library = Migration::new(
+        3,
+        "media library".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0003_media_library.sql").into_sql_str(),
+        false,
+    );
+    Migrator::with_migrations(vec![initial, account_formats, media_library])
 }
 
 impl Store {

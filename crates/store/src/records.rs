@@ -91,17 +91,44 @@ pub struct NamedTransformation {
 }
 
 /// A Media Library file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileRecord {
     pub id: String,
     pub account_id: String,
-    /// Relative path in the library, e.g. `samples/cups.jpg`.
+    /// Relative path in the library, e.g. `samples/cups.jpg` (no leading slash).
     pub path: String,
     pub name: String,
     pub size: i64,
     pub mime: String,
     pub sha256: String,
     pub is_private: bool,
+    /// `image` or `non-image`.
+    pub file_type: String,
+    /// `jpg`, `png`, `webp`, `mp4`, …
+    pub format: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub has_alpha: bool,
+    pub tags: Vec<String>,
+    pub description: String,
+    /// A JSON object.
+    pub custom_metadata: serde_json::Map<String, serde_json::Value>,
+    /// `x,y,w,h`.
+    pub custom_coordinates: Option<String>,
+    /// Counts up each time the file's bytes are replaced.
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl FileRecord {
+    /// The folder the file is in, `/` or `/a/b/`.
+    pub fn folder(&self) -> String {
+        match self.path.rfind('/') {
+            Some(i) => format!("/{}", &self.path[..=i]),
+            None => "/".to_string(),
+        }
+    }
 }
 
 /// Every account's configuration, as delivery needs it.

@@ -120,6 +120,63 @@ pub fn domain_host(host: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// One segment of a Media Library path: a file name or a folder name.
+fn path_segment(field: &'static str, segment: &str) -> Result<(), Invalid> {
+    if segment.is_empty() || segment.len() > 255 {
+        return Err(invalid(field, segment, "must be 1-255 bytes"));
+    }
+    if segment == "." || segment == ".." {
+        return Err(invalid(field, segment, "may not be '.' or '..'"));
+    }
+    if segment
+        .chars()
+        .any(|c| c.is_control() || c == '/' || c == '\\')
+    {
+        return Err(invalid(
+            field,
+            segment,
+            "may not hold '/', '\\' or control characters",
+        ));
+    }
+    if segment.ends_with(".pixelway-tmp") {
+        return Err(invalid(field, segment, "may not end in .pixelway-tmp"));
+    }
+    Ok(())
+}
+
+/// A Media Library file name (no folder part).
+pub fn file_name(name: &str) -> Result<(), Invalid> {
+    path_segment("fileName", name)
+}
+
+/// A Media Library folder path, normalised to `/a/b/` (the root: `/`). Accepts it with or
+/// without the leading and trailing slash.
+pub fn folder_path(path: &str) -> Result<String, Invalid> {
+    const MAX_DEPTH: usize = 32;
+    if path.len() > 1024 {
+        return Err(invalid("folder", path, "must be at most 1024 bytes"));
+    }
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.len() > MAX_DEPTH {
+        return Err(invalid("folder", path, "is nested more than 32 deep"));
+    }
+    if path.contains("//") {
+        return Err(invalid(
+            "folder",
+            path,
+            "may not hold an empty segment ('//')",
+        ));
+    }
+    for segment in &segments {
+        path_segment("folder", segment)?;
+    }
+    Ok(if segments.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{}/", segments.join("/"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +216,17 @@ mod tests {
             "a.test.",
         ] {
             assert!(domain_host(bad).is_err(), "{bad}");
+        }
+        assert_eq!(folder_path("a/b").unwrap(), "/a/b/");
+        assert_eq!(folder_path("/a/b/").unwrap(), "/a/b/");
+        assert_eq!(folder_path("").unwrap(), "/");
+        assert_eq!(folder_path("/").unwrap(), "/");
+        for bad in ["/a/../b", "a//b", "/./", "a\\b", "a\u{0}b"] {
+            assert!(folder_path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(file_name("red shoe ü.jpg"), Ok(()));
+        for bad in ["", "..", "a/b.jpg", "x.pixelway-tmp", "a\nb"] {
+            assert!(file_name(bad).is_err(), "{bad}");
         }
         let err = account_id("dashboard").unwrap_err();
         assert_eq!(err.to_string(), "account id \"dashboard\" is reserved");

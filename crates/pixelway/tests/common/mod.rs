@@ -23,6 +23,7 @@ pub async fn add_private_file(server: &Pixelway, account: &str, path: &str, byte
             mime: "image/jpeg".into(),
             sha256: String::new(),
             is_private: true,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -1,10 +1,15 @@
 //! The Media Library's storage: a local folder (embedded default) or an S3-compatible bucket,
 //! one sub-folder or key prefix per account. Reads go through the account's Media Library origin
-//! (the first of every endpoint's chain); writes go through [`MediaLibrary::put`].
+//! (the first of every endpoint's chain); writes go through [`MediaLibrary::put`] and
+//! [`MediaLibrary::store`].
+//!
+//! Durability: a file is written whole to a spool file, synced, and only then renamed into place
+//! (and its folder synced), so a crash leaves the old bytes or the new ones, never a half file.
+//! Spool files left by a crash are removed when the library is opened.
 
 use crate::catalog::MediaLibraryFactory;
 use pixelway_origins::{BuildContext, EffectiveSettings, Origin, OriginSpec};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Where Media Library files live.
@@ -12,9 +17,18 @@ use std::sync::Arc;
 pub enum MediaLibrary {
     /// `root/{account}/{path}` on local disk.
     Local { root: PathBuf, ctx: BuildContext },
-    /// An S3 bucket; `spec` holds the bucket and the prefix every account's folder goes under.
-    S3 { spec: OriginSpec, ctx: BuildContext },
+    /// An S3 bucket; `spec` holds the bucket and the prefix every account's folder goes under;
+    /// uploads are spooled under `spool` first.
+    S3 {
+        spec: OriginSpec,
+        ctx: BuildContext,
+        spool: PathBuf,
+    },
 }
+
+/// The folder of the local library where uploads are spooled (on the library's own file
+/// system, so that putting a file in place is a rename). Account ids never start with a dot.
+const LOCAL_SPOOL: &str = ".incoming";
 
 /// Why a Media Library write failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +43,118 @@ impl MediaLibrary {
     /// A library under a local folder, created when missing.
     pub fn local(root: PathBuf, ctx: BuildContext) -> std::io::Result<Self> {
         std::fs::create_dir_all(&root)?;
+        clear_spool(&root.join(LOCAL_SPOOL))?;
         Ok(Self::Local { root, ctx })
+    }
+
+    /// A library in an S3 bucket, spooling uploads under `spool`.
+    pub fn s3(spec: OriginSpec, ctx: BuildContext, spool: PathBuf) -> std::io::Result<Self> {
+        clear_spool(&spool)?;
+        Ok(Self::S3 { spec, ctx, spool })
+    }
+
+    /// Where uploads are written before they are stored.
+    pub fn spool(&self) -> PathBuf {
+        match self {
+            Self::Local { root, .. } => root.join(LOCAL_SPOOL),
+            Self::S3 { spool, .. } => spool.clone(),
+        }
+    }
+
+    /// Stores a spooled file (already complete) at `path` of an account's library: on disk
+    /// synced, renamed into place and its folder synced; in a bucket one PUT. When this returns
+    /// the bytes are durable.
+    pub async fn store(
+        &self,
+        account: &str,
+        path: &str,
+        spooled: tempfile::NamedTempFile,
+    ) -> Result<(), MediaError> {
+        match self {
+            Self::Local { root, .. } => {
+                let target = root.join(account).join(path);
+                tokio::task::spawn_blocking(move || persist_durably(spooled, &target))
+                    .await
+                    .map_err(|e| MediaError::Io(std::io::Error::other(e)))??;
+                Ok(())
+            }
+            Self::S3 { .. } => {
+                let bytes = tokio::fs::read(spooled.path()).await?;
+                self.bucket(account)?
+                    .put(path, bytes)
+                    .await
+                    .map_err(MediaError::Bucket)
+            }
+        }
+    }
+
+    /// A new spool file, for [`MediaLibrary::store`].
+    pub fn spool_file(&self) -> Result<tempfile::NamedTempFile, MediaError> {
+        let spool = self.spool();
+        std::fs::create_dir_all(&spool)?;
+        Ok(tempfile::Builder::new()
+            .suffix(".pixelway-tmp")
+            .tempfile_in(spool)?)
+    }
+
+    /// Copies the bytes of `path` into a new spool file.
+    pub async fn read_into_spool(
+        &self,
+        account: &str,
+        path: &str,
+    ) -> Result<tempfile::NamedTempFile, MediaError> {
+        let spooled = self.spool_file()?;
+        match self {
+            Self::Local { root, .. } => {
+                let source = pixelway_origins::local::open_beneath(&root.join(account), path)?;
+                let mut target = spooled.reopen()?;
+                tokio::task::spawn_blocking(move || {
+                    let mut source = source;
+                    std::io::copy(&mut source, &mut target)
+                })
+                .await
+                .map_err(|e| MediaError::Io(std::io::Error::other(e)))??;
+            }
+            Self::S3 { .. } => {
+                let bytes = self
+                    .bucket(account)?
+                    .get_all(path)
+                    .await
+                    .map_err(MediaError::Bucket)?;
+                tokio::fs::write(spooled.path(), bytes).await?;
+            }
+        }
+        Ok(spooled)
+    }
+
+    /// Removes `path` from an account's library (nothing when it is not there).
+    pub async fn remove(&self, account: &str, path: &str) -> Result<(), MediaError> {
+        match self {
+            Self::Local { root, .. } => {
+                match tokio::fs::remove_file(root.join(account).join(path)).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                    _ => Ok(()),
+                }
+            }
+            Self::S3 { .. } => self
+                .bucket(account)?
+                .delete(path)
+                .await
+                .map_err(MediaError::Bucket),
+        }
+    }
+
+    fn bucket(&self, account: &str) -> Result<pixelway_origins::object::ObjectOrigin, MediaError> {
+        let settings = EffectiveSettings {
+            timeout: self.ctx().default_timeout,
+            retries: 1,
+        };
+        pixelway_origins::object::ObjectOrigin::from_spec(
+            &self.account_spec(account),
+            settings,
+            &self.ctx().address_policy,
+        )
+        .map_err(|e| MediaError::Bucket(e.to_string()))
     }
 
     /// The origin spec of one account's library.
@@ -80,22 +205,32 @@ impl MediaLibrary {
                 }
                 Ok(())
             }
-            Self::S3 { .. } => {
-                let spec = self.account_spec(account);
-                let settings = EffectiveSettings {
-                    timeout: self.ctx().default_timeout,
-                    retries: 1,
-                };
-                let bucket = pixelway_origins::object::ObjectOrigin::from_spec(
-                    &spec,
-                    settings,
-                    &self.ctx().address_policy,
-                )
-                .map_err(|e| MediaError::Bucket(e.to_string()))?;
-                bucket.put(path, bytes).await.map_err(MediaError::Bucket)
-            }
+            Self::S3 { .. } => self
+                .bucket(account)?
+                .put(path, bytes)
+                .await
+                .map_err(MediaError::Bucket),
         }
     }
+}
+
+/// Syncs `spooled`, renames it to `target` (creating its folders) and syncs the folder, so the
+/// rename itself survives a crash.
+fn persist_durably(spooled: tempfile::NamedTempFile, target: &Path) -> std::io::Result<()> {
+    spooled.as_file().sync_all()?;
+    let folder = target.parent().expect("a file path has a folder");
+    std::fs::create_dir_all(folder)?;
+    spooled.persist(target).map_err(|e| e.error)?;
+    std::fs::File::open(folder)?.sync_all()
+}
+
+/// Removes what a crash left in the spool folder (never acknowledged, so never wanted).
+fn clear_spool(spool: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(spool) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::fs::create_dir_all(spool)
 }
 
 impl MediaLibraryFactory for MediaLibrary {

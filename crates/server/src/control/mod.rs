@@ -20,6 +20,8 @@ pub struct Control {
     /// One catalog build at a time: two changes applied at once never swap in each other's
     /// older view.
     building: tokio::sync::Mutex<()>,
+    /// Media Library writers of one path take turns (a path hashes to one of these).
+    path_locks: Vec<tokio::sync::Mutex<()>>,
 }
 
 /// Why a catalog could not be built.
@@ -46,12 +48,24 @@ impl Control {
             origins,
             public_hosts,
             building: tokio::sync::Mutex::new(()),
+            path_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
+    }
+
+    /// The locks Media Library writers take per path.
+    pub fn path_locks(&self) -> &[tokio::sync::Mutex<()>] {
+        &self.path_locks
     }
 
     /// The store every entity lives in.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The context account origins are built with (timeouts, outbound address policy): URL
+    /// uploads are fetched under the same policy.
+    pub fn origin_context(&self) -> &BuildContext {
+        &self.origins
     }
 
     /// The Media Library, for writes.

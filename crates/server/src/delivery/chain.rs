@@ -40,6 +40,7 @@ pub struct Attempt {
 /// Finds `path` in `chain`; on failure, names the most specific cause.
 pub async fn find(
     app: &App,
+    account: &str,
     chain: &[ChainOrigin],
     path: &str,
     attempts: &mut Vec<Attempt>,
@@ -47,7 +48,7 @@ pub async fn find(
     let mut hard_cause: Option<&'static str> = None;
     for origin in chain {
         let started = Instant::now();
-        let outcome = try_origin(app, origin, path).await;
+        let outcome = try_origin(app, account, origin, path).await;
         let label = match &outcome {
             Ok((_, label)) => label.to_string(),
             Err(fail) => fail.label(),
@@ -80,9 +81,11 @@ pub async fn find(
     })
 }
 
-/// Fetches from one origin: in place for local files, else through the cache of originals.
+/// Fetches from one origin: in place for local files, else through the cache of originals (an
+/// entry stored before a purge of its path is a miss).
 pub async fn try_origin(
     app: &App,
+    account: &str,
     origin: &ChainOrigin,
     path: &str,
 ) -> Result<(Original, &'static str), FetchFail> {
@@ -103,6 +106,7 @@ pub async fn try_origin(
         .originals
         .get(&key, Some(app.settings.original_ttl))
         .await
+        && !app.purges.is_purged(account, path, entry.meta.stored_at)
     {
         return Ok((Original::from_cache(entry, &origin.name), "cached"));
     }

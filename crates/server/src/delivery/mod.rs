@@ -58,7 +58,7 @@ async fn serve(
     let transformation = parse_transformation(&route, account, endpoint)?;
     let mut attempts = Vec::new();
     let path = route.file.as_str();
-    let found = chain::find(app, &endpoint.chain, path, &mut attempts).await;
+    let found = chain::find(app, &route.account, &endpoint.chain, path, &mut attempts).await;
     let (original, is_default) = match found {
         Ok(original) => (original, false),
         Err(not_found @ DeliveryError::NotFound { .. }) => {
@@ -213,8 +213,16 @@ async fn transform_step(
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
     let choice = choice.relevant_to(transformation.format());
     let (endpoint_id, path) = (&endpoint.record.id, route.file.as_str());
-    let result =
-        transform::transformed(app, endpoint_id, path, original, transformation, choice).await?;
+    let result = transform::transformed(
+        app,
+        &account.record.id,
+        endpoint_id,
+        path,
+        original,
+        transformation,
+        choice,
+    )
+    .await?;
     Ok((result, negotiated))
 }
 
@@ -235,7 +243,13 @@ async fn default_image(
         return None;
     }
     let started = std::time::Instant::now();
-    let result = chain::try_origin(app, &account.media_library, path.as_str()).await;
+    let result = chain::try_origin(
+        app,
+        &account.record.id,
+        &account.media_library,
+        path.as_str(),
+    )
+    .await;
     attempts.push(Attempt {
         origin: format!("default-image:{}", account.media_library.name),
         outcome: match &result {

@@ -51,6 +51,7 @@ pub enum TransformFail {
 /// The transformed version of `original`, from the result cache or made now.
 pub async fn transformed(
     app: &App,
+    account: &str,
     endpoint_id: &str,
     path: &str,
     original: Original,
@@ -58,7 +59,9 @@ pub async fn transformed(
     choice: FormatChoice,
 ) -> Result<Original, DeliveryError> {
     let key = crate::cache_keys::result(endpoint_id, path, &original.etag, transformation, choice);
-    if let Some(entry) = app.results.get(&key, None).await {
+    if let Some(entry) = app.results.get(&key, None).await
+        && !app.purges.is_purged(account, path, entry.meta.stored_at)
+    {
         return Ok(Original::from_cache(entry, &original.origin_name));
     }
     let label = original.origin_name.clone();

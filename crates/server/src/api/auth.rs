@@ -1,0 +1,135 @@
+//! Who is calling the management API.
+//!
+//! - HTTP Basic with the account's private key as the user name and any password (the SDKs send
+//!   `key:` or `key:do_not_set`): [`Caller`], an extractor every account route takes.
+//! - Client-side uploads (a browser holding no private key): `publicKey`, `token`, `expire` and
+//!   `signature = hex(HMAC-SHA1(private key, token + expire))` as form fields; the expiry at most
+//!   an hour ahead, each token usable once ([`check_upload_signature`]).
+//!
+//! Keys and signatures are compared in constant time; neither is ever logged.
+
+use super::error::ApiError;
+use crate::app::App;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use std::sync::Arc;
+
+/// The account a request acts for, from its Basic credentials.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let key = basic_user(&parts.headers)?.ok_or_else(|| {
+            ApiError::Unauthorized(
+                "missing credentials: use HTTP Basic with your private key as the user name".into(),
+            )
+        })?;
+        account_by_private_key(app, &key)
+    }
+}
+
+/// The user name of `Authorization: Basic …`; `None` without the header.
+pub fn basic_user(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed =
+        || ApiError::Unauthorized("Authorization is not valid HTTP Basic credentials".into());
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(malformed());
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed())?;
+    let text = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let user = text.split_once(':').map_or(text.as_str(), |(user, _)| user);
+    Ok(Some(user.to_string()))
+}
+
+/// The account whose private key is `key`.
+pub fn account_by_private_key(app: &App, key: &str) -> Result<Caller, ApiError> {
+    let catalog = app.catalog.load();
+    catalog
+        .account_by_private_key(key)
+        .map(|account| Caller {
+            account: account.record.id.clone(),
+        })
+        .ok_or_else(|| ApiError::Unauthorized("the private key is not valid".into()))
+}
+
+/// The fields of a client-side upload signature.
+#[derive(Debug, Default, Clone)]
+pub struct UploadSignature {
+    pub public_key: String,
+    pub token: String,
+    pub expire: String,
+    pub signature: String,
+}
+
+/// How far ahead a client-side upload signature may expire.
+const MAX_SIGNATURE_LIFETIME: i64 = 3600;
+
+/// Checks a client-side upload signature; marks its token used.
+pub async fn check_upload_signature(
+    app: &App,
+    fields: &UploadSignature,
+    now: i64,
+) -> Result<Caller, ApiError> {
+    let unauthorized = |why: &str| ApiError::Unauthorized(why.to_string());
+    if fields.token.is_empty() || fields.signature.is_empty() || fields.expire.is_empty() {
+        return Err(unauthorized(
+            "client-side upload needs publicKey, token, expire and signature",
+        ));
+    }
+    let (account, private_key) = {
+        let catalog = app.catalog.load();
+        let account = catalog
+            .account_by_public_key(&fields.public_key)
+            .ok_or_else(|| unauthorized("publicKey is not valid"))?;
+        (
+            account.record.id.clone(),
+            account.record.private_key.clone(),
+        )
+    };
+    let expire: i64 = fields
+        .expire
+        .parse()
+        .map_err(|_| ApiError::bad("expire must be a unix time in seconds"))?;
+    if expire <= now {
+        return Err(unauthorized("the upload signature has expired (expire)"));
+    }
+    if expire > now + MAX_SIGNATURE_LIFETIME {
+        return Err(ApiError::bad(
+            "expire must be less than 1 hour in the future",
+        ));
+    }
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(private_key.as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(fields.token.as_bytes());
+    mac.update(fields.expire.as_bytes());
+    let given = hex::decode(fields.signature.trim())
+        .map_err(|_| unauthorized("the upload signature is not valid"))?;
+    mac.verify_slice(&given)
+        .map_err(|_| unauthorized("the upload signature is not valid"))?;
+    if !app
+        .control
+        .store()
+        .use_upload_token(&account, &fields.token, expire)
+        .await?
+    {
+        return Err(unauthorized(
+            "this upload token was used before: each token authorises one upload",
+        ));
+    }
+    Ok(Caller { account })
+}

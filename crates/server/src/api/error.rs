@@ -1,0 +1,109 @@
+//! Management API errors and their one mapping to HTTP: ImageKit's JSON shape
+//! `{"message", "help"}` with the status the SDKs expect, for every route. A store or Media
+//! Library failure the caller cannot fix is a 500 with its detail in the log only.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pixelway_store::StoreError;
+
+/// Where to read about the API, in every error.
+const HELP: &str = "See docs/api.md of pixelway for the management API.";
+
+/// Everything that can stop a management API request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No credentials, or wrong ones.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials, but not for this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A field is missing, malformed or not allowed; the message names it.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The change clashes with what exists (a name taken, an entity in use or managed by the
+    /// config file).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    TooLarge(String),
+    /// The client sent the body too slowly.
+    #[error("{0}")]
+    Timeout(String),
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// A failure of pixelway's own storage; the detail goes to the log.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { .. } => Self::NotFound(error.to_string()),
+            StoreError::Invalid(invalid) => Self::BadRequest(invalid.to_string()),
+            StoreError::Search(search) => Self::BadRequest(search.to_string()),
+            StoreError::Exists { .. } => Self::Conflict(error.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<pixelway_store::validate::Invalid> for ApiError {
+    fn from(invalid: pixelway_store::validate::Invalid) -> Self {
+        Self::BadRequest(invalid.to_string())
+    }
+}
+
+impl From<crate::control::MediaError> for ApiError {
+    fn from(error: crate::control::MediaError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<crate::ControlError> for ApiError {
+    fn from(error: crate::ControlError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "management API: internal error");
+        }
+        let body = serde_json::json!({ "message": self.to_string(), "help": HELP });
+        let mut response = (self.status(), Json(body)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        response
+    }
+}

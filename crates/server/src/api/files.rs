@@ -1,0 +1,460 @@
+//! Files and folders: list and search (`GET /v1/files`), details, update, delete, bulk delete,
+//! tags, copy, move, rename, folder create and delete — ImageKit's paths and JSON shapes. Every
+//! change goes through [`super::library`], so bytes, records and caches change together.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{self, parse_body};
+use super::library;
+use crate::app::App;
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use pixelway_store::{FileChanges, FileList, FileSort, ListKind, Listed, validate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Most files one listing returns (ImageKit's maximum).
+const MAX_LIMIT: usize = 1000;
+/// Most files one bulk request names.
+const MAX_BULK: usize = 100;
+
+/// `GET /v1/files`.
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let request = list_request(query.as_deref().unwrap_or(""))?;
+    let listed = app
+        .control
+        .store()
+        .list_files(&caller.account, &request)
+        .await?;
+    let base = super::base_url(&app, &headers);
+    Ok(Json(Value::Array(
+        listed
+            .iter()
+            .map(|item| match item {
+                Listed::File(file) => json::file(file, &base),
+                Listed::Folder(folder) => json::folder(folder),
+            })
+            .collect(),
+    )))
+}
+
+/// The listing parameters from the query string; an unknown or malformed one is named.
+fn list_request(query: &str) -> Result<FileList, ApiError> {
+    let mut request = FileList {
+        sort: FileSort::parse("ASC_CREATED").expect("a known sort"),
+        limit: MAX_LIMIT,
+        ..FileList::default()
+    };
+    let mut name = None;
+    let mut tags = None;
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let number = |what: &str| -> Result<usize, ApiError> {
+            value
+                .parse()
+                .map_err(|_| ApiError::bad(format!("{what} must be a whole number, not {value:?}")))
+        };
+        match key.as_ref() {
+            "path" if !value.is_empty() => {
+                request.folder = Some(validate::folder_path(&value)?);
+            }
+            "path" => {}
+            "searchQuery" if !value.trim().is_empty() => {
+                request.search = Some(value.to_string());
+            }
+            "searchQuery" => {}
+            "fileType" => {
+                request.file_type = match value.as_ref() {
+                    "all" | "" => None,
+                    "image" | "non-image" => Some(value.to_string()),
+                    other => {
+                        return Err(ApiError::bad(format!(
+                            "fileType must be all, image or non-image, not {other:?}"
+                        )));
+                    }
+                }
+            }
+            "type" => {
+                request.kind = match value.as_ref() {
+                    "file" | "" => ListKind::Files,
+                    "folder" => ListKind::Folders,
+                    "all" => ListKind::All,
+                    "file-version" => ListKind::Files,
+                    other => {
+                        return Err(ApiError::bad(format!(
+                            "type must be file, file-version, folder or all, not {other:?}"
+                        )));
+                    }
+                }
+            }
+            "sort" => {
+                request.sort = FileSort::parse(&value).ok_or_else(|| {
+                    ApiError::bad(format!(
+                        "sort must be ASC_ or DESC_ with NAME, CREATED, UPDATED, HEIGHT, WIDTH \
+                         or SIZE, not {value:?}"
+                    ))
+                })?;
+            }
+            "skip" => request.skip = number("skip")?,
+            "limit" => {
+                request.limit = number("limit")?;
+                if !(1..=MAX_LIMIT).contains(&request.limit) {
+                    return Err(ApiError::bad(format!(
+                        "limit must be between 1 and {MAX_LIMIT}"
+                    )));
+                }
+            }
+            "name" => name = Some(value.to_string()),
+            "tags" => tags = Some(value.to_string()),
+            "includeFolder" => {
+                if value == "true" {
+                    request.kind = ListKind::All;
+                }
+            }
+            other => return Err(ApiError::bad(format!("unknown query parameter {other:?}"))),
+        }
+    }
+    // The older `name` and `tags` parameters, as a search when no searchQuery is given.
+    if request.search.is_none() {
+        let mut parts = Vec::new();
+        if let Some(name) = name {
+            parts.push(format!("name = {}", quoted(&name)));
+        }
+        if let Some(tags) = tags {
+            let list: Vec<String> = tags.split(',').map(|t| quoted(t.trim())).collect();
+            parts.push(format!("tags IN [{}]", list.join(", ")));
+        }
+        if !parts.is_empty() {
+            request.search = Some(parts.join(" AND "));
+        }
+    }
+    Ok(request)
+}
+
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `GET /v1/files/{id}/details`.
+pub async fn details(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let file = app.control.store().file_by_id(&caller.account, &id).await?;
+    Ok(Json(json::file(&file, &super::base_url(&app, &headers))))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    tags: Option<Option<Vec<String>>>,
+    custom_metadata: Option<serde_json::Map<String, Value>>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    custom_coordinates: Option<Option<String>>,
+    /// Accepted for SDK compatibility; pixelway makes no AI tags.
+    #[serde(rename = "removeAITags")]
+    remove_ai_tags: Option<Value>,
+    /// Accepted for SDK compatibility; every file is published.
+    publish: Option<Value>,
+    extensions: Option<Vec<Value>>,
+    webhook_url: Option<String>,
+}
+
+/// A field that may be sent as `null` (to clear it): present → `Some(value or None)`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PATCH /v1/files/{id}/details`.
+pub async fn update(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: UpdateBody = parse_body(&body)?;
+    let _ = (&body.remove_ai_tags, &body.publish, &body.webhook_url);
+    if body.extensions.as_ref().is_some_and(|e| !e.is_empty()) {
+        return Err(ApiError::bad("extensions are not supported by pixelway"));
+    }
+    let tags = match body.tags {
+        Some(tags) => Some(super::clean_tags(tags.unwrap_or_default())?),
+        None => None,
+    };
+    let custom_coordinates = match body.custom_coordinates {
+        Some(value) => Some(super::custom_coordinates(value.as_ref())?),
+        None => None,
+    };
+    let changes = FileChanges {
+        tags,
+        custom_metadata: body
+            .custom_metadata
+            .map(|m| m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        description: body.description,
+        custom_coordinates,
+    };
+    let file = app
+        .control
+        .store()
+        .update_file(&caller.account, &id, &changes)
+        .await?;
+    Ok(Json(json::file(&file, &super::base_url(&app, &headers))))
+}
+
+/// `DELETE /v1/files/{id}` → 204.
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let deleted = library::delete_files(&app, &caller.account, std::slice::from_ref(&id)).await?;
+    if deleted.is_empty() {
+        return Err(ApiError::NotFound(format!("file {id:?} not found")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileIds {
+    file_ids: Vec<String>,
+}
+
+fn bulk_ids(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(ApiError::bad(format!(
+            "fileIds must name 1 to {MAX_BULK} files"
+        )));
+    }
+    Ok(ids)
+}
+
+/// `POST /v1/files/batch/deleteByFileIds`: every id must be the caller's (404 naming the first
+/// that is not, and nothing deleted).
+pub async fn bulk_delete(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let ids = bulk_ids(parse_body::<FileIds>(&body)?.file_ids)?;
+    for id in &ids {
+        app.control.store().file_by_id(&caller.account, id).await?;
+    }
+    let deleted = library::delete_files(&app, &caller.account, &ids).await?;
+    Ok(Json(json!({ "successfullyDeletedFileIds": deleted })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TagsBody {
+    file_ids: Vec<String>,
+    tags: Vec<String>,
+}
+
+/// `POST /v1/files/addTags`.
+pub async fn add_tags(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    retag(&app, &caller, &body, true).await
+}
+
+/// `POST /v1/files/removeTags`.
+pub async fn remove_tags(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    retag(&app, &caller, &body, false).await
+}
+
+async fn retag(
+    app: &App,
+    caller: &Caller,
+    body: &[u8],
+    add: bool,
+) -> Result<Json<Value>, ApiError> {
+    let body: TagsBody = parse_body(body)?;
+    let ids = bulk_ids(body.file_ids)?;
+    let tags = super::clean_tags(body.tags)?;
+    let (add, remove) = if add {
+        (tags, Vec::new())
+    } else {
+        (Vec::new(), tags)
+    };
+    let changed = app
+        .control
+        .store()
+        .retag_files(&caller.account, &ids, &add, &remove)
+        .await?;
+    Ok(Json(json!({ "successfullyUpdatedFileIds": changed })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CopyBody {
+    source_file_path: String,
+    destination_path: String,
+    /// pixelway keeps no older versions; accepted and ignored.
+    include_file_versions: Option<bool>,
+}
+
+/// A file path from the API (`/a/b.jpg`) as a library path (`a/b.jpg`), checked.
+fn library_path(field: &str, path: &str) -> Result<String, ApiError> {
+    let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let folder = validate::folder_path(folder)?;
+    validate::file_name(name).map_err(|e| ApiError::bad(format!("{field}: {e}")))?;
+    Ok(format!("{}{name}", &folder[1..]))
+}
+
+/// `POST /v1/files/copy` → 204.
+pub async fn copy(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: CopyBody = parse_body(&body)?;
+    let _ = body.include_file_versions;
+    let source = library_path("sourceFilePath", &body.source_file_path)?;
+    let folder = validate::folder_path(&body.destination_path)?;
+    library::copy_file(&app, &caller.account, &source, &folder).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MoveBody {
+    source_file_path: String,
+    destination_path: String,
+}
+
+/// `POST /v1/files/move` → 204.
+pub async fn move_file(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: MoveBody = parse_body(&body)?;
+    let source = library_path("sourceFilePath", &body.source_file_path)?;
+    let folder = validate::folder_path(&body.destination_path)?;
+    library::move_file(&app, &caller.account, &source, &folder).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RenameBody {
+    file_path: String,
+    new_file_name: String,
+    purge_cache: Option<bool>,
+}
+
+/// `PUT /v1/files/rename`.
+pub async fn rename(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: RenameBody = parse_body(&body)?;
+    let _ = body.purge_cache; // the old path's cached copies are always dropped
+    let source = library_path("filePath", &body.file_path)?;
+    library::rename_file(&app, &caller.account, &source, &body.new_file_name).await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateFolderBody {
+    folder_name: String,
+    parent_folder_path: Option<String>,
+}
+
+/// `POST /v1/folder` → 201 `{}`.
+pub async fn create_folder(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: CreateFolderBody = parse_body(&body)?;
+    let parent = validate::folder_path(body.parent_folder_path.as_deref().unwrap_or("/"))?;
+    let folder = validate::folder_path(&format!("{parent}{}", body.folder_name))?;
+    if folder == parent {
+        return Err(ApiError::bad("folderName is required"));
+    }
+    app.control
+        .store()
+        .create_folder(&caller.account, &folder)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({}))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeleteFolderBody {
+    folder_path: String,
+}
+
+/// `DELETE /v1/folder` (JSON body) → 204: the folder and everything in it.
+pub async fn delete_folder(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let body: DeleteFolderBody = parse_body(&body)?;
+    let folder = validate::folder_path(&body.folder_path)?;
+    if folder == "/" {
+        return Err(ApiError::bad(
+            "folderPath: the root folder cannot be deleted",
+        ));
+    }
+    library::delete_folder(&app, &caller.account, &folder).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_parameters_are_checked_by_name() {
+        let request =
+            list_request("path=%2Fproducts&limit=10&skip=5&sort=DESC_SIZE&type=all").unwrap();
+        assert_eq!(request.folder.as_deref(), Some("/products/"));
+        assert_eq!((request.limit, request.skip), (10, 5));
+        assert_eq!(request.kind, ListKind::All);
+        for (query, says) in [
+            ("limit=0", "limit must be between"),
+            ("limit=x", "limit must be a whole number"),
+            ("sort=UP", "sort must be"),
+            ("fileType=video", "fileType must be"),
+            ("colour=red", "unknown query parameter \"colour\""),
+            ("path=/a/../b", "folder"),
+        ] {
+            let error = list_request(query).unwrap_err().to_string();
+            assert!(error.contains(says), "{query}: {error}");
+        }
+        let legacy = list_request("name=a%22b.jpg&tags=x,y").unwrap();
+        assert_eq!(
+            legacy.search.as_deref(),
+            Some(r#"name = "a\"b.jpg" AND tags IN ["x", "y"]"#)
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! The management API: ImageKit's paths (`/api/v1/files/upload`, `/v1/…`), field names and JSON
+//! shapes, so ImageKit's official SDKs drive pixelway unchanged (see docs/api.md).
+//!
+//! It answers on the public hosts (and loopback addresses, for local use), never on custom
+//! domains: there every path belongs to delivery, so a request for `/v1/…` on a custom domain
+//! is handed to delivery as it is. Every error is ImageKit's JSON `{"message", "help"}` — also
+//! the ones axum makes itself (a malformed body, a wrong method), which [`json_errors`] rewrites.
+//!
+//! - [`auth`]: who is calling (HTTP Basic with the private key; client-side upload signatures)
+//! - [`upload`]: the multipart upload, streamed to the Media Library
+//! - [`files`]: list and search, details, update, delete, tags, copy, move, rename, folders
+//! - [`purge`]: purge by URL and its status
+//! - [`library`]: the Media Library changes every surface shares
+//! - [`json`]: the response shapes; [`error`]: errors and their one mapping to HTTP
+
+pub mod auth;
+pub mod error;
+pub mod files;
+pub mod json;
+pub mod library;
+pub mod purge;
+pub mod upload;
+
+use crate::app::App;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, post, put};
+use error::ApiError;
+use std::sync::Arc;
+
+/// The upload route, with its own body limit (the file plus room for the other fields and
+/// base64's growth).
+pub fn upload_router(app: Arc<App>) -> Router<Arc<App>> {
+    let limit = app.settings.max_upload_bytes as usize / 3 * 4 + (1 << 20);
+    Router::new()
+        .route("/api/v1/files/upload", post(upload::upload))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn_with_state(app, only_on_api_hosts))
+}
+
+/// Every other route of the management API.
+pub fn router(app: Arc<App>) -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/files", get(files::list))
+        .route(
+            "/v1/files/{id}/details",
+            get(files::details).patch(files::update),
+        )
+        .route("/v1/files/{id}", delete(files::delete))
+        .route("/v1/files/batch/deleteByFileIds", post(files::bulk_delete))
+        .route("/v1/files/addTags", post(files::add_tags))
+        .route("/v1/files/removeTags", post(files::remove_tags))
+        .route("/v1/files/copy", post(files::copy))
+        .route("/v1/files/move", post(files::move_file))
+        .route("/v1/files/rename", put(files::rename))
+        .route("/v1/files/purge", post(purge::create))
+        .route("/v1/files/purge/{id}", get(purge::status))
+        .route(
+            "/v1/folder",
+            post(files::create_folder).delete(files::delete_folder),
+        )
+        .route("/v1", any(no_such_route))
+        .route("/v1/{*rest}", any(no_such_route))
+        .route("/api", any(no_such_route))
+        .route("/api/{*rest}", any(no_such_route))
+        .layer(DefaultBodyLimit::max(app.settings.max_request_body))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn_with_state(app, only_on_api_hosts))
+}
+
+async fn no_such_route(request: Request) -> ApiError {
+    ApiError::NotFound(format!(
+        "no management API route {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+/// The request's host: the target's own authority when it has one, else `Host`.
+fn request_host(request: &Request) -> String {
+    let host = match request.uri().authority() {
+        Some(authority) => authority.as_str().to_string(),
+        None => request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    };
+    pixelway_route::normalise_host(&host)
+}
+
+/// Custom domains: the request is delivery's. Hosts that are neither public nor loopback: 404.
+async fn only_on_api_hosts(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    use pixelway_route::Directory;
+    let host = request_host(&request);
+    let catalog = app.catalog.load();
+    if catalog.is_custom_domain(&host) {
+        drop(catalog);
+        let (parts, _) = request.into_parts();
+        return crate::delivery::deliver(State(app), parts.method, parts.uri, parts.headers).await;
+    }
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !catalog.is_public_host(&host) && !loopback {
+        return ApiError::NotFound(format!("unknown host {host:?}")).into_response();
+    }
+    drop(catalog);
+    next.run(request).await
+}
+
+/// Rewrites an error answer that is not JSON yet (axum's own rejections: a malformed body, a
+/// wrong method, a body over the limit) into ImageKit's JSON shape, keeping its status.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(message),
+        StatusCode::NOT_FOUND => ApiError::NotFound(message),
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized(message),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(message),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMedia(message),
+        s if s.is_server_error() => ApiError::Internal(message),
+        _ => ApiError::BadRequest(message),
+    };
+    error.into_response()
+}
+
+/// The base of URLs handed out: `server.public_url`, else `http://` + the request's host.
+pub fn base_url(app: &App, headers: &HeaderMap) -> String {
+    if let Some(url) = &app.settings.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Most tags a file may carry, and the longest tag.
+const MAX_TAGS: usize = 100;
+const MAX_TAG_LENGTH: usize = 128;
+
+/// Tags from a comma-joined form field.
+pub fn tag_list(text: &str) -> Result<Vec<String>, ApiError> {
+    clean_tags(
+        text.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Tags checked: trimmed, no empty ones, no duplicates, within the limits.
+pub fn clean_tags(tags: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let mut clean: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_string();
+        if tag.is_empty() || tag.len() > MAX_TAG_LENGTH || tag.chars().any(char::is_control) {
+            return Err(ApiError::bad(format!(
+                "tags: {tag:?} is not a tag (1-{MAX_TAG_LENGTH} characters, no control characters)"
+            )));
+        }
+        if !clean.contains(&tag) {
+            clean.push(tag);
+        }
+    }
+    if clean.len() > MAX_TAGS {
+        return Err(ApiError::bad(format!("tags: at most {MAX_TAGS} per file")));
+    }
+    Ok(clean)
+}
+
+/// `customCoordinates`: `x,y,width,height` in whole pixels; empty or absent: none.
+pub fn custom_coordinates(value: Option<&String>) -> Result<Option<String>, ApiError> {
+    let Some(text) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if parts.len() != 4 || parts.iter().any(|p| p.parse::<u32>().is_err()) {
+        return Err(ApiError::bad(format!(
+            "customCoordinates must be x,y,width,height in whole pixels, not {text:?}"
+        )));
+    }
+    Ok(Some(parts.join(",")))
+}

@@ -1,0 +1,74 @@
+//! `POST /v1/files/purge {"url"}` → 201 `{"requestId"}`, and `GET /v1/files/purge/{requestId}`
+//! → `{"status"}`. The purge itself is [`crate::purge::purge_url`]; it is done before the
+//! answer, so every status is `Completed`. Requests are recorded, so the ledger survives a
+//! restart and a status can be asked for later.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::parse_body;
+use crate::app::App;
+use crate::purge::{PurgeError, purge_url};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PurgeBody {
+    url: String,
+}
+
+impl From<PurgeError> for ApiError {
+    fn from(error: PurgeError) -> Self {
+        match error {
+            PurgeError::OtherAccount => Self::Forbidden(format!("url: {error}")),
+            PurgeError::Route(pixelway_route::RouteError::UnknownHost(_))
+            | PurgeError::Route(pixelway_route::RouteError::UnknownAccount(_)) => {
+                Self::NotFound(format!("url: {error}"))
+            }
+            other => Self::BadRequest(format!("url: {other}")),
+        }
+    }
+}
+
+/// `POST /v1/files/purge`.
+pub async fn create(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body: PurgeBody = parse_body(&body)?;
+    let at = crate::now_unix();
+    let purged = purge_url(&app, &caller.account, body.url.trim()).await?;
+    let id = app
+        .control
+        .store()
+        .record_purge(
+            &caller.account,
+            &body.url,
+            &purged.path,
+            purged.wildcard,
+            at,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "requestId": id }))).into_response())
+}
+
+/// `GET /v1/files/purge/{requestId}`.
+pub async fn status(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let request = app
+        .control
+        .store()
+        .purge_request(&caller.account, &id)
+        .await?;
+    Ok(Json(json!({ "status": request.status })))
+}

@@ -1,0 +1,106 @@
+//! What the management API must remember between requests: client-side upload tokens (each
+//! usable once, until it expires) and purge requests (their status, asked for later).
+
+use crate::{Store, StoreError, new_id, now_unix};
+use sqlx::Row;
+
+/// A purge request and its status (`Completed`: pixelway purges before it answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeRequest {
+    pub id: String,
+    pub account_id: String,
+    pub url: String,
+    pub status: String,
+}
+
+impl Store {
+    /// Marks a client-side upload token as used. `false` when it was used before: a token
+    /// authorises one upload. Tokens past their expiry are forgotten on the way (their
+    /// signatures no longer verify).
+    pub async fn use_upload_token(
+        &self,
+        account: &str,
+        token: &str,
+        expire: i64,
+    ) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM upload_tokens WHERE expire < $1")
+            .bind(now_unix())
+            .execute(self.pool())
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO upload_tokens (account_id, token, expire) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id, token) DO NOTHING",
+        )
+        .bind(account)
+        .bind(token)
+        .bind(expire)
+        .execute(self.pool())
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    /// Records a purge (done) of `path` (a prefix when `wildcard`) and returns its request id.
+    pub async fn record_purge(
+        &self,
+        account: &str,
+        url: &str,
+        path: &str,
+        wildcard: bool,
+        at: i64,
+    ) -> Result<String, StoreError> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO purge_requests (id, account_id, url, path, wildcard, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'Completed', $6)",
+        )
+        .bind(&id)
+        .bind(account)
+        .bind(url)
+        .bind(path)
+        .bind(wildcard as i64)
+        .bind(at)
+        .execute(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Every purge recorded: (account, path, wildcard, unix time), oldest first.
+    pub async fn purges(&self) -> Result<Vec<(String, String, bool, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT account_id, path, wildcard, created_at FROM purge_requests ORDER BY created_at",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("account_id")?,
+                    row.try_get("path")?,
+                    row.try_get::<i64, _>("wildcard")? != 0,
+                    row.try_get("created_at")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// A purge request of `account` (another account's id is not found).
+    pub async fn purge_request(&self, account: &str, id: &str) -> Result<PurgeRequest, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, account_id, url, status FROM purge_requests WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "purge request",
+            name: id.to_string(),
+        })?;
+        Ok(PurgeRequest {
+            id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
+            url: row.try_get("url")?,
+            status: row.try_get("status")?,
+        })
+    }
+}
