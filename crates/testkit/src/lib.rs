@@ -15,7 +15,7 @@ pub use emulators::{Azurite, GcsEmulator};
 pub use moto::Moto;
 pub use pixelway::Pixelway;
 pub use process::{closed_port, free_port};
-pub use sdk::{Sdk, UrlRequest, build_all, imagekit_url};
+pub use sdk::{Sdk, UrlRequest, build_all, imagekit_url, run_management};
 pub use web::{Behaviour, WebOrigin};
 
 /// A tool a test needs is missing: the message says how to install it.

@@ -141,3 +141,89 @@ for (const r of requests) {
     signed: r.signed, expiresIn: r.expires, queryParameters: r.query }));
 }
 "#;
+
+/// Runs `script` with an official SDK's management client ready as `ik`, pointed at
+/// `base_url` with `private_key` (Python: `ImageKit(private_key=…, base_url=…)`; Node:
+/// `new ImageKit({privateKey, baseURL})`, with `toFile` and `assert` in scope and the script's
+/// body inside an async function). `env` adds environment variables the script reads. Panics
+/// with the SDK's output when the script fails; returns its standard output.
+pub fn run_management(
+    sdk: Sdk,
+    base_url: &str,
+    private_key: &str,
+    script: &str,
+    env: &[(&str, &str)],
+) -> String {
+    let mut command = match sdk {
+        Sdk::Python => {
+            let mut c = Command::new("python3");
+            c.arg("-c").arg(format!("{PYTHON_CLIENT}\n{script}"));
+            c
+        }
+        Sdk::Node => {
+            let mut c = Command::new("node");
+            c.env("NODE_PATH", crate::repo_root().join(".tools/node_modules"))
+                .arg("-e")
+                .arg(format!("{NODE_CLIENT_START}\n{script}\n{NODE_CLIENT_END}"));
+            c
+        }
+    };
+    let output = command
+        .env("BASE_URL", base_url)
+        .env("PRIVATE_KEY", private_key)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("run the {sdk:?} SDK (scripts/test-deps.sh): {e}"));
+    assert!(
+        output.status.success(),
+        "{sdk:?} SDK script failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+const PYTHON_CLIENT: &str = r#"
+import os, json, base64, urllib.request, urllib.error
+from imagekitio import ImageKit
+import imagekitio
+BASE = os.environ["BASE_URL"]
+ik = ImageKit(private_key=os.environ["PRIVATE_KEY"], base_url=BASE, max_retries=0)
+
+def get(path):
+    """(status, body, headers) of a delivery URL on the server."""
+    try:
+        r = urllib.request.urlopen(BASE + path)
+        return r.status, r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+
+def jpeg_size(data):
+    """(width, height) from a JPEG's start-of-frame marker."""
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        i += 2 + length
+    raise ValueError("no SOF marker")
+"#;
+
+const NODE_CLIENT_START: &str = r#"
+const m = require('@imagekit/nodejs');
+const ImageKit = m.default || m;
+const { toFile } = m;
+const assert = require('assert');
+const fs = require('fs');
+const BASE = process.env.BASE_URL;
+const ik = new ImageKit({ privateKey: process.env.PRIVATE_KEY, baseURL: BASE, maxRetries: 0 });
+async function get(path) {
+  const r = await fetch(BASE + path);
+  return { status: r.status, body: Buffer.from(await r.arrayBuffer()), headers: r.headers };
+}
+(async () => {
+"#;
+
+const NODE_CLIENT_END: &str = r#"
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
