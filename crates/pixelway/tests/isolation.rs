@@ -380,3 +380,234 @@ async fn every_surface_refuses_the_other_accounts_things() {
         "private, no-store"
     );
 }
+
+/// One management API request: method, path, JSON body, and the key it is sent with.
+async fn api(
+    server: &Pixelway,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (StatusCode, serde_json::Value) {
+    let response = pixelway_testkit::http_client()
+        .request(method.parse().unwrap(), server.url(path))
+        .basic_auth(key, Some("do_not_set"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// acme uploads `path` (as `name` in `folder`) through the API; returns its file id.
+async fn upload_as(server: &Pixelway, key: &str, folder: &str, name: &str, bytes: &[u8]) -> String {
+    let (content_type, body) = pixelway_testkit::multipart::Form::new()
+        .text("fileName", name)
+        .text("folder", folder)
+        .text("useUniqueFileName", "false")
+        .text("tags", "mine")
+        .file("file", name, bytes)
+        .finish();
+    let response = pixelway_testkit::http_client()
+        .post(server.url("/api/v1/files/upload"))
+        .basic_auth(key, Some(""))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    body["fileId"].as_str().unwrap().to_string()
+}
+
+/// Every management API route asked, with rival's key, for acme's things: nothing of acme's
+/// is seen, changed, copied, purged or deleted.
+#[tokio::test]
+async fn the_management_api_refuses_the_other_accounts_things() {
+    let web = WebOrigin::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &web).await;
+    let id = upload_as(&server, "private_acme", "/vault", "secret.jpg", CUPS).await;
+    let (status, purge) = api(
+        &server,
+        "private_acme",
+        "POST",
+        "/v1/files/purge",
+        r#"{"url":"http://127.0.0.1/acme/vault/secret.jpg"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let purge_id = purge["requestId"].as_str().unwrap().to_string();
+
+    use StatusCode as S;
+    let rows: Vec<(&str, &str, String, String, StatusCode)> = vec![
+        (
+            "details",
+            "GET",
+            format!("/v1/files/{id}/details"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "update",
+            "PATCH",
+            format!("/v1/files/{id}/details"),
+            r#"{"tags":["x"]}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "delete",
+            "DELETE",
+            format!("/v1/files/{id}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "bulk delete",
+            "POST",
+            "/v1/files/batch/deleteByFileIds".into(),
+            format!(r#"{{"fileIds":["{id}"]}}"#),
+            S::NOT_FOUND,
+        ),
+        (
+            "add tags",
+            "POST",
+            "/v1/files/addTags".into(),
+            format!(r#"{{"fileIds":["{id}"],"tags":["x"]}}"#),
+            S::NOT_FOUND,
+        ),
+        (
+            "remove tags",
+            "POST",
+            "/v1/files/removeTags".into(),
+            format!(r#"{{"fileIds":["{id}"],"tags":["mine"]}}"#),
+            S::NOT_FOUND,
+        ),
+        (
+            "copy",
+            "POST",
+            "/v1/files/copy".into(),
+            r#"{"sourceFilePath":"/vault/secret.jpg","destinationPath":"/stolen"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "move",
+            "POST",
+            "/v1/files/move".into(),
+            r#"{"sourceFilePath":"/vault/secret.jpg","destinationPath":"/stolen"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "rename",
+            "PUT",
+            "/v1/files/rename".into(),
+            r#"{"filePath":"/vault/secret.jpg","newFileName":"x.jpg"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "folder delete",
+            "DELETE",
+            "/v1/folder".into(),
+            r#"{"folderPath":"/vault"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "purge",
+            "POST",
+            "/v1/files/purge".into(),
+            r#"{"url":"http://127.0.0.1/acme/vault/secret.jpg"}"#.into(),
+            S::FORBIDDEN,
+        ),
+        (
+            "purge on acme's domain",
+            "POST",
+            "/v1/files/purge".into(),
+            r#"{"url":"http://acme.test/vault/secret.jpg"}"#.into(),
+            S::FORBIDDEN,
+        ),
+        (
+            "purge status",
+            "GET",
+            format!("/v1/files/purge/{purge_id}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+    ];
+    for (what, method, path, body, expected) in rows {
+        let (status, answer) = api(&server, "private_rival", method, &path, &body).await;
+        assert_eq!(status, expected, "{what}: {answer}");
+        assert!(
+            answer["message"].is_string(),
+            "{what}: not ImageKit's error shape"
+        );
+    }
+    let (status, listing) = api(&server, "private_rival", "GET", "/v1/files?type=all", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listing,
+        serde_json::json!([]),
+        "rival sees acme's files or folders"
+    );
+    let (_, found) = api(
+        &server,
+        "private_rival",
+        "GET",
+        "/v1/files?searchQuery=name%20%3D%20%22secret.jpg%22",
+        "",
+    )
+    .await;
+    assert_eq!(found, serde_json::json!([]));
+    // rival's upload to the same path lands in rival's library only.
+    upload_as(
+        &server,
+        "private_rival",
+        "/vault",
+        "secret.jpg",
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"2\" height=\"2\"/>",
+    )
+    .await;
+    // The API is not on custom domains: there the path is delivery's.
+    let on_domain = send(
+        &server,
+        &Probe {
+            header: Some(("authorization", "Basic cHJpdmF0ZV9hY21lOg==")),
+            ..probe("API on a custom domain", "acme.test", "/v1/files".into())
+        },
+    )
+    .await;
+    assert_eq!(on_domain.status(), StatusCode::NOT_FOUND);
+    assert!(
+        on_domain.headers().get("ik-error").is_some(),
+        "answered by the API, not delivery"
+    );
+    // acme's file is untouched.
+    let served = send(
+        &server,
+        &probe(
+            "acme's upload",
+            "127.0.0.1",
+            "/acme/vault/secret.jpg".into(),
+        ),
+    )
+    .await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(&served.bytes().await.unwrap()[..], CUPS);
+    let (status, details) = api(
+        &server,
+        "private_acme",
+        "GET",
+        &format!("/v1/files/{id}/details"),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(details["tags"], serde_json::json!(["mine"]));
+    assert_eq!(details["filePath"], "/vault/secret.jpg");
+}

@@ -211,7 +211,7 @@ impl Store {
     /// tags and the folders above it. Returns the record as stored.
     pub async fn upsert_file(&self, file: &FileRecord) -> Result<FileRecord, StoreError> {
         let now = now_unix();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         let existing = sqlx::query(
             "SELECT id, created_at, version FROM files WHERE account_id = $1 AND path = $2",
         )
@@ -475,7 +475,7 @@ impl Store {
             file.custom_coordinates = coordinates.clone();
         }
         file.updated_at = now_unix();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         self.write_file_row(&mut tx, &file).await?;
         set_tags(&mut tx, &file.id, &file.tags).await?;
         tx.commit().await?;
@@ -491,7 +491,7 @@ impl Store {
         add: &[String],
         remove: &[String],
     ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         for id in ids {
             let owned = sqlx::query("SELECT 1 FROM files WHERE account_id = $1 AND id = $2")
                 .bind(account)
@@ -538,7 +538,7 @@ impl Store {
         ids: &[String],
     ) -> Result<Vec<FileRecord>, StoreError> {
         let mut deleted = Vec::new();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         for id in ids {
             let row = sqlx::query(audited(format!(
                 "DELETE FROM files WHERE account_id = $1 AND id = $2 RETURNING {FILE_COLUMNS}"
@@ -572,7 +572,7 @@ impl Store {
         file.path = new_path.to_string();
         file.name = new_path.rsplit('/').next().unwrap_or(new_path).to_string();
         file.updated_at = now_unix();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         self.write_file_row(&mut tx, &file).await?;
         ensure_folders(&mut tx, account, &file.folder(), file.updated_at).await?;
         tx.commit().await?;
@@ -581,7 +581,7 @@ impl Store {
 
     /// Creates a folder (and the folders above it); an existing folder is left as it is.
     pub async fn create_folder(&self, account: &str, folder: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         ensure_folders(&mut tx, account, folder, now_unix()).await?;
         tx.commit().await?;
         Ok(())
@@ -612,7 +612,7 @@ impl Store {
                 name: folder.to_string(),
             });
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         let prefix_length = folder.len() as i64;
         let rows = sqlx::query(audited(format!(
             "DELETE FROM files WHERE account_id = $1 AND substr(folder, 1, $2) = $3 \

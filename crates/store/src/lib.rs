@@ -108,6 +108,16 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a transaction that
+    /// reads first and writes later could not upgrade its lock while another writer holds it
+    /// (SQLite answers "database is locked" at once, without waiting), so every transaction
+    /// that writes starts as a writer and waits its turn within the busy timeout.
+    pub(crate) async fn write_transaction(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     pub(crate) fn secrets(&self) -> &SecretBox {
         &self.secrets
     }

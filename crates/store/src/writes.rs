@@ -18,7 +18,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         validate::account_id(id)?;
         let sealed = self.secrets().seal(private_key);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         sqlx::query(
             "INSERT INTO accounts (id, private_key_enc, public_key, hide_origin_header, \
              use_best_format, auto_avif, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -70,7 +70,7 @@ impl Store {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         let existing: Option<String> =
             sqlx::query("SELECT id FROM origins WHERE account_id = $1 AND name = $2")
                 .bind(account)
@@ -131,7 +131,7 @@ impl Store {
         input: &EndpointInput,
     ) -> Result<String, StoreError> {
         validate::endpoint_identifier(&input.identifier)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         let mut origin_ids = Vec::with_capacity(input.origin_names.len());
         for name in &input.origin_names {
             let row = sqlx::query("SELECT id FROM origins WHERE account_id = $1 AND name = $2")
@@ -179,7 +179,7 @@ impl Store {
         validate::domain_host(host)?;
         let host = host.to_ascii_lowercase();
         let host = host.as_str();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_transaction().await?;
         let endpoint = match endpoint_identifier {
             Some(identifier) => Some(endpoint_id(&mut tx, account, identifier).await?),
             None => None,

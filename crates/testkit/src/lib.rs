@@ -5,6 +5,7 @@
 
 mod emulators;
 mod moto;
+pub mod multipart;
 mod pixelway;
 mod process;
 mod relay;

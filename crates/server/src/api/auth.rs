@@ -86,6 +86,12 @@ pub async fn check_upload_signature(
     now: i64,
 ) -> Result<Caller, ApiError> {
     let unauthorized = |why: &str| ApiError::Unauthorized(why.to_string());
+    if fields.public_key.is_empty() {
+        return Err(unauthorized(
+            "missing credentials: use HTTP Basic with your private key as the user name, or a \
+             client-side upload signature (publicKey, token, expire, signature)",
+        ));
+    }
     if fields.token.is_empty() || fields.signature.is_empty() || fields.expire.is_empty() {
         return Err(unauthorized(
             "client-side upload needs publicKey, token, expire and signature",
