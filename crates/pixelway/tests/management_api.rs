@@ -234,6 +234,107 @@ fn run(sdk: Sdk, scenario: &str) {
     assert!(out.contains("scenario passed"), "{out}");
 }
 
+const PYTHON_ENDPOINTS: &str = r#"
+import httpx
+A = "acme"
+def names_in(path):
+    status, body, headers = get(path)
+    return status, headers.get("x-pixelway-origin")
+
+first = ik.accounts.origins.create(type="WEB_FOLDER", name="first", base_url=os.environ["WEB1"])
+second = ik.accounts.origins.create(type="WEB_FOLDER", name="second", base_url=os.environ["WEB2"])
+bucket = ik.accounts.origins.create(type="S3_COMPATIBLE", name="bucket", bucket="api-bucket",
+                                    endpoint=os.environ["MOTO"], access_key="moto-key",
+                                    secret_key="SECRET-NEVER-SHOWN", s3_force_path_style=True)
+listed = httpx.get(BASE + "/v1/accounts/origins", auth=("private_acme", "")).text
+assert "SECRET-NEVER-SHOWN" not in listed and "secretKey" not in listed, listed
+assert sorted(o.name for o in ik.accounts.origins.list()) == ["bucket", "first", "second"]
+
+# A new endpoint routes through its origins in order, at once.
+shop = ik.accounts.url_endpoints.create(description="the shop", url_prefix="shop",
+                                        origins=[second.id, first.id])
+assert shop.url_prefix == "shop" and shop.origins == [second.id, first.id]
+assert names_in(f"/{A}/shop/both.jpg") == (200, "second")
+assert names_in(f"/{A}/shop/only-first.jpg") == (200, "first")
+assert names_in(f"/{A}/shop/in-bucket.jpg")[0] == 404
+shop = ik.accounts.url_endpoints.update(shop.id, description="the shop", url_prefix="shop",
+                                        origins=[first.id, bucket.id])
+assert names_in(f"/{A}/shop/both.jpg") == (200, "first")
+assert names_in(f"/{A}/shop/in-bucket.jpg") == (200, "bucket")
+assert get(f"/{A}/shop/in-bucket.jpg")[1] == open(os.environ["CUPS"], "rb").read()
+endpoints = {e.url_prefix: e for e in ik.accounts.url_endpoints.list()}
+assert endpoints[""].id == "default" and endpoints["shop"].description == "the shop"
+assert ik.accounts.url_endpoints.get("default").url_prefix == ""
+
+# Secrets are write-only: an update that leaves them out keeps them.
+ik.accounts.origins.update(bucket.id, type="S3_COMPATIBLE", name="bucket", bucket="api-bucket",
+                           endpoint=os.environ["MOTO"], access_key="moto-key", secret_key="")
+assert names_in(f"/{A}/shop/in-bucket.jpg") == (200, "bucket")
+
+# Refusals name the field.
+def refused(call, status, says):
+    try:
+        call()
+    except imagekitio.APIStatusError as e:
+        assert e.status_code == status, (e.status_code, e.body)
+        assert says in e.body["message"], e.body
+        return
+    raise AssertionError("not refused: " + says)
+refused(lambda: ik.accounts.url_endpoints.create(description="x", url_prefix="shop"), 409, "urlPrefix")
+refused(lambda: ik.accounts.url_endpoints.create(description="x", url_prefix="bad_prefix"), 400, "endpoint identifier")
+refused(lambda: ik.accounts.url_endpoints.create(description="x", url_prefix="y", origins=["nope"]), 400, "origins")
+refused(lambda: ik.accounts.url_endpoints.delete("default"), 400, "default endpoint")
+refused(lambda: ik.accounts.origins.delete(first.id), 409, "endpoint \"shop\"")
+refused(lambda: ik.accounts.origins.create(type="WEB_FOLDER", name="first", base_url=os.environ["WEB1"]), 409, "name")
+refused(lambda: ik.accounts.origins.create(type="AKENEO_PIM", name="pim", base_url="http://127.0.0.1:1",
+        client_id="c", client_secret="s", username="u", password="p"), 400, "AKENEO_PIM")
+
+# Named transformations apply at once.
+thumb = ik.named_transformations.create(name="thumb", transformation="w-40")
+assert jpeg_size(get(f"/{A}/tr:n-thumb/lib.jpg")[1])[0] == 40
+ik.named_transformations.update(thumb.id, transformation="w-30")
+assert jpeg_size(get(f"/{A}/tr:n-thumb/lib.jpg")[1])[0] == 30
+assert [n.name for n in ik.named_transformations.list()] == ["thumb"]
+refused(lambda: ik.named_transformations.create(name="bad", transformation="w-abc"), 400, "w-abc")
+ik.named_transformations.delete(thumb.id)
+assert get(f"/{A}/tr:n-thumb/lib.jpg")[0] == 400
+
+# Deleting the endpoint: its prefix is an ordinary folder again.
+ik.accounts.url_endpoints.delete(shop.id)
+assert get(f"/{A}/shop/both.jpg")[0] == 404
+ik.accounts.origins.delete(first.id)
+assert "first" not in [o.name for o in ik.accounts.origins.list()]
+print("python scenario passed")
+"#;
+
+#[tokio::test]
+async fn the_python_sdk_manages_endpoints_origins_and_named_transformations() {
+    let cups = std::fs::read(sample("cups.jpg")).unwrap();
+    let (web1, web2) = (WebOrigin::start(), WebOrigin::start());
+    web1.serve("/both.jpg", &cups);
+    web1.serve("/only-first.jpg", &cups);
+    web2.serve("/both.jpg", &cups);
+    let moto = pixelway_testkit::Moto::shared();
+    moto.create_bucket("api-bucket").await;
+    moto.put("api-bucket", "in-bucket.jpg", &cups).await;
+    let server = Pixelway::start(BIN, Some(&config()));
+    server.put_media("acme", "lib.jpg", &cups);
+    let env = [
+        ("WEB1", web1.base_url.clone()),
+        ("WEB2", web2.base_url.clone()),
+        ("MOTO", moto.endpoint.clone()),
+        ("CUPS", sample("cups.jpg")),
+    ];
+    let base = server.base_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run_management(Sdk::Python, &base, "private_acme", PYTHON_ENDPOINTS, &env)
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("scenario passed"), "{out}");
+}
+
 #[test]
 fn the_python_sdk_manages_the_media_library() {
     run(Sdk::Python, PYTHON_SCENARIO);

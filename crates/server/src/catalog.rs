@@ -119,7 +119,7 @@ impl Catalog {
                 .push(endpoint);
         }
         let mut named_of: HashMap<&str, HashMap<String, String>> = HashMap::new();
-        for named in &snapshot.named_transformations {
+        for named in snapshot.named_transformations.iter().filter(|n| n.enabled) {
             named_of
                 .entry(named.account_id.as_str())
                 .or_default()

@@ -175,6 +175,7 @@ pub(crate) mod tests {
                 serde_json::json!({"type": "web_folder", "base_url": "http://example.com"}),
             )
             .unwrap(),
+            managed_by: None,
         };
         let endpoint = |id: &str, account: &str, identifier: &str, origin: &str| EndpointRecord {
             id: id.into(),
@@ -185,6 +186,7 @@ pub(crate) mod tests {
             signed_urls_only: false,
             named_transformations_only: false,
             origin_ids: vec![origin.into()],
+            managed_by: None,
         };
         Snapshot {
             accounts: vec![account("acme"), account("rival")],

@@ -2,7 +2,7 @@
 //! whether it is private; listing and searching them with their folders.
 
 use crate::search::{self, Bind, Target};
-use crate::{FileRecord, Store, StoreError, new_id, now_unix};
+use crate::{FileRecord, Store, StoreError, audited, new_id, now_unix};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 use std::collections::HashMap;
@@ -126,12 +126,6 @@ fn folder_from_row(row: &SqliteRow) -> Result<FolderRecord, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
-}
-
-/// SQL text built here from fixed column lists and `$n` placeholders only: every value the
-/// caller gave is bound, never written into the text.
-fn audited(sql: String) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(sql)
 }
 
 fn bind_all<'q>(

@@ -6,7 +6,9 @@
 //! are written. The delivery path never queries the store: it reads a [`Snapshot`] loaded once
 //! and reloaded after changes.
 
+mod entities;
 mod files;
+mod provenance;
 mod records;
 pub mod search;
 mod secrets;
@@ -14,7 +16,9 @@ mod uploads;
 pub mod validate;
 mod writes;
 
+pub use entities::EndpointFields;
 pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed};
+pub use provenance::{Declared, Entity};
 pub use records::{
     AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
     NamedTransformation, OriginRecord, Snapshot,
@@ -48,6 +52,18 @@ pub enum StoreError {
     Invalid(#[from] validate::Invalid),
     #[error("{what} {name:?} already exists")]
     Exists { what: &'static str, name: String },
+    #[error("{what} {name:?} is used by {by}")]
+    InUse {
+        what: &'static str,
+        name: String,
+        by: String,
+    },
+    #[error("{what} {name:?} is managed by the config file ({key}): change it there")]
+    Managed {
+        what: &'static str,
+        name: String,
+        key: String,
+    },
     #[error(transparent)]
     Search(#[from] search::SearchError),
 }
@@ -82,7 +98,14 @@ fn migrator() -> Migrator {
         include_str!("../migrations/sqlite/0003_media_library.sql").into_sql_str(),
         false,
     );
-    Migrator::with_migrations(vec![initial, account_formats, media_library])
+    let provenance = Migration::new(
+        4,
+        "provenance".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0004_provenance.sql").into_sql_str(),
+        false,
+    );
+    Migrator::with_migrations(vec![initial, account_formats, media_library, provenance])
 }
 
 impl Store {
@@ -121,6 +144,12 @@ impl Store {
     pub(crate) fn secrets(&self) -> &SecretBox {
         &self.secrets
     }
+}
+
+/// SQL text built in this crate from fixed column lists and `$n` placeholders only: every value
+/// a caller gave is bound, never written into the text.
+pub(crate) fn audited(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
 }
 
 pub(crate) fn now_unix() -> i64 {

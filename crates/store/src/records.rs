@@ -3,6 +3,7 @@
 use crate::{Store, StoreError};
 use pixelway_origins::OriginSpec;
 use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
 use std::collections::BTreeMap;
 
 /// A tenant.
@@ -46,6 +47,8 @@ pub struct OriginRecord {
     pub name: String,
     /// With its secrets restored.
     pub spec: OriginSpec,
+    /// The config file entry that declares it; `None`: made through the API.
+    pub managed_by: Option<String>,
 }
 
 /// A URL endpoint with its ordered origins (after the Media Library, which is implicit).
@@ -60,6 +63,8 @@ pub struct EndpointRecord {
     pub signed_urls_only: bool,
     pub named_transformations_only: bool,
     pub origin_ids: Vec<String>,
+    /// The config file entry that declares it; `None`: made through the API.
+    pub managed_by: Option<String>,
 }
 
 /// What a caller gives to create or update an endpoint (origins by name).
@@ -83,11 +88,17 @@ pub struct DomainRecord {
 }
 
 /// A stored transformation, used as `n-<name>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NamedTransformation {
+    pub id: String,
     pub account_id: String,
     pub name: String,
     pub transformation: String,
+    /// A disabled one is unknown to delivery.
+    pub enabled: bool,
+    pub created_at: i64,
+    /// The config file entry that declares it; `None`: made through the API.
+    pub managed_by: Option<String>,
 }
 
 /// A Media Library file.
@@ -183,36 +194,37 @@ impl Store {
     }
 
     async fn load_origins(&self) -> Result<Vec<OriginRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, account_id, name, spec_json, secrets_enc FROM origins ORDER BY created_at, id",
-        )
+        let rows = sqlx::query(crate::audited(format!(
+            "SELECT {ORIGIN_COLUMNS} FROM origins ORDER BY created_at, id"
+        )))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let mut spec: OriginSpec = serde_json::from_str(row.try_get("spec_json")?)
-                    .map_err(|e| StoreError::Corrupt(format!("origin spec: {e}")))?;
-                if let Some(sealed) = row.try_get::<Option<String>, _>("secrets_enc")? {
-                    let json = self.secrets().open(&sealed)?;
-                    let secrets: BTreeMap<String, String> = serde_json::from_str(&json)
-                        .map_err(|e| StoreError::Corrupt(format!("origin secrets: {e}")))?;
-                    spec.put_secrets(secrets);
-                }
-                Ok(OriginRecord {
-                    id: row.try_get("id")?,
-                    account_id: row.try_get("account_id")?,
-                    name: row.try_get("name")?,
-                    spec,
-                })
-            })
-            .collect()
+        rows.iter().map(|row| self.origin_from_row(row)).collect()
+    }
+
+    /// An origin from a row of [`ORIGIN_COLUMNS`], its secrets opened.
+    pub(crate) fn origin_from_row(&self, row: &SqliteRow) -> Result<OriginRecord, StoreError> {
+        let mut spec: OriginSpec = serde_json::from_str(row.try_get("spec_json")?)
+            .map_err(|e| StoreError::Corrupt(format!("origin spec: {e}")))?;
+        if let Some(sealed) = row.try_get::<Option<String>, _>("secrets_enc")? {
+            let json = self.secrets().open(&sealed)?;
+            let secrets: BTreeMap<String, String> = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("origin secrets: {e}")))?;
+            spec.put_secrets(secrets);
+        }
+        Ok(OriginRecord {
+            id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
+            name: row.try_get("name")?,
+            spec,
+            managed_by: row.try_get("managed_by")?,
+        })
     }
 
     async fn load_endpoints(&self) -> Result<Vec<EndpointRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, account_id, identifier, description, default_image, signed_urls_only, \
-             named_transformations_only FROM endpoints ORDER BY account_id, identifier",
-        )
+        let rows = sqlx::query(crate::audited(format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM endpoints ORDER BY account_id, identifier"
+        )))
         .fetch_all(self.pool())
         .await?;
         let links = sqlx::query(
@@ -230,18 +242,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
-                Ok(EndpointRecord {
-                    origin_ids: order.remove(&id).unwrap_or_default(),
-                    id,
-                    account_id: row.try_get("account_id")?,
-                    identifier: row.try_get("identifier")?,
-                    description: row.try_get("description")?,
-                    default_image: row.try_get("default_image")?,
-                    signed_urls_only: row.try_get::<i64, _>("signed_urls_only")? != 0,
-                    named_transformations_only: row
-                        .try_get::<i64, _>("named_transformations_only")?
-                        != 0,
-                })
+                endpoint_from_row(row, order.remove(&id).unwrap_or_default())
             })
             .collect()
     }
@@ -265,19 +266,48 @@ impl Store {
     }
 
     async fn load_named_transformations(&self) -> Result<Vec<NamedTransformation>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT account_id, name, transformation FROM named_transformations ORDER BY account_id, name",
-        )
+        let rows = sqlx::query(crate::audited(format!(
+            "SELECT {NAMED_COLUMNS} FROM named_transformations ORDER BY account_id, name"
+        )))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(NamedTransformation {
-                    account_id: row.try_get("account_id")?,
-                    name: row.try_get("name")?,
-                    transformation: row.try_get("transformation")?,
-                })
-            })
-            .collect()
+        rows.iter().map(named_from_row).collect()
     }
+}
+
+pub(crate) const ORIGIN_COLUMNS: &str = "id, account_id, name, spec_json, secrets_enc, managed_by";
+pub(crate) const ENDPOINT_COLUMNS: &str = "id, account_id, identifier, description, \
+    default_image, signed_urls_only, named_transformations_only, managed_by";
+pub(crate) const NAMED_COLUMNS: &str =
+    "id, account_id, name, transformation, enabled, created_at, managed_by";
+
+/// An endpoint from a row of [`ENDPOINT_COLUMNS`] and its origins in order.
+pub(crate) fn endpoint_from_row(
+    row: &SqliteRow,
+    origin_ids: Vec<String>,
+) -> Result<EndpointRecord, StoreError> {
+    Ok(EndpointRecord {
+        origin_ids,
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        identifier: row.try_get("identifier")?,
+        description: row.try_get("description")?,
+        default_image: row.try_get("default_image")?,
+        signed_urls_only: row.try_get::<i64, _>("signed_urls_only")? != 0,
+        named_transformations_only: row.try_get::<i64, _>("named_transformations_only")? != 0,
+        managed_by: row.try_get("managed_by")?,
+    })
+}
+
+/// A named transformation from a row of [`NAMED_COLUMNS`].
+pub(crate) fn named_from_row(row: &SqliteRow) -> Result<NamedTransformation, StoreError> {
+    Ok(NamedTransformation {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        name: row.try_get("name")?,
+        transformation: row.try_get("transformation")?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        created_at: row.try_get("created_at")?,
+        managed_by: row.try_get("managed_by")?,
+    })
 }

@@ -58,18 +58,11 @@ impl Store {
         spec: &OriginSpec,
     ) -> Result<String, StoreError> {
         validate::origin_name(name)?;
-        let mut public = spec.clone();
-        let secrets = public.take_secrets();
-        let spec_json = serde_json::to_string(&public)
-            .map_err(|e| StoreError::Corrupt(format!("origin spec: {e}")))?;
-        let sealed = (!secrets.is_empty()).then(|| {
-            self.secrets()
-                .seal(&serde_json::to_string(&secrets).unwrap_or_default())
-        });
-        let kind = serde_json::to_value(spec.kind())
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let SealedSpec {
+            kind,
+            spec_json,
+            sealed,
+        } = self.seal_spec(spec)?;
         let mut tx = self.write_transaction().await?;
         let existing: Option<String> =
             sqlx::query("SELECT id FROM origins WHERE account_id = $1 AND name = $2")
@@ -207,19 +200,51 @@ impl Store {
     ) -> Result<(), StoreError> {
         validate::transformation_name(name)?;
         sqlx::query(
-            "INSERT INTO named_transformations (account_id, name, transformation) VALUES ($1, $2, $3) \
+            "INSERT INTO named_transformations (id, account_id, name, transformation, enabled, created_at) \
+             VALUES ($1, $2, $3, $4, 1, $5) \
              ON CONFLICT (account_id, name) DO UPDATE SET transformation = excluded.transformation",
         )
+        .bind(new_id())
         .bind(account)
         .bind(name)
         .bind(transformation)
+        .bind(now_unix())
         .execute(self.pool())
         .await?;
         Ok(())
     }
 }
 
-async fn endpoint_id(
+/// An origin spec as stored: its kind, its JSON without secrets, and the secrets sealed.
+pub(crate) struct SealedSpec {
+    pub kind: String,
+    pub spec_json: String,
+    pub sealed: Option<String>,
+}
+
+impl Store {
+    pub(crate) fn seal_spec(&self, spec: &OriginSpec) -> Result<SealedSpec, StoreError> {
+        let mut public = spec.clone();
+        let secrets = public.take_secrets();
+        let spec_json = serde_json::to_string(&public)
+            .map_err(|e| StoreError::Corrupt(format!("origin spec: {e}")))?;
+        let sealed = (!secrets.is_empty()).then(|| {
+            self.secrets()
+                .seal(&serde_json::to_string(&secrets).unwrap_or_default())
+        });
+        let kind = serde_json::to_value(spec.kind())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        Ok(SealedSpec {
+            kind,
+            spec_json,
+            sealed,
+        })
+    }
+}
+
+pub(crate) async fn endpoint_id(
     tx: &mut sqlx::SqliteConnection,
     account: &str,
     identifier: &str,
@@ -237,7 +262,7 @@ async fn endpoint_id(
         .map_err(Into::into)
 }
 
-async fn set_endpoint_origins(
+pub(crate) async fn set_endpoint_origins(
     tx: &mut sqlx::SqliteConnection,
     endpoint: &str,
     origin_ids: &[String],

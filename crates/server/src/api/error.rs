@@ -69,7 +69,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => Self::NotFound(error.to_string()),
             StoreError::Invalid(invalid) => Self::BadRequest(invalid.to_string()),
             StoreError::Search(search) => Self::BadRequest(search.to_string()),
-            StoreError::Exists { .. } => Self::Conflict(error.to_string()),
+            StoreError::Exists { .. } | StoreError::InUse { .. } | StoreError::Managed { .. } => {
+                Self::Conflict(error.to_string())
+            }
             other => Self::Internal(other.to_string()),
         }
     }

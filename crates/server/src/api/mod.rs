@@ -10,14 +10,18 @@
 //! - [`upload`]: the multipart upload, streamed to the Media Library
 //! - [`files`]: list and search, details, update, delete, tags, copy, move, rename, folders
 //! - [`purge`]: purge by URL and its status
+//! - [`accounts`]: origins and URL endpoints; [`named`]: named transformations
 //! - [`library`]: the Media Library changes every surface shares
 //! - [`json`]: the response shapes; [`error`]: errors and their one mapping to HTTP
 
+pub mod accounts;
 pub mod auth;
 pub mod error;
 pub mod files;
 pub mod json;
 pub mod library;
+pub mod named;
+pub mod origin_json;
 pub mod purge;
 pub mod upload;
 
@@ -62,6 +66,34 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route(
             "/v1/folder",
             post(files::create_folder).delete(files::delete_folder),
+        )
+        .route(
+            "/v1/accounts/origins",
+            get(accounts::list_origins).post(accounts::create_origin),
+        )
+        .route(
+            "/v1/accounts/origins/{id}",
+            get(accounts::get_origin)
+                .put(accounts::update_origin)
+                .delete(accounts::delete_origin),
+        )
+        .route(
+            "/v1/accounts/url-endpoints",
+            get(accounts::list_endpoints).post(accounts::create_endpoint),
+        )
+        .route(
+            "/v1/accounts/url-endpoints/{id}",
+            get(accounts::get_endpoint)
+                .put(accounts::update_endpoint)
+                .delete(accounts::delete_endpoint),
+        )
+        .route(
+            "/v1/named-transformations",
+            get(named::list).post(named::create),
+        )
+        .route(
+            "/v1/named-transformations/{id}",
+            get(named::get).patch(named::update).delete(named::delete),
         )
         .route("/v1", any(no_such_route))
         .route("/v1/{*rest}", any(no_such_route))

@@ -1,0 +1,258 @@
+//! An account's origins (`/v1/accounts/origins`) and URL endpoints
+//! (`/v1/accounts/url-endpoints`): list, create, get, update, delete, with ImageKit's field
+//! names. Every change is on the delivery path at once (the catalog is rebuilt before the
+//! answer). Entities the config file manages are shown with `managedBy` and refused with 409.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::parse_body;
+use super::origin_json::{self, OriginRequest};
+use crate::app::App;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use pixelway_store::{EndpointFields, EndpointRecord, StoreError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The id ImageKit gives every account's default endpoint.
+const DEFAULT_ENDPOINT: &str = "default";
+
+/// `GET /v1/accounts/origins`.
+pub async fn list_origins(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let origins = app.control.store().origins_of(&caller.account).await?;
+    Ok(Json(origins.iter().map(origin_json::origin).collect()))
+}
+
+/// `GET /v1/accounts/origins/{id}`.
+pub async fn get_origin(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let origin = app.control.store().origin(&caller.account, &id).await?;
+    Ok(Json(origin_json::origin(&origin)))
+}
+
+/// `POST /v1/accounts/origins`.
+pub async fn create_origin(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request = OriginRequest::parse(&body)?;
+    let name = request.name.clone();
+    let spec = request.into_spec(None)?;
+    check_builds(&app, &spec)?;
+    let origin = app
+        .control
+        .store()
+        .create_origin(&caller.account, &name, &spec)
+        .await
+        .map_err(|e| named_field("name", e))?;
+    app.reload().await?;
+    Ok((StatusCode::CREATED, Json(origin_json::origin(&origin))).into_response())
+}
+
+/// `PUT /v1/accounts/origins/{id}`: the whole origin; secrets left out are kept.
+pub async fn update_origin(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let request = OriginRequest::parse(&body)?;
+    let store = app.control.store();
+    let current = store.origin(&caller.account, &id).await?;
+    let name = request.name.clone();
+    let spec = request.into_spec(Some(&current.spec))?;
+    check_builds(&app, &spec)?;
+    let origin = store
+        .update_origin(&caller.account, &id, &name, &spec)
+        .await
+        .map_err(|e| named_field("name", e))?;
+    app.reload().await?;
+    Ok(Json(origin_json::origin(&origin)))
+}
+
+/// `DELETE /v1/accounts/origins/{id}` → 204; refused (409) while an endpoint uses it.
+pub async fn delete_origin(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.control
+        .store()
+        .delete_origin(&caller.account, &id)
+        .await?;
+    app.reload().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An origin that could never be built (a malformed endpoint URL, a bad key format) is refused
+/// before it is stored, with the builder's reason.
+fn check_builds(app: &App, spec: &pixelway_origins::OriginSpec) -> Result<(), ApiError> {
+    spec.build(app.control.origin_context())
+        .map(|_| ())
+        .map_err(|e| ApiError::bad(e.to_string()))
+}
+
+/// Prefixes a clash or a bad name with the request field it came from.
+fn named_field(field: &str, error: StoreError) -> ApiError {
+    match ApiError::from(error) {
+        ApiError::Conflict(message) => ApiError::Conflict(format!("{field}: {message}")),
+        ApiError::BadRequest(message) => ApiError::BadRequest(format!("{field}: {message}")),
+        other => other,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EndpointRequest {
+    description: Option<String>,
+    origins: Option<Vec<String>>,
+    url_prefix: Option<String>,
+    url_rewriter: Option<Value>,
+    /// pixelway's additions.
+    default_image: Option<String>,
+    signed_urls_only: Option<bool>,
+    named_transformations_only: Option<bool>,
+}
+
+impl EndpointRequest {
+    fn into_fields(self) -> Result<EndpointFields, ApiError> {
+        if self.url_rewriter.as_ref().is_some_and(|v| !v.is_null()) {
+            return Err(ApiError::bad(
+                "urlRewriter is not supported by pixelway yet",
+            ));
+        }
+        let default_image = self
+            .default_image
+            .map(|p| p.trim_start_matches('/').to_string())
+            .filter(|p| !p.is_empty());
+        Ok(EndpointFields {
+            identifier: self
+                .url_prefix
+                .unwrap_or_default()
+                .trim_matches('/')
+                .to_string(),
+            description: self.description.unwrap_or_default(),
+            default_image,
+            signed_urls_only: self.signed_urls_only.unwrap_or(false),
+            named_transformations_only: self.named_transformations_only.unwrap_or(false),
+            origin_ids: self.origins.unwrap_or_default(),
+        })
+    }
+}
+
+fn endpoint_json(record: &EndpointRecord) -> Value {
+    json!({
+        "id": if record.identifier.is_empty() { DEFAULT_ENDPOINT } else { record.id.as_str() },
+        "description": record.description,
+        "origins": record.origin_ids,
+        "urlPrefix": record.identifier,
+        "defaultImage": record.default_image,
+        "signedUrlsOnly": record.signed_urls_only,
+        "namedTransformationsOnly": record.named_transformations_only,
+        "managedBy": origin_json::managed_by(record.managed_by.as_deref()),
+    })
+}
+
+/// The stored id of an endpoint named in a path (`default` is the default endpoint).
+async fn endpoint_id(app: &App, account: &str, id: &str) -> Result<String, ApiError> {
+    if id == DEFAULT_ENDPOINT {
+        return Ok(app.control.store().default_endpoint_id(account).await?);
+    }
+    Ok(id.to_string())
+}
+
+/// An endpoint write's errors, named by field: an origin id that is not the account's is the
+/// request's fault (400), not a missing endpoint.
+fn endpoint_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound {
+            what: "origin",
+            name,
+        } => ApiError::bad(format!(
+            "origins: {name:?} is not an origin of this account"
+        )),
+        other => named_field("urlPrefix", other),
+    }
+}
+
+/// `GET /v1/accounts/url-endpoints`.
+pub async fn list_endpoints(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let endpoints = app.control.store().endpoints_of(&caller.account).await?;
+    Ok(Json(endpoints.iter().map(endpoint_json).collect()))
+}
+
+/// `GET /v1/accounts/url-endpoints/{id}`.
+pub async fn get_endpoint(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = endpoint_id(&app, &caller.account, &id).await?;
+    let endpoint = app.control.store().endpoint(&caller.account, &id).await?;
+    Ok(Json(endpoint_json(&endpoint)))
+}
+
+/// `POST /v1/accounts/url-endpoints`.
+pub async fn create_endpoint(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = parse_body::<EndpointRequest>(&body)?.into_fields()?;
+    let endpoint = app
+        .control
+        .store()
+        .create_endpoint(&caller.account, &fields)
+        .await
+        .map_err(endpoint_error)?;
+    app.reload().await?;
+    Ok((StatusCode::CREATED, Json(endpoint_json(&endpoint))).into_response())
+}
+
+/// `PUT /v1/accounts/url-endpoints/{id}`.
+pub async fn update_endpoint(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let fields = parse_body::<EndpointRequest>(&body)?.into_fields()?;
+    let id = endpoint_id(&app, &caller.account, &id).await?;
+    let endpoint = app
+        .control
+        .store()
+        .update_endpoint(&caller.account, &id, &fields)
+        .await
+        .map_err(endpoint_error)?;
+    app.reload().await?;
+    Ok(Json(endpoint_json(&endpoint)))
+}
+
+/// `DELETE /v1/accounts/url-endpoints/{id}` → 204; the default endpoint cannot be deleted.
+pub async fn delete_endpoint(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = endpoint_id(&app, &caller.account, &id).await?;
+    app.control
+        .store()
+        .delete_endpoint(&caller.account, &id)
+        .await?;
+    app.reload().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,265 @@
+//! Origins as ImageKit's API writes them (`{"type": "S3_COMPATIBLE", "bucket", "accessKey", …}`)
+//! and pixelway's [`OriginSpec`], both ways. Secrets (`accessKey`'s partner `secretKey`,
+//! `privateKey`, `sasToken`) are write-only: read from requests, never written into a response.
+//! Local folders are the operator's (config file only) and have no API type.
+
+use super::error::ApiError;
+use pixelway_origins::spec::Secret;
+use pixelway_origins::{OriginSettings, OriginSpec};
+use pixelway_store::OriginRecord;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// An origin as a create or update request sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OriginRequest {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    bucket: Option<String>,
+    prefix: Option<String>,
+    endpoint: Option<String>,
+    /// pixelway's addition: the bucket's region (default `us-east-1`).
+    region: Option<String>,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    s3_force_path_style: Option<bool>,
+    #[serde(rename = "useIAMRole")]
+    use_iam_role: Option<bool>,
+    base_url: Option<String>,
+    forward_host_header_to_origin: Option<bool>,
+    client_email: Option<String>,
+    private_key: Option<String>,
+    account_name: Option<String>,
+    container: Option<String>,
+    sas_token: Option<String>,
+    include_canonical_header: Option<bool>,
+    base_url_for_canonical_header: Option<String>,
+    /// pixelway's addition: web proxy source hosts allowed (empty: any public host).
+    allowed_hosts: Option<Vec<String>>,
+}
+
+fn required(value: Option<String>, field: &str, kind: &str) -> Result<String, ApiError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ApiError::bad(format!("{field} is required for a {kind} origin")))
+}
+
+/// The origin types pixelway serves, as ImageKit names them.
+const SUPPORTED: &[&str] = &[
+    "S3",
+    "S3_COMPATIBLE",
+    "WEB_FOLDER",
+    "WEB_PROXY",
+    "GCS",
+    "AZURE_BLOB",
+];
+
+impl OriginRequest {
+    /// Reads a request body: its `type` first (an unsupported one is named before its fields
+    /// are looked at), then the fields of that type.
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let value: Value = super::json::parse_body(body)?;
+        match value.get("type").and_then(Value::as_str) {
+            None => return Err(ApiError::bad("type is required")),
+            Some(kind) if !SUPPORTED.contains(&kind) => {
+                let known = matches!(kind, "CLOUDINARY_BACKUP" | "AKENEO_PIM");
+                return Err(ApiError::bad(format!(
+                    "type {kind:?} is {} (supported: {})",
+                    if known {
+                        "not supported by pixelway"
+                    } else {
+                        "not an origin type"
+                    },
+                    SUPPORTED.join(", ")
+                )));
+            }
+            Some(_) => {}
+        }
+        serde_json::from_value(value).map_err(|e| ApiError::bad(format!("request body: {e}")))
+    }
+
+    /// The spec this request describes. Secrets left empty are taken from `current` (an
+    /// update need not send them again).
+    pub fn into_spec(self, current: Option<&OriginSpec>) -> Result<OriginSpec, ApiError> {
+        if self.include_canonical_header == Some(true) {
+            return Err(ApiError::bad(
+                "includeCanonicalHeader is not supported by pixelway yet",
+            ));
+        }
+        if self.forward_host_header_to_origin == Some(true) {
+            return Err(ApiError::bad(
+                "forwardHostHeaderToOrigin is not supported by pixelway",
+            ));
+        }
+        if self.use_iam_role == Some(true) {
+            return Err(ApiError::bad(
+                "useIAMRole is not supported by pixelway: give accessKey and secretKey",
+            ));
+        }
+        let _ = self.base_url_for_canonical_header;
+        let kind = self.kind.clone();
+        let settings = OriginSettings::default();
+        let keep = |given: Option<String>, field: &str| -> Secret {
+            match given.filter(|v| !v.is_empty()) {
+                Some(value) => Secret(value),
+                None => current.map(|c| secret_of(c, field)).unwrap_or_default(),
+            }
+        };
+        let spec = match kind.as_str() {
+            "S3" | "S3_COMPATIBLE" => {
+                let endpoint = if kind == "S3" {
+                    String::new()
+                } else {
+                    required(self.endpoint, "endpoint", &kind)?
+                };
+                let secret_access_key = keep(self.secret_key, "secretKey");
+                if secret_access_key.is_empty() {
+                    return Err(ApiError::bad(format!(
+                        "secretKey is required for a {kind} origin"
+                    )));
+                }
+                let _ = self.s3_force_path_style;
+                OriginSpec::S3 {
+                    bucket: required(self.bucket, "bucket", &kind)?,
+                    prefix: self
+                        .prefix
+                        .unwrap_or_default()
+                        .trim_matches('/')
+                        .to_string(),
+                    allow_http: endpoint.starts_with("http://"),
+                    endpoint,
+                    region: self.region.unwrap_or_else(|| "us-east-1".into()),
+                    access_key_id: required(self.access_key, "accessKey", &kind)?,
+                    secret_access_key,
+                    settings,
+                }
+            }
+            "WEB_FOLDER" => {
+                let base_url = required(self.base_url, "baseUrl", &kind)?;
+                url::Url::parse(&base_url)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        ApiError::bad(format!("baseUrl must be an http(s) URL, not {base_url:?}"))
+                    })?;
+                OriginSpec::WebFolder { base_url, settings }
+            }
+            "WEB_PROXY" => OriginSpec::WebProxy {
+                allowed_hosts: self.allowed_hosts.unwrap_or_default(),
+                settings,
+            },
+            "GCS" => OriginSpec::Gcs {
+                bucket: required(self.bucket, "bucket", &kind)?,
+                prefix: self
+                    .prefix
+                    .unwrap_or_default()
+                    .trim_matches('/')
+                    .to_string(),
+                client_email: self.client_email.unwrap_or_default(),
+                private_key: keep(self.private_key, "privateKey"),
+                endpoint: self.endpoint.unwrap_or_default(),
+                settings,
+            },
+            "AZURE_BLOB" => OriginSpec::AzureBlob {
+                account_name: required(self.account_name, "accountName", &kind)?,
+                container: required(self.container, "container", &kind)?,
+                prefix: self
+                    .prefix
+                    .unwrap_or_default()
+                    .trim_matches('/')
+                    .to_string(),
+                sas_token: keep(self.sas_token, "sasToken"),
+                access_key: Secret::default(),
+                endpoint: self.endpoint.unwrap_or_default(),
+                settings,
+            },
+            other => return Err(ApiError::bad(format!("type {other:?} is not supported"))),
+        };
+        Ok(spec)
+    }
+}
+
+/// The current value of a secret field of `spec`, to keep it on an update that leaves it out.
+fn secret_of(spec: &OriginSpec, field: &str) -> Secret {
+    match (spec, field) {
+        (
+            OriginSpec::S3 {
+                secret_access_key, ..
+            },
+            "secretKey",
+        ) => secret_access_key.clone(),
+        (OriginSpec::Gcs { private_key, .. }, "privateKey") => private_key.clone(),
+        (OriginSpec::AzureBlob { sas_token, .. }, "sasToken") => sas_token.clone(),
+        _ => Secret::default(),
+    }
+}
+
+/// An origin as responses show it: no secret, ever.
+pub fn origin(record: &OriginRecord) -> Value {
+    let mut value = match &record.spec {
+        OriginSpec::S3 {
+            bucket,
+            prefix,
+            endpoint,
+            region,
+            access_key_id,
+            ..
+        } => {
+            let mut v = json!({
+                "type": if endpoint.is_empty() { "S3" } else { "S3_COMPATIBLE" },
+                "bucket": bucket,
+                "prefix": prefix,
+                "region": region,
+                "accessKey": access_key_id,
+            });
+            if !endpoint.is_empty() {
+                v["endpoint"] = json!(endpoint);
+                v["s3ForcePathStyle"] = json!(true);
+            }
+            v
+        }
+        OriginSpec::Gcs {
+            bucket,
+            prefix,
+            client_email,
+            ..
+        } => {
+            json!({ "type": "GCS", "bucket": bucket, "prefix": prefix, "clientEmail": client_email })
+        }
+        OriginSpec::AzureBlob {
+            account_name,
+            container,
+            prefix,
+            ..
+        } => json!({
+            "type": "AZURE_BLOB",
+            "accountName": account_name,
+            "container": container,
+            "prefix": prefix,
+        }),
+        OriginSpec::WebFolder { base_url, .. } => json!({
+            "type": "WEB_FOLDER",
+            "baseUrl": base_url,
+            "forwardHostHeaderToOrigin": false,
+        }),
+        OriginSpec::WebProxy { allowed_hosts, .. } => {
+            json!({ "type": "WEB_PROXY", "allowedHosts": allowed_hosts })
+        }
+        OriginSpec::LocalFolder { .. } => json!({ "type": "LOCAL_FOLDER" }),
+    };
+    value["id"] = json!(record.id);
+    value["name"] = json!(record.name);
+    value["includeCanonicalHeader"] = json!(false);
+    value["managedBy"] = managed_by(record.managed_by.as_deref());
+    value
+}
+
+/// `{"config": "<key in the config file>"}` for a config-managed entity, else `null`.
+pub fn managed_by(key: Option<&str>) -> Value {
+    match key {
+        Some(key) => json!({ "config": key }),
+        None => Value::Null,
+    }
+}

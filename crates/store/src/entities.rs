@@ -1,0 +1,487 @@
+//! Origins, URL endpoints and named transformations one at a time, by id and within one account,
+//! as the management API and the dashboard read and change them. An entity the config file
+//! manages is refused ([`StoreError::Managed`], naming its key in the file).
+
+use crate::records::{
+    ENDPOINT_COLUMNS, NAMED_COLUMNS, ORIGIN_COLUMNS, endpoint_from_row, named_from_row,
+};
+use crate::writes::{SealedSpec, set_endpoint_origins};
+use crate::{
+    EndpointRecord, NamedTransformation, OriginRecord, Store, StoreError, audited, new_id,
+    now_unix, validate,
+};
+use pixelway_origins::OriginSpec;
+use sqlx::Row;
+
+/// An endpoint's fields as the API gives them (origins by id, in order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointFields {
+    pub identifier: String,
+    pub description: String,
+    pub default_image: Option<String>,
+    pub signed_urls_only: bool,
+    pub named_transformations_only: bool,
+    pub origin_ids: Vec<String>,
+}
+
+fn managed(what: &'static str, name: &str, key: Option<String>) -> Result<(), StoreError> {
+    match key {
+        Some(key) => Err(StoreError::Managed {
+            what,
+            name: name.to_string(),
+            key,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn not_found(what: &'static str, id: &str) -> StoreError {
+    StoreError::NotFound {
+        what,
+        name: id.to_string(),
+    }
+}
+
+impl Store {
+    /// An account's origins, oldest first.
+    pub async fn origins_of(&self, account: &str) -> Result<Vec<OriginRecord>, StoreError> {
+        let rows = sqlx::query(audited(format!(
+            "SELECT {ORIGIN_COLUMNS} FROM origins WHERE account_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(account)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| self.origin_from_row(row)).collect()
+    }
+
+    /// Origin `id` of `account`.
+    pub async fn origin(&self, account: &str, id: &str) -> Result<OriginRecord, StoreError> {
+        let row = sqlx::query(audited(format!(
+            "SELECT {ORIGIN_COLUMNS} FROM origins WHERE account_id = $1 AND id = $2"
+        )))
+        .bind(account)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| not_found("origin", id))?;
+        self.origin_from_row(&row)
+    }
+
+    /// Creates an origin; its name must be new in the account.
+    pub async fn create_origin(
+        &self,
+        account: &str,
+        name: &str,
+        spec: &OriginSpec,
+    ) -> Result<OriginRecord, StoreError> {
+        validate::origin_name(name)?;
+        let SealedSpec {
+            kind,
+            spec_json,
+            sealed,
+        } = self.seal_spec(spec)?;
+        let id = new_id();
+        let inserted = sqlx::query(
+            "INSERT INTO origins (id, account_id, name, kind, spec_json, secrets_enc, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, name) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(account)
+        .bind(name)
+        .bind(&kind)
+        .bind(&spec_json)
+        .bind(&sealed)
+        .bind(now_unix())
+        .execute(self.pool())
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Exists {
+                what: "origin",
+                name: name.to_string(),
+            });
+        }
+        self.origin(account, &id).await
+    }
+
+    /// Replaces origin `id`'s name and spec.
+    pub async fn update_origin(
+        &self,
+        account: &str,
+        id: &str,
+        name: &str,
+        spec: &OriginSpec,
+    ) -> Result<OriginRecord, StoreError> {
+        validate::origin_name(name)?;
+        let current = self.origin(account, id).await?;
+        managed("origin", &current.name, current.managed_by)?;
+        let SealedSpec {
+            kind,
+            spec_json,
+            sealed,
+        } = self.seal_spec(spec)?;
+        let mut tx = self.write_transaction().await?;
+        let clash =
+            sqlx::query("SELECT 1 FROM origins WHERE account_id = $1 AND name = $2 AND id <> $3")
+                .bind(account)
+                .bind(name)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if clash.is_some() {
+            return Err(StoreError::Exists {
+                what: "origin",
+                name: name.to_string(),
+            });
+        }
+        sqlx::query(
+            "UPDATE origins SET name = $1, kind = $2, spec_json = $3, secrets_enc = $4 \
+             WHERE account_id = $5 AND id = $6",
+        )
+        .bind(name)
+        .bind(&kind)
+        .bind(&spec_json)
+        .bind(&sealed)
+        .bind(account)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.origin(account, id).await
+    }
+
+    /// Deletes origin `id`; refused while an endpoint uses it.
+    pub async fn delete_origin(&self, account: &str, id: &str) -> Result<(), StoreError> {
+        let current = self.origin(account, id).await?;
+        managed("origin", &current.name, current.managed_by)?;
+        let mut tx = self.write_transaction().await?;
+        let users = sqlx::query(
+            "SELECT e.identifier FROM endpoint_origins l JOIN endpoints e ON e.id = l.endpoint_id \
+             WHERE l.origin_id = $1 ORDER BY e.identifier",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if !users.is_empty() {
+            let names: Vec<String> = users
+                .iter()
+                .map(|row| {
+                    let identifier: String = row.try_get("identifier").unwrap_or_default();
+                    if identifier.is_empty() {
+                        "the default endpoint".to_string()
+                    } else {
+                        format!("endpoint {identifier:?}")
+                    }
+                })
+                .collect();
+            return Err(StoreError::InUse {
+                what: "origin",
+                name: current.name,
+                by: names.join(", "),
+            });
+        }
+        sqlx::query("DELETE FROM origins WHERE account_id = $1 AND id = $2")
+            .bind(account)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An account's URL endpoints, the default one first.
+    pub async fn endpoints_of(&self, account: &str) -> Result<Vec<EndpointRecord>, StoreError> {
+        let rows = sqlx::query(audited(format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE account_id = $1 ORDER BY identifier"
+        )))
+        .bind(account)
+        .fetch_all(self.pool())
+        .await?;
+        let mut endpoints = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            endpoints.push(endpoint_from_row(row, self.endpoint_origins(&id).await?)?);
+        }
+        Ok(endpoints)
+    }
+
+    async fn endpoint_origins(&self, endpoint: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT origin_id FROM endpoint_origins WHERE endpoint_id = $1 ORDER BY position",
+        )
+        .bind(endpoint)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| row.try_get("origin_id").map_err(Into::into))
+            .collect()
+    }
+
+    /// URL endpoint `id` of `account`.
+    pub async fn endpoint(&self, account: &str, id: &str) -> Result<EndpointRecord, StoreError> {
+        let row = sqlx::query(audited(format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE account_id = $1 AND id = $2"
+        )))
+        .bind(account)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| not_found("URL endpoint", id))?;
+        endpoint_from_row(&row, self.endpoint_origins(id).await?)
+    }
+
+    /// The id of `account`'s default endpoint.
+    pub async fn default_endpoint_id(&self, account: &str) -> Result<String, StoreError> {
+        let row = sqlx::query("SELECT id FROM endpoints WHERE account_id = $1 AND identifier = ''")
+            .bind(account)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| not_found("URL endpoint", "default"))?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Creates a URL endpoint; its identifier must be new in the account, its origins the
+    /// account's own.
+    pub async fn create_endpoint(
+        &self,
+        account: &str,
+        fields: &EndpointFields,
+    ) -> Result<EndpointRecord, StoreError> {
+        self.save_endpoint(account, None, fields).await
+    }
+
+    /// Replaces URL endpoint `id`'s fields.
+    pub async fn update_endpoint(
+        &self,
+        account: &str,
+        id: &str,
+        fields: &EndpointFields,
+    ) -> Result<EndpointRecord, StoreError> {
+        let current = self.endpoint(account, id).await?;
+        managed("URL endpoint", &current.identifier, current.managed_by)?;
+        if current.identifier.is_empty() && !fields.identifier.is_empty() {
+            return Err(validate::Invalid {
+                field: "urlPrefix",
+                value: fields.identifier.clone(),
+                reason: "cannot be set on the default endpoint (its prefix is empty)",
+            }
+            .into());
+        }
+        self.save_endpoint(account, Some(id), fields).await
+    }
+
+    async fn save_endpoint(
+        &self,
+        account: &str,
+        id: Option<&str>,
+        fields: &EndpointFields,
+    ) -> Result<EndpointRecord, StoreError> {
+        validate::endpoint_identifier(&fields.identifier)?;
+        if id.is_none() && fields.identifier.is_empty() {
+            return Err(validate::Invalid {
+                field: "urlPrefix",
+                value: String::new(),
+                reason: "is required: the account already has its default endpoint",
+            }
+            .into());
+        }
+        let mut tx = self.write_transaction().await?;
+        for origin in &fields.origin_ids {
+            let owned = sqlx::query("SELECT 1 FROM origins WHERE account_id = $1 AND id = $2")
+                .bind(account)
+                .bind(origin)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if owned.is_none() {
+                return Err(not_found("origin", origin));
+            }
+        }
+        let clash = sqlx::query(
+            "SELECT 1 FROM endpoints WHERE account_id = $1 AND identifier = $2 AND id <> $3",
+        )
+        .bind(account)
+        .bind(&fields.identifier)
+        .bind(id.unwrap_or(""))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if clash.is_some() {
+            return Err(StoreError::Exists {
+                what: "URL endpoint",
+                name: fields.identifier.clone(),
+            });
+        }
+        let id = match id {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE endpoints SET identifier = $1, description = $2, default_image = $3, \
+                     signed_urls_only = $4, named_transformations_only = $5 \
+                     WHERE account_id = $6 AND id = $7",
+                )
+                .bind(&fields.identifier)
+                .bind(&fields.description)
+                .bind(&fields.default_image)
+                .bind(fields.signed_urls_only as i64)
+                .bind(fields.named_transformations_only as i64)
+                .bind(account)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                id.to_string()
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO endpoints (id, account_id, identifier, description, default_image, \
+                     signed_urls_only, named_transformations_only, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&id)
+                .bind(account)
+                .bind(&fields.identifier)
+                .bind(&fields.description)
+                .bind(&fields.default_image)
+                .bind(fields.signed_urls_only as i64)
+                .bind(fields.named_transformations_only as i64)
+                .bind(now_unix())
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        set_endpoint_origins(&mut tx, &id, &fields.origin_ids).await?;
+        tx.commit().await?;
+        self.endpoint(account, &id).await
+    }
+
+    /// Deletes URL endpoint `id` (never the default one) and the custom domains mapped to it.
+    pub async fn delete_endpoint(&self, account: &str, id: &str) -> Result<(), StoreError> {
+        let current = self.endpoint(account, id).await?;
+        if current.identifier.is_empty() {
+            return Err(validate::Invalid {
+                field: "URL endpoint",
+                value: "default".into(),
+                reason: "is the account's default endpoint and cannot be deleted",
+            }
+            .into());
+        }
+        managed("URL endpoint", &current.identifier, current.managed_by)?;
+        sqlx::query("DELETE FROM endpoints WHERE account_id = $1 AND id = $2")
+            .bind(account)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// An account's named transformations, by name.
+    pub async fn named_transformations_of(
+        &self,
+        account: &str,
+    ) -> Result<Vec<NamedTransformation>, StoreError> {
+        let rows = sqlx::query(audited(format!(
+            "SELECT {NAMED_COLUMNS} FROM named_transformations WHERE account_id = $1 ORDER BY name"
+        )))
+        .bind(account)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(named_from_row).collect()
+    }
+
+    /// Named transformation `id` of `account`.
+    pub async fn named_transformation(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> Result<NamedTransformation, StoreError> {
+        let row = sqlx::query(audited(format!(
+            "SELECT {NAMED_COLUMNS} FROM named_transformations WHERE account_id = $1 AND id = $2"
+        )))
+        .bind(account)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| not_found("named transformation", id))?;
+        named_from_row(&row)
+    }
+
+    /// Creates or changes a named transformation (`id` `None`: a new one, its name new in the
+    /// account). The transformation text is checked by the caller.
+    pub async fn save_named_transformation(
+        &self,
+        account: &str,
+        id: Option<&str>,
+        name: &str,
+        transformation: &str,
+        enabled: bool,
+    ) -> Result<NamedTransformation, StoreError> {
+        validate::transformation_name(name)?;
+        if let Some(id) = id {
+            let current = self.named_transformation(account, id).await?;
+            managed("named transformation", &current.name, current.managed_by)?;
+        }
+        let mut tx = self.write_transaction().await?;
+        let clash = sqlx::query(
+            "SELECT 1 FROM named_transformations WHERE account_id = $1 AND name = $2 AND id <> $3",
+        )
+        .bind(account)
+        .bind(name)
+        .bind(id.unwrap_or(""))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if clash.is_some() {
+            return Err(StoreError::Exists {
+                what: "named transformation",
+                name: name.to_string(),
+            });
+        }
+        let id = match id {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE named_transformations SET name = $1, transformation = $2, enabled = $3 \
+                     WHERE account_id = $4 AND id = $5",
+                )
+                .bind(name)
+                .bind(transformation)
+                .bind(enabled as i64)
+                .bind(account)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                id.to_string()
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO named_transformations (id, account_id, name, transformation, \
+                     enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&id)
+                .bind(account)
+                .bind(name)
+                .bind(transformation)
+                .bind(enabled as i64)
+                .bind(now_unix())
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        tx.commit().await?;
+        self.named_transformation(account, &id).await
+    }
+
+    /// Deletes named transformation `id`.
+    pub async fn delete_named_transformation(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let current = self.named_transformation(account, id).await?;
+        managed("named transformation", &current.name, current.managed_by)?;
+        sqlx::query("DELETE FROM named_transformations WHERE account_id = $1 AND id = $2")
+            .bind(account)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
