@@ -446,8 +446,109 @@ async fn the_management_api_refuses_the_other_accounts_things() {
     assert_eq!(status, StatusCode::CREATED);
     let purge_id = purge["requestId"].as_str().unwrap().to_string();
 
+    let id_of = |list: &serde_json::Value, field: &str, value: &str| -> String {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item[field] == value)
+            .unwrap_or_else(|| panic!("no {value} in {list}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (_, origins) = api(&server, "private_acme", "GET", "/v1/accounts/origins", "").await;
+    let origin = id_of(&origins, "name", "site");
+    let (_, endpoints) = api(
+        &server,
+        "private_acme",
+        "GET",
+        "/v1/accounts/url-endpoints",
+        "",
+    )
+    .await;
+    let endpoint = id_of(&endpoints, "urlPrefix", "shop");
+    let (_, named) = api(
+        &server,
+        "private_acme",
+        "GET",
+        "/v1/named-transformations",
+        "",
+    )
+    .await;
+    let named = id_of(&named, "name", "thumb-acme");
+
     use StatusCode as S;
     let rows: Vec<(&str, &str, String, String, StatusCode)> = vec![
+        (
+            "origin",
+            "GET",
+            format!("/v1/accounts/origins/{origin}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "origin update",
+            "PUT",
+            format!("/v1/accounts/origins/{origin}"),
+            r#"{"type":"WEB_PROXY","name":"x"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "origin delete",
+            "DELETE",
+            format!("/v1/accounts/origins/{origin}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "endpoint",
+            "GET",
+            format!("/v1/accounts/url-endpoints/{endpoint}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "endpoint update",
+            "PUT",
+            format!("/v1/accounts/url-endpoints/{endpoint}"),
+            r#"{"description":"x","urlPrefix":"shop"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "endpoint delete",
+            "DELETE",
+            format!("/v1/accounts/url-endpoints/{endpoint}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "an endpoint over acme's origin",
+            "POST",
+            "/v1/accounts/url-endpoints".into(),
+            format!(r#"{{"description":"x","urlPrefix":"steal","origins":["{origin}"]}}"#),
+            S::BAD_REQUEST,
+        ),
+        (
+            "named transformation",
+            "GET",
+            format!("/v1/named-transformations/{named}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "named transformation update",
+            "PATCH",
+            format!("/v1/named-transformations/{named}"),
+            r#"{"transformation":"w-1"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "named transformation delete",
+            "DELETE",
+            format!("/v1/named-transformations/{named}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
         (
             "details",
             "GET",
