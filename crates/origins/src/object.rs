@@ -302,6 +302,21 @@ impl ObjectOrigin {
         object.bytes().await.map_err(|e| e.to_string())
     }
 
+    /// Deletes every object under this origin's prefix (an account's whole library).
+    pub async fn delete_all(&self) -> Result<(), String> {
+        use futures::StreamExt;
+        let prefix = (!self.prefix.is_empty()).then(|| StorePath::from(self.prefix.as_str()));
+        let mut listing = self.store.list(prefix.as_ref());
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|e| e.to_string())?;
+            match self.store.delete(&meta.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes an object; a missing one is not an error.
     pub async fn delete(&self, path: &str) -> Result<(), String> {
         let key = self.key(path).map_err(|e| e.to_string())?;

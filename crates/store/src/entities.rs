@@ -485,3 +485,151 @@ impl Store {
         Ok(())
     }
 }
+
+/// An account as the operator sees it (no keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub id: String,
+    pub public_key: String,
+    pub managed_by: Option<String>,
+}
+
+impl Store {
+    /// Every account, by id.
+    pub async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        let rows = sqlx::query("SELECT id, public_key, managed_by FROM accounts ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AccountSummary {
+                    id: row.try_get("id")?,
+                    public_key: row.try_get("public_key")?,
+                    managed_by: row.try_get("managed_by")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn account_summary(&self, id: &str) -> Result<AccountSummary, StoreError> {
+        self.accounts()
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| not_found("account", id))
+    }
+
+    /// Creates an account with its default endpoint; refused when the id is taken.
+    pub async fn create_account(
+        &self,
+        id: &str,
+        private_key: &str,
+        public_key: &str,
+    ) -> Result<(), StoreError> {
+        validate::account_id(id)?;
+        if self.account_summary(id).await.is_ok() {
+            return Err(StoreError::Exists {
+                what: "account",
+                name: id.to_string(),
+            });
+        }
+        self.upsert_account(id, private_key, public_key, &Default::default())
+            .await
+    }
+
+    /// Gives an account new keys (its old signatures stop verifying).
+    pub async fn rotate_account_keys(
+        &self,
+        id: &str,
+        private_key: &str,
+        public_key: &str,
+    ) -> Result<(), StoreError> {
+        let current = self.account_summary(id).await?;
+        managed("account", id, current.managed_by)?;
+        sqlx::query("UPDATE accounts SET private_key_enc = $1, public_key = $2 WHERE id = $3")
+            .bind(self.secrets().seal(private_key))
+            .bind(public_key)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes an account and everything of it in the store (origins, endpoints, domains,
+    /// named transformations, file records, purges).
+    pub async fn delete_account(&self, id: &str) -> Result<(), StoreError> {
+        let current = self.account_summary(id).await?;
+        managed("account", id, current.managed_by)?;
+        sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Every custom domain with its account and endpoint identifier (`None`: alias of the
+    /// default endpoint) and provenance.
+    pub async fn domains(&self) -> Result<Vec<(crate::DomainRecord, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.host, d.account_id, e.identifier, d.managed_by FROM custom_domains d \
+             LEFT JOIN endpoints e ON e.id = d.endpoint_id ORDER BY d.host",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    crate::DomainRecord {
+                        host: row.try_get("host")?,
+                        account_id: row.try_get("account_id")?,
+                        endpoint_identifier: row.try_get("identifier")?,
+                    },
+                    row.try_get("managed_by")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Maps (or re-maps) a custom domain made through the API; a domain the config file
+    /// manages is refused.
+    pub async fn map_domain(
+        &self,
+        host: &str,
+        account: &str,
+        endpoint_identifier: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let host = host.to_ascii_lowercase();
+        if let Some((_, Some(key))) = self
+            .domains()
+            .await?
+            .into_iter()
+            .find(|(d, _)| d.host == host)
+        {
+            return Err(StoreError::Managed {
+                what: "custom domain",
+                name: host,
+                key,
+            });
+        }
+        self.account_summary(account).await?;
+        self.upsert_domain(&host, account, endpoint_identifier)
+            .await
+    }
+
+    /// Removes a custom domain made through the API.
+    pub async fn unmap_domain(&self, host: &str) -> Result<(), StoreError> {
+        let host = host.to_ascii_lowercase();
+        let (_, managed_by) = self
+            .domains()
+            .await?
+            .into_iter()
+            .find(|(d, _)| d.host == host)
+            .ok_or_else(|| not_found("custom domain", &host))?;
+        managed("custom domain", &host, managed_by)?;
+        sqlx::query("DELETE FROM custom_domains WHERE host = $1")
+            .bind(&host)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

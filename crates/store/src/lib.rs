@@ -16,7 +16,7 @@ mod uploads;
 pub mod validate;
 mod writes;
 
-pub use entities::EndpointFields;
+pub use entities::{AccountSummary, EndpointFields};
 pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed};
 pub use provenance::{Declared, Entity};
 pub use records::{

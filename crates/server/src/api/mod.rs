@@ -11,6 +11,7 @@
 //! - [`files`]: list and search, details, update, delete, tags, copy, move, rename, folders
 //! - [`purge`]: purge by URL and its status
 //! - [`accounts`]: origins and URL endpoints; [`named`]: named transformations
+//! - [`operator`]: accounts and custom domains, with the admin token
 //! - [`library`]: the Media Library changes every surface shares
 //! - [`json`]: the response shapes; [`error`]: errors and their one mapping to HTTP
 
@@ -21,6 +22,7 @@ pub mod files;
 pub mod json;
 pub mod library;
 pub mod named;
+pub mod operator;
 pub mod origin_json;
 pub mod purge;
 pub mod upload;
@@ -94,6 +96,23 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route(
             "/v1/named-transformations/{id}",
             get(named::get).patch(named::update).delete(named::delete),
+        )
+        .route(
+            "/v1/operator/accounts",
+            get(operator::list_accounts).post(operator::create_account),
+        )
+        .route(
+            "/v1/operator/accounts/{id}",
+            delete(operator::delete_account),
+        )
+        .route(
+            "/v1/operator/accounts/{id}/keys",
+            post(operator::rotate_keys),
+        )
+        .route("/v1/operator/custom-domains", get(operator::list_domains))
+        .route(
+            "/v1/operator/custom-domains/{host}",
+            put(operator::map_domain).delete(operator::unmap_domain),
         )
         .route("/v1", any(no_such_route))
         .route("/v1/{*rest}", any(no_such_route))

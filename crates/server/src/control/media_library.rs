@@ -127,6 +127,21 @@ impl MediaLibrary {
         Ok(spooled)
     }
 
+    /// Removes an account's whole library (its account was deleted).
+    pub async fn remove_account(&self, account: &str) -> Result<(), MediaError> {
+        match self {
+            Self::Local { root, .. } => match tokio::fs::remove_dir_all(root.join(account)).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+            Self::S3 { .. } => self
+                .bucket(account)?
+                .delete_all()
+                .await
+                .map_err(MediaError::Bucket),
+        }
+    }
+
     /// Removes `path` from an account's library (nothing when it is not there).
     pub async fn remove(&self, account: &str, path: &str) -> Result<(), MediaError> {
         match self {

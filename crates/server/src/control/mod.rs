@@ -68,6 +68,11 @@ impl Control {
         &self.origins
     }
 
+    /// The hosts that serve `/{account}/…` URLs (empty: every host).
+    pub fn public_hosts(&self) -> &[String] {
+        &self.public_hosts
+    }
+
     /// The Media Library, for writes.
     pub fn media(&self) -> &MediaLibrary {
         &self.media
