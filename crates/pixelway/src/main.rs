@@ -1,6 +1,8 @@
-//! The `pixelway` binary: command line, logging, and the `serve` command.
+//! The `pixelway` binary: command line, logging, the `serve` command, and the client commands
+//! (`import`, `account`, `domain`) that talk to a running server.
 
 mod apply;
+mod client;
 mod config;
 mod media;
 mod seed;
@@ -26,6 +28,77 @@ enum Command {
         #[arg(long, env = "PIXELWAY_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Upload a folder tree into an account's Media Library through the management API
+    /// (parallel, resumable: files already there with the same content are skipped).
+    Import {
+        /// The folder to upload (its sub-folders become library folders).
+        dir: PathBuf,
+        /// The account the private key belongs to.
+        #[arg(long)]
+        account: String,
+        /// The account's private key.
+        #[arg(long, env = "PIXELWAY_PRIVATE_KEY", hide_env_values = true)]
+        private_key: String,
+        /// The library folder to import under.
+        #[arg(long, default_value = "/")]
+        folder: String,
+        /// Uploads at once.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        #[command(flatten)]
+        server: ServerArg,
+    },
+    /// Manage accounts (operator API; needs the admin token).
+    Account {
+        #[command(subcommand)]
+        command: client::admin::AccountCommand,
+        #[command(flatten)]
+        server: ServerArg,
+        #[command(flatten)]
+        token: AdminToken,
+    },
+    /// Manage custom domains (operator API; needs the admin token).
+    Domain {
+        #[command(subcommand)]
+        command: client::admin::DomainCommand,
+        #[command(flatten)]
+        server: ServerArg,
+        #[command(flatten)]
+        token: AdminToken,
+    },
+}
+
+/// The running server a client command talks to.
+#[derive(Debug, clap::Args)]
+struct ServerArg {
+    /// Base URL of the running pixelway.
+    #[arg(
+        long = "server",
+        env = "PIXELWAY_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    url: String,
+}
+
+/// The operator's token (`server.admin_token`).
+#[derive(Debug, clap::Args)]
+struct AdminToken {
+    #[arg(
+        long = "admin-token",
+        env = "PIXELWAY_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    value: Option<String>,
+}
+
+impl AdminToken {
+    fn get(&self) -> anyhow::Result<&str> {
+        self.value.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("give the admin token: --admin-token or PIXELWAY_ADMIN_TOKEN")
+        })
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,6 +116,30 @@ fn main() -> std::process::ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve { config: None }) {
         Command::Serve { config } => runtime.block_on(serve::run(config)),
+        Command::Import {
+            dir,
+            account,
+            private_key,
+            folder,
+            jobs,
+            server,
+        } => runtime.block_on(import(dir, account, private_key, folder, jobs, server)),
+        Command::Account {
+            command,
+            server,
+            token,
+        } => runtime.block_on(async {
+            let server = client::Server::new(&server.url)?;
+            client::admin::account(&server, token.get()?, command).await
+        }),
+        Command::Domain {
+            command,
+            server,
+            token,
+        } => runtime.block_on(async {
+            let server = client::Server::new(&server.url)?;
+            client::admin::domain(&server, token.get()?, command).await
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -51,6 +148,31 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn import(
+    dir: PathBuf,
+    account: String,
+    private_key: String,
+    folder: String,
+    jobs: usize,
+    server: ServerArg,
+) -> anyhow::Result<()> {
+    let folder = pixelway_store::validate::folder_path(&folder)?;
+    let server = client::Server::new(&server.url)?;
+    let import = client::import::Import {
+        dir,
+        account,
+        private_key,
+        folder,
+        jobs,
+    };
+    let summary = client::import::run(&server, &import).await?;
+    println!("{}", summary.report(&import));
+    if !summary.failed.is_empty() {
+        anyhow::bail!("{} files failed", summary.failed.len());
+    }
+    Ok(())
 }
 
 /// Logs to stderr; level from PIXELWAY_LOG (e.g. `debug`, `pixelway=debug,tower_http=debug`).

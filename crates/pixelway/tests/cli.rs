@@ -97,3 +97,153 @@ async fn environment_overrides_and_public_hosts() {
     assert!(dir.path().join("data/pixelway.db").exists());
     assert!(dir.path().join("data/secrets.key").exists());
 }
+
+/// Runs a client command of the binary against `server`; returns (success, stdout, stderr).
+fn client(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("PIXELWAY_PRIVATE_KEY")
+        .env_remove("PIXELWAY_ADMIN_TOKEN")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const ACCOUNT_CONFIG: &str = r#"
+[server]
+admin_token = "operator-secret"
+
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+"#;
+
+/// `pixelway import` uploads a folder tree (sub-folders become library folders), a second run
+/// skips everything, and a file the server refuses makes the run fail naming it.
+#[test]
+fn import_uploads_a_tree_once_and_names_what_failed() {
+    let server = Pixelway::start(BIN, Some(ACCOUNT_CONFIG));
+    let tree = tempfile::tempdir().unwrap();
+    let samples = pixelway_testkit::repo_root().join("crates/pixelway/assets/samples");
+    std::fs::create_dir_all(tree.path().join("nested/deeper")).unwrap();
+    for (name, to) in [
+        ("cups.jpg", "cups.jpg"),
+        ("fresh-flower.jpg", "nested/flower one.jpg"),
+        ("pastel-hills.jpg", "nested/deeper/hills.jpg"),
+    ] {
+        std::fs::copy(samples.join(name), tree.path().join(to)).unwrap();
+    }
+    let dir = tree.path().to_str().unwrap();
+    let args = [
+        "import",
+        dir,
+        "--account",
+        "acme",
+        "--folder",
+        "/imported",
+        "--server",
+        &server.base_url,
+    ];
+    let key = [("PIXELWAY_PRIVATE_KEY", "private_acme")];
+    let (ok, out, err) = client(&args, &key);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("imported 3 files"), "{out}");
+    assert!(out.contains("skipped 0"), "{out}");
+    for path in [
+        "imported/cups.jpg",
+        "imported/nested/flower_one.jpg",
+        "imported/nested/deeper/hills.jpg",
+    ] {
+        let status = reqwest::blocking_get(&server.url(&format!("/acme/{path}")));
+        assert_eq!(status, 200, "{path}");
+    }
+    let (ok, out, _) = client(&args, &key);
+    assert!(ok);
+    assert!(
+        out.contains("imported 0 files") && out.contains("skipped 3"),
+        "{out}"
+    );
+
+    // One file changed and one the server refuses: the first is sent again, the second named.
+    std::fs::copy(
+        samples.join("cups.jpg"),
+        tree.path().join("nested/deeper/hills.jpg"),
+    )
+    .unwrap();
+    std::fs::write(tree.path().join("notes.txt"), b"not an image").unwrap();
+    let (ok, out, err) = client(&args, &key);
+    assert!(!ok, "a failed file must fail the run");
+    assert!(
+        out.contains("imported 1 files") && out.contains("skipped 2"),
+        "{out}"
+    );
+    assert!(out.contains("notes.txt") && out.contains("415"), "{out}");
+    assert!(err.contains("1 files failed"), "{err}");
+    let (ok, _, err) = client(&args, &[("PIXELWAY_PRIVATE_KEY", "private_wrong")]);
+    assert!(!ok);
+    assert!(err.contains("401"), "{err}");
+}
+
+/// `pixelway account …` and `pixelway domain …` wrap the operator API.
+#[test]
+fn account_and_domain_commands_use_the_operator_api() {
+    let server = Pixelway::start(BIN, Some(ACCOUNT_CONFIG));
+    let token = [("PIXELWAY_ADMIN_TOKEN", "operator-secret")];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--server", server.base_url.as_str()]);
+        client(&all, &token)
+    };
+    let (ok, out, err) = run(&["account", "create", "newco"]);
+    assert!(ok, "{err}");
+    let made: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(made["privateKey"].as_str().unwrap().starts_with("private_"));
+    let (ok, out, _) = run(&["account", "list"]);
+    assert!(
+        ok && out.contains("newco") && !out.contains("private_"),
+        "{out}"
+    );
+    let (ok, out, err) = run(&["domain", "map", "img.newco.test", "--account", "newco"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("create this DNS record: CNAME img.newco.test"),
+        "{out}"
+    );
+    let (ok, out, _) = run(&["domain", "list"]);
+    assert!(ok && out.contains("img.newco.test"));
+    let (ok, _, _) = run(&["domain", "unmap", "img.newco.test"]);
+    assert!(ok);
+    let (ok, out, _) = run(&["account", "rotate-keys", "newco"]);
+    assert!(ok);
+    let rotated: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_ne!(rotated["privateKey"], made["privateKey"]);
+    let (ok, _, _) = run(&["account", "delete", "newco"]);
+    assert!(ok);
+    let (ok, _, err) = run(&["account", "delete", "newco"]);
+    assert!(!ok && err.contains("404"), "{err}");
+    let (ok, _, err) = client(
+        &["account", "list", "--server", &server.base_url],
+        &[("PIXELWAY_ADMIN_TOKEN", "wrong")],
+    );
+    assert!(!ok && err.contains("401"), "{err}");
+}
+
+mod reqwest {
+    /// The status of a GET (a tiny blocking helper for these synchronous tests).
+    pub fn blocking_get(url: &str) -> u16 {
+        let url = url.to_string();
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(async { ::reqwest::get(url).await.unwrap().status().as_u16() })
+        })
+        .join()
+        .unwrap()
+    }
+}

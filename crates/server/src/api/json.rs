@@ -101,6 +101,8 @@ fn common(record: &FileRecord, base: &str) -> Value {
         "height": record.height,
         "width": record.width,
         "size": record.size,
+        // pixelway's addition: lets `pixelway import` skip what is there already.
+        "sha256": record.sha256,
         "hasAlpha": record.has_alpha,
         "tags": if record.tags.is_empty() { Value::Null } else { json!(record.tags) },
         "AITags": Value::Null,
