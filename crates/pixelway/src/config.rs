@@ -24,6 +24,10 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     #[serde(rename = "custom_domain")]
     pub custom_domains: Vec<DomainConfig>,
+    /// SHA-256 of the declared entities (accounts, custom domains) as loaded, secrets
+    /// included: a start whose fingerprint the store has applied already skips re-applying.
+    #[serde(skip)]
+    pub declared_fingerprint: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,9 +299,20 @@ impl Config {
                 .ignore(&["config", "log"])
                 .split("__"),
         );
-        let config: Config = figment.extract().map_err(describe_errors)?;
+        let mut config: Config = figment.extract().map_err(describe_errors)?;
         config.validate()?;
+        config.declared_fingerprint = fingerprint(&figment);
         Ok(config)
+    }
+
+    /// Adds `part` to the declared fingerprint (entities added after loading, such as the
+    /// embedded default's demo account).
+    pub fn extend_fingerprint(&mut self, part: &str) {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(self.declared_fingerprint.as_bytes());
+        hasher.update(part.as_bytes());
+        self.declared_fingerprint = hex::encode(hasher.finalize());
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -507,3 +522,24 @@ mod duration {
 
 #[cfg(test)]
 mod tests;
+
+/// How a config file's entities are turned into store rows; counted up when that changes, so
+/// a new version re-applies an unchanged file.
+const APPLY_VERSION: &str = "apply-v1";
+
+/// SHA-256 of the declared entities as figment loaded them (file and environment merged).
+fn fingerprint(figment: &Figment) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(APPLY_VERSION.as_bytes());
+    for key in ["account", "custom_domain"] {
+        let value = figment
+            .find_value(key)
+            .ok()
+            .and_then(|v| serde_json::to_string(&v).ok())
+            .unwrap_or_default();
+        hasher.update(key.as_bytes());
+        hasher.update(value.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}

@@ -38,6 +38,7 @@ pub fn add_demo_account(config: &mut Config) {
             endpoints: Vec::new(),
             named_transformations: Vec::new(),
         });
+        config.extend_fingerprint("embedded demo account v1");
     }
 }
 

@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let mut config = Config::load(config_file.as_deref())?;
+    tracing::info!(took = ?started.elapsed(), accounts = config.accounts.len(), "config loaded");
     let embedded = config_file.is_none();
     if embedded {
         seed::add_demo_account(&mut config);
@@ -47,16 +49,20 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         ..ctx.clone()
     };
     let media = media::from_config(storage, media_ctx)?;
+    let applying = std::time::Instant::now();
     apply::apply(&config, &store)
         .await
         .context("applying the config file's entities")?;
+    tracing::info!(took = ?applying.elapsed(), "config file applied to the store");
     let control = Control::new(store, media, ctx, config.server.public_hosts.clone());
     if embedded {
         seed::seed_samples(&control)
             .await
             .context("seeding the demo account")?;
     }
+    let building = std::time::Instant::now();
     let catalog = control.build_catalog().await?;
+    tracing::info!(took = ?building.elapsed(), "catalog built");
     let mut account_ids: Vec<String> = catalog.accounts.keys().cloned().collect();
     account_ids.sort();
     // Originals and transformed results share storage.cache_max_bytes half and half.

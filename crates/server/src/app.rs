@@ -104,9 +104,13 @@ impl App {
     /// Rebuilds the catalog from the store and swaps it in: the next request routes by what
     /// the store holds now. Call after every change made through [`App::control`].
     pub async fn reload(&self) -> Result<(), crate::ControlError> {
-        self.control
-            .rebuild(|catalog| self.catalog.store(Arc::new(catalog)))
-            .await
+        self.control.rebuild(&self.catalog).await
+    }
+
+    /// Like [`App::reload`] for a change that touches one account only (its origins,
+    /// endpoints, named transformations, file flags, keys): only that account is rebuilt.
+    pub async fn reload_account(&self, account: &str) -> Result<(), crate::ControlError> {
+        self.control.rebuild_account(account, &self.catalog).await
     }
 }
 

@@ -4,7 +4,7 @@
 
 use pixelway_origins::{BuildContext, Origin, OriginKind};
 use pixelway_route::{Directory, DomainTarget};
-use pixelway_store::{AccountRecord, EndpointRecord, Snapshot};
+use pixelway_store::{AccountRecord, EndpointRecord, OriginRecord, Snapshot};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -50,7 +50,7 @@ pub struct Account {
 /// Everything delivery needs to route and serve.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    pub accounts: HashMap<String, Account>,
+    pub accounts: HashMap<String, Arc<Account>>,
     domains: HashMap<String, DomainTarget>,
     public_hosts: Vec<String>,
     /// Account id by the SHA-256 of its private key (management API sign-in: a map lookup,
@@ -82,127 +82,81 @@ impl Catalog {
         media: &dyn MediaLibraryFactory,
         public_hosts: &[String],
     ) -> Result<Self, String> {
-        let mut origins: HashMap<&str, ChainOrigin> = HashMap::new();
-        for record in &snapshot.origins {
-            match record.spec.build(ctx) {
-                Ok(origin) => {
-                    origins.insert(
-                        &record.id,
-                        ChainOrigin {
-                            id: record.id.clone(),
-                            name: record.name.clone(),
-                            kind: Some(record.spec.kind()),
-                            serves_local_files: record.spec.kind() == OriginKind::LocalFolder,
-                            origin,
-                        },
-                    );
-                }
-                Err(e) => {
-                    tracing::error!(account = %record.account_id, origin = %record.name, error = %e, "origin left out")
-                }
-            }
-        }
-        // Grouped by account once: with many accounts, a scan of every endpoint, named
-        // transformation or private file per account would grow with the square of the count.
-        let mut private_files: HashMap<&str, HashSet<String>> = HashMap::new();
-        for (account, path) in &snapshot.private_files {
-            private_files
-                .entry(account.as_str())
-                .or_default()
-                .insert(path.clone());
-        }
-        let mut endpoints_of: HashMap<&str, Vec<&EndpointRecord>> = HashMap::new();
-        for endpoint in &snapshot.endpoints {
-            endpoints_of
-                .entry(endpoint.account_id.as_str())
-                .or_default()
-                .push(endpoint);
-        }
-        let mut named_of: HashMap<&str, HashMap<String, String>> = HashMap::new();
-        for named in snapshot.named_transformations.iter().filter(|n| n.enabled) {
-            named_of
-                .entry(named.account_id.as_str())
-                .or_default()
-                .insert(named.name.clone(), named.transformation.clone());
-        }
-        let mut accounts = HashMap::new();
-        for record in &snapshot.accounts {
-            let media_library = ChainOrigin {
-                id: media_library_id(&record.id),
-                name: MEDIA_LIBRARY.to_string(),
-                kind: None,
-                origin: media.media_library(&record.id)?,
-                serves_local_files: media.is_local(),
-            };
-            let endpoints = endpoints_of
-                .remove(record.id.as_str())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| {
-                    let mut chain = vec![media_library.clone()];
-                    chain.extend(
-                        e.origin_ids
-                            .iter()
-                            .filter_map(|id| origins.get(id.as_str()).cloned()),
-                    );
-                    (
-                        e.identifier.clone(),
-                        Endpoint {
-                            record: e.clone(),
-                            chain,
-                        },
-                    )
-                })
-                .collect();
-            let named_transformations = named_of.remove(record.id.as_str()).unwrap_or_default();
-            let private_files = private_files.remove(record.id.as_str()).unwrap_or_default();
-            accounts.insert(
-                record.id.clone(),
-                Account {
-                    record: record.clone(),
-                    media_library,
-                    endpoints,
-                    named_transformations,
-                    private_files,
-                },
-            );
-        }
-        let domains = snapshot
-            .domains
-            .iter()
-            .map(|d| {
-                let target = match &d.endpoint_identifier {
-                    Some(identifier) => DomainTarget::Endpoint {
-                        account: d.account_id.clone(),
-                        identifier: identifier.clone(),
-                    },
-                    None => DomainTarget::Alias {
-                        account: d.account_id.clone(),
-                    },
-                };
-                (d.host.to_ascii_lowercase(), target)
-            })
-            .collect();
-        let by_private_key = snapshot
-            .accounts
-            .iter()
-            .map(|a| (key_digest(&a.private_key), a.id.clone()))
-            .collect();
-        let by_public_key = snapshot
-            .accounts
-            .iter()
-            .map(|a| (a.public_key.clone(), a.id.clone()))
-            .collect();
-        Ok(Self {
-            accounts,
-            by_private_key,
-            by_public_key,
-            domains,
+        let mut catalog = Self {
             public_hosts: public_hosts
                 .iter()
                 .map(|h| pixelway_route::normalise_host(h))
                 .collect(),
-        })
+            ..Self::default()
+        };
+        for (record, parts) in group_by_account(snapshot) {
+            catalog.insert(build_account(record, parts, ctx, media)?);
+        }
+        catalog.insert_domains(&snapshot.domains);
+        Ok(catalog)
+    }
+
+    /// A copy of this catalog with one account replaced by what `snapshot` (of that account
+    /// alone, [`pixelway_store::Store::snapshot_of`]) holds — or removed, when it holds none.
+    /// The other accounts are shared, not rebuilt: a change costs the same with ten accounts
+    /// or a hundred thousand (copying the maps of pointers aside).
+    pub fn with_account(
+        &self,
+        account: &str,
+        snapshot: &Snapshot,
+        ctx: &BuildContext,
+        media: &dyn MediaLibraryFactory,
+    ) -> Result<Self, String> {
+        let mut catalog = Self {
+            accounts: self.accounts.clone(),
+            domains: self.domains.clone(),
+            public_hosts: self.public_hosts.clone(),
+            by_private_key: self.by_private_key.clone(),
+            by_public_key: self.by_public_key.clone(),
+        };
+        catalog.remove(account);
+        for (record, parts) in group_by_account(snapshot) {
+            catalog.insert(build_account(record, parts, ctx, media)?);
+        }
+        catalog.insert_domains(&snapshot.domains);
+        Ok(catalog)
+    }
+
+    fn insert(&mut self, account: Account) {
+        let record = &account.record;
+        self.by_private_key
+            .insert(key_digest(&record.private_key), record.id.clone());
+        self.by_public_key
+            .insert(record.public_key.clone(), record.id.clone());
+        self.accounts.insert(record.id.clone(), Arc::new(account));
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(old) = self.accounts.remove(id) {
+            self.by_private_key
+                .remove(&key_digest(&old.record.private_key));
+            self.by_public_key.remove(&old.record.public_key);
+        }
+        self.domains.retain(|_, target| match target {
+            DomainTarget::Alias { account } | DomainTarget::Endpoint { account, .. } => {
+                account != id
+            }
+        });
+    }
+
+    fn insert_domains(&mut self, domains: &[pixelway_store::DomainRecord]) {
+        for d in domains {
+            let target = match &d.endpoint_identifier {
+                Some(identifier) => DomainTarget::Endpoint {
+                    account: d.account_id.clone(),
+                    identifier: identifier.clone(),
+                },
+                None => DomainTarget::Alias {
+                    account: d.account_id.clone(),
+                },
+            };
+            self.domains.insert(d.host.to_ascii_lowercase(), target);
+        }
     }
 
     /// The account whose private key is `key`, compared in constant time.
@@ -216,7 +170,9 @@ impl Catalog {
 
     /// The account whose public key is `key`.
     pub fn account_by_public_key(&self, key: &str) -> Option<&Account> {
-        self.accounts.get(self.by_public_key.get(key)?)
+        self.accounts
+            .get(self.by_public_key.get(key)?)
+            .map(|a| &**a)
     }
 
     /// Whether `host` (lower case, no port) is a custom domain: every path there is delivery.
@@ -229,6 +185,120 @@ impl Catalog {
         let account = self.accounts.get(account)?;
         Some((account, account.endpoints.get(identifier)?))
     }
+}
+
+/// One account's records from a snapshot.
+#[derive(Default)]
+struct AccountParts<'a> {
+    origins: Vec<&'a OriginRecord>,
+    endpoints: Vec<&'a EndpointRecord>,
+    named: Vec<&'a pixelway_store::NamedTransformation>,
+    private_files: Vec<&'a str>,
+}
+
+/// The snapshot's records grouped per account in one pass (a scan per account would grow with
+/// the square of the number of accounts).
+fn group_by_account(snapshot: &Snapshot) -> Vec<(&AccountRecord, AccountParts<'_>)> {
+    let mut parts: HashMap<&str, AccountParts<'_>> = HashMap::new();
+    for origin in &snapshot.origins {
+        parts
+            .entry(&origin.account_id)
+            .or_default()
+            .origins
+            .push(origin);
+    }
+    for endpoint in &snapshot.endpoints {
+        parts
+            .entry(&endpoint.account_id)
+            .or_default()
+            .endpoints
+            .push(endpoint);
+    }
+    for named in snapshot.named_transformations.iter().filter(|n| n.enabled) {
+        parts
+            .entry(&named.account_id)
+            .or_default()
+            .named
+            .push(named);
+    }
+    for (account, path) in &snapshot.private_files {
+        parts.entry(account).or_default().private_files.push(path);
+    }
+    snapshot
+        .accounts
+        .iter()
+        .map(|record| (record, parts.remove(record.id.as_str()).unwrap_or_default()))
+        .collect()
+}
+
+/// One account ready for delivery: its live origins built, its endpoints' chains put together.
+fn build_account(
+    record: &AccountRecord,
+    parts: AccountParts<'_>,
+    ctx: &BuildContext,
+    media: &dyn MediaLibraryFactory,
+) -> Result<Account, String> {
+    let mut origins: HashMap<&str, ChainOrigin> = HashMap::new();
+    for origin in &parts.origins {
+        match origin.spec.build(ctx) {
+            Ok(live) => {
+                origins.insert(
+                    &origin.id,
+                    ChainOrigin {
+                        id: origin.id.clone(),
+                        name: origin.name.clone(),
+                        kind: Some(origin.spec.kind()),
+                        serves_local_files: origin.spec.kind() == OriginKind::LocalFolder,
+                        origin: live,
+                    },
+                );
+            }
+            Err(e) => {
+                tracing::error!(account = %record.id, origin = %origin.name, error = %e, "origin left out")
+            }
+        }
+    }
+    let media_library = ChainOrigin {
+        id: media_library_id(&record.id),
+        name: MEDIA_LIBRARY.to_string(),
+        kind: None,
+        origin: media.media_library(&record.id)?,
+        serves_local_files: media.is_local(),
+    };
+    let endpoints = parts
+        .endpoints
+        .into_iter()
+        .map(|e| {
+            let mut chain = vec![media_library.clone()];
+            chain.extend(
+                e.origin_ids
+                    .iter()
+                    .filter_map(|id| origins.get(id.as_str()).cloned()),
+            );
+            (
+                e.identifier.clone(),
+                Endpoint {
+                    record: e.clone(),
+                    chain,
+                },
+            )
+        })
+        .collect();
+    Ok(Account {
+        record: record.clone(),
+        media_library,
+        endpoints,
+        named_transformations: parts
+            .named
+            .into_iter()
+            .map(|n| (n.name.clone(), n.transformation.clone()))
+            .collect(),
+        private_files: parts
+            .private_files
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    })
 }
 
 impl Directory for Catalog {
@@ -250,5 +320,100 @@ impl Directory for Catalog {
                 .accounts
                 .get(account)
                 .is_some_and(|a| a.endpoints.contains_key(identifier))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pixelway_store::DomainRecord;
+
+    fn account(id: &str) -> AccountRecord {
+        AccountRecord {
+            id: id.into(),
+            private_key: format!("private_{id}"),
+            public_key: format!("public_{id}"),
+            settings: Default::default(),
+        }
+    }
+
+    fn endpoint(account: &str, identifier: &str) -> EndpointRecord {
+        EndpointRecord {
+            id: format!("{account}-{identifier}"),
+            account_id: account.into(),
+            identifier: identifier.into(),
+            description: String::new(),
+            default_image: None,
+            signed_urls_only: false,
+            named_transformations_only: false,
+            origin_ids: Vec::new(),
+            managed_by: None,
+        }
+    }
+
+    fn domain(host: &str, account: &str) -> DomainRecord {
+        DomainRecord {
+            host: host.into(),
+            account_id: account.into(),
+            endpoint_identifier: None,
+        }
+    }
+
+    /// One account's change rebuilds that account only: the others are the same objects, its
+    /// keys and domains follow it, and an account gone from the store leaves no trace.
+    #[tokio::test]
+    async fn one_account_is_rebuilt_and_the_rest_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let control = crate::control::tests::control(dir.path()).await;
+        let ctx = BuildContext {
+            default_timeout: std::time::Duration::from_secs(1),
+            address_policy: Default::default(),
+        };
+        let all = Snapshot {
+            accounts: vec![account("a"), account("b")],
+            endpoints: vec![endpoint("a", ""), endpoint("b", "")],
+            domains: vec![domain("a.test", "a"), domain("b.test", "b")],
+            ..Snapshot::default()
+        };
+        let before = Catalog::build(&all, &ctx, control.media(), &[]).unwrap();
+        let mut changed_a = account("a");
+        changed_a.private_key = "private_a_rotated".into();
+        let only_a = Snapshot {
+            accounts: vec![changed_a],
+            endpoints: vec![endpoint("a", ""), endpoint("a", "shop")],
+            domains: vec![domain("shop.a.test", "a")],
+            ..Snapshot::default()
+        };
+        let after = before
+            .with_account("a", &only_a, &ctx, control.media())
+            .unwrap();
+        assert!(
+            Arc::ptr_eq(&before.accounts["b"], &after.accounts["b"]),
+            "b was rebuilt"
+        );
+        assert!(after.has_endpoint("a", "shop"));
+        assert!(after.account_by_private_key("private_a").is_none());
+        assert_eq!(
+            after
+                .account_by_private_key("private_a_rotated")
+                .unwrap()
+                .record
+                .id,
+            "a"
+        );
+        assert!(
+            after.custom_domain("a.test").is_none(),
+            "a's old domain stayed"
+        );
+        assert!(after.custom_domain("shop.a.test").is_some());
+        assert!(after.custom_domain("b.test").is_some());
+
+        let gone = after
+            .with_account("a", &Snapshot::default(), &ctx, control.media())
+            .unwrap();
+        assert!(!gone.has_account("a"));
+        assert!(gone.account_by_public_key("public_a").is_none());
+        assert!(gone.custom_domain("shop.a.test").is_none());
+        assert!(gone.has_account("b"));
     }
 }

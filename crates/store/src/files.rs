@@ -626,16 +626,6 @@ impl Store {
         tx.commit().await?;
         rows.iter().map(file_from_row).collect()
     }
-
-    /// (account id, path) of every private file, for the delivery catalog.
-    pub(crate) async fn load_private_files(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT account_id, path FROM files WHERE is_private = 1")
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("account_id")?, row.try_get("path")?)))
-            .collect()
-    }
 }
 
 /// A listing's sort value: text for names, numbers otherwise (folders have no size).

@@ -18,7 +18,7 @@ mod writes;
 
 pub use entities::{AccountSummary, EndpointFields};
 pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed};
-pub use provenance::{Declared, Entity};
+pub use provenance::{ConfigApply, Declared, Entity};
 pub use records::{
     AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
     NamedTransformation, OriginRecord, Snapshot,
@@ -105,7 +105,20 @@ fn migrator() -> Migrator {
         include_str!("../migrations/sqlite/0004_provenance.sql").into_sql_str(),
         false,
     );
-    Migrator::with_migrations(vec![initial, account_formats, media_library, provenance])
+    let config_state = Migration::new(
+        5,
+        "config state".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0005_config_state.sql").into_sql_str(),
+        false,
+    );
+    Migrator::with_migrations(vec![
+        initial,
+        account_formats,
+        media_library,
+        provenance,
+        config_state,
+    ])
 }
 
 impl Store {

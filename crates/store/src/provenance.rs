@@ -4,7 +4,9 @@
 //! they are removed. Entities made through the API are never marked, so the file never touches
 //! them — unless it declares one by the same name, which it then takes over.
 
-use crate::{Store, StoreError};
+use crate::{AccountSettings, EndpointInput, Store, StoreError};
+use pixelway_origins::OriginSpec;
+use sqlx::SqliteConnection;
 
 /// One application of the config file.
 #[derive(Debug, Clone)]
@@ -39,14 +41,14 @@ pub enum Entity<'a> {
     Domain(&'a str),
 }
 
-impl Store {
-    /// Marks `entity` as declared by the config file under `key` in this generation.
-    pub async fn declare(
-        &self,
-        declared: &Declared,
-        entity: Entity<'_>,
-        key: &str,
-    ) -> Result<(), StoreError> {
+/// Marks `entity` as declared by the config file under `key` in this generation.
+async fn declare(
+    tx: &mut SqliteConnection,
+    declared: &Declared,
+    entity: Entity<'_>,
+    key: &str,
+) -> Result<(), StoreError> {
+    {
         let (table, condition, first, second) = match entity {
             Entity::Account(id) => ("accounts", "id = $3", id, ""),
             Entity::Origin { account, name } => {
@@ -78,15 +80,19 @@ impl Store {
         if !second.is_empty() || matches!(entity, Entity::Endpoint { .. }) {
             query = query.bind(second);
         }
-        query.execute(self.pool()).await?;
+        query.execute(&mut *tx).await?;
         Ok(())
     }
+}
 
-    /// Removes what the config file managed before but no longer declares; returns the keys
-    /// removed (an account goes with everything in it).
-    pub async fn remove_undeclared(&self, declared: &Declared) -> Result<Vec<String>, StoreError> {
-        let mut removed = Vec::new();
-        let mut tx = self.write_transaction().await?;
+/// Removes what the config file managed before but no longer declares; returns the keys
+/// removed (an account goes with everything in it).
+async fn remove_undeclared(
+    tx: &mut SqliteConnection,
+    declared: &Declared,
+) -> Result<Vec<String>, StoreError> {
+    let mut removed = Vec::new();
+    {
         // Children first, so each is reported under its own key.
         for table in [
             "custom_domains",
@@ -108,7 +114,130 @@ impl Store {
                 removed.push(row.try_get::<String, _>("managed_by")?);
             }
         }
-        tx.commit().await?;
+        Ok(removed)
+    }
+}
+
+/// Applying a config file: every write in one transaction (a start with a hundred thousand
+/// entities commits once, not once per entity), each entity marked with the file's key for it,
+/// then what the file declared before but no longer does removed — all or nothing.
+pub struct ConfigApply<'s> {
+    store: &'s Store,
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    declared: Declared,
+}
+
+impl Store {
+    /// The fingerprint of the config file's entities applied last (`None`: never applied).
+    pub async fn applied_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT fingerprint FROM config_state WHERE id = 1")
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|row| sqlx::Row::try_get(&row, "fingerprint")).transpose()?)
+    }
+
+    /// Starts applying a config file.
+    pub async fn begin_config_apply(&self) -> Result<ConfigApply<'_>, StoreError> {
+        Ok(ConfigApply {
+            store: self,
+            tx: self.write_transaction().await?,
+            declared: Declared::default(),
+        })
+    }
+}
+
+impl ConfigApply<'_> {
+    /// An account, declared under `key`.
+    pub async fn account(
+        &mut self,
+        id: &str,
+        private_key: &str,
+        public_key: &str,
+        settings: &AccountSettings,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .upsert_account_in(&mut self.tx, id, private_key, public_key, settings)
+            .await?;
+        declare(&mut self.tx, &self.declared, Entity::Account(id), key).await
+    }
+
+    /// An origin of `account`, declared under `key`.
+    pub async fn origin(
+        &mut self,
+        account: &str,
+        name: &str,
+        spec: &OriginSpec,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .upsert_origin_in(&mut self.tx, account, name, spec)
+            .await?;
+        let entity = Entity::Origin { account, name };
+        declare(&mut self.tx, &self.declared, entity, key).await
+    }
+
+    /// An endpoint of `account`, declared under `key`.
+    pub async fn endpoint(
+        &mut self,
+        account: &str,
+        input: &EndpointInput,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .upsert_endpoint_in(&mut self.tx, account, input)
+            .await?;
+        let entity = Entity::Endpoint {
+            account,
+            identifier: &input.identifier,
+        };
+        declare(&mut self.tx, &self.declared, entity, key).await
+    }
+
+    /// A named transformation of `account`, declared under `key`.
+    pub async fn named_transformation(
+        &mut self,
+        account: &str,
+        name: &str,
+        transformation: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .upsert_named_transformation_in(&mut self.tx, account, name, transformation)
+            .await?;
+        let entity = Entity::NamedTransformation { account, name };
+        declare(&mut self.tx, &self.declared, entity, key).await
+    }
+
+    /// A custom domain, declared under `key`.
+    pub async fn domain(
+        &mut self,
+        host: &str,
+        account: &str,
+        endpoint_identifier: Option<&str>,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .upsert_domain_in(&mut self.tx, host, account, endpoint_identifier)
+            .await?;
+        let host = host.to_ascii_lowercase();
+        declare(&mut self.tx, &self.declared, Entity::Domain(&host), key).await
+    }
+
+    /// Removes what the file no longer declares, records `fingerprint` as applied, and
+    /// commits; returns the keys removed.
+    pub async fn finish(mut self, fingerprint: &str) -> Result<Vec<String>, StoreError> {
+        let removed = remove_undeclared(&mut self.tx, &self.declared).await?;
+        sqlx::query(
+            "INSERT INTO config_state (id, fingerprint, applied_at) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, \
+             applied_at = excluded.applied_at",
+        )
+        .bind(fingerprint)
+        .bind(crate::now_unix())
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
         Ok(removed)
     }
 }

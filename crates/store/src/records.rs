@@ -3,6 +3,7 @@
 use crate::{Store, StoreError};
 use pixelway_origins::OriginSpec;
 use sqlx::Row;
+use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
 use std::collections::BTreeMap;
 
@@ -156,25 +157,42 @@ pub struct Snapshot {
 }
 
 impl Store {
-    /// Loads everything delivery needs, decrypting secrets.
+    /// Loads everything delivery needs, decrypting secrets, in one read transaction (a
+    /// consistent view even while writers work).
     pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        Ok(Snapshot {
-            accounts: self.load_accounts().await?,
-            origins: self.load_origins().await?,
-            endpoints: self.load_endpoints().await?,
-            domains: self.load_domains().await?,
-            named_transformations: self.load_named_transformations().await?,
-            private_files: self.load_private_files().await?,
-        })
+        self.snapshot_where(None).await
     }
 
-    async fn load_accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, private_key_enc, public_key, hide_origin_header, use_best_format, auto_avif \
-             FROM accounts ORDER BY id",
-        )
-        .fetch_all(self.pool())
-        .await?;
+    /// What delivery needs of one account (an account that does not exist: an empty snapshot).
+    pub async fn snapshot_of(&self, account: &str) -> Result<Snapshot, StoreError> {
+        self.snapshot_where(Some(account)).await
+    }
+
+    async fn snapshot_where(&self, account: Option<&str>) -> Result<Snapshot, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let snapshot = Snapshot {
+            accounts: self.load_accounts(&mut tx, account).await?,
+            origins: self.load_origins(&mut tx, account).await?,
+            endpoints: load_endpoints(&mut tx, account).await?,
+            domains: load_domains(&mut tx, account).await?,
+            named_transformations: load_named_transformations(&mut tx, account).await?,
+            private_files: load_private_files(&mut tx, account).await?,
+        };
+        tx.commit().await?;
+        Ok(snapshot)
+    }
+
+    async fn load_accounts(
+        &self,
+        tx: &mut SqliteConnection,
+        account: Option<&str>,
+    ) -> Result<Vec<AccountRecord>, StoreError> {
+        let sql = format!(
+            "SELECT id, private_key_enc, public_key, hide_origin_header, use_best_format, \
+             auto_avif FROM accounts {} ORDER BY id",
+            only(account, "id")
+        );
+        let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
         rows.iter()
             .map(|row| {
                 Ok(AccountRecord {
@@ -193,12 +211,16 @@ impl Store {
             .collect()
     }
 
-    async fn load_origins(&self) -> Result<Vec<OriginRecord>, StoreError> {
-        let rows = sqlx::query(crate::audited(format!(
-            "SELECT {ORIGIN_COLUMNS} FROM origins ORDER BY created_at, id"
-        )))
-        .fetch_all(self.pool())
-        .await?;
+    async fn load_origins(
+        &self,
+        tx: &mut SqliteConnection,
+        account: Option<&str>,
+    ) -> Result<Vec<OriginRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {ORIGIN_COLUMNS} FROM origins {} ORDER BY created_at, id",
+            only(account, "account_id")
+        );
+        let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
         rows.iter().map(|row| self.origin_from_row(row)).collect()
     }
 
@@ -220,59 +242,109 @@ impl Store {
             managed_by: row.try_get("managed_by")?,
         })
     }
+}
 
-    async fn load_endpoints(&self) -> Result<Vec<EndpointRecord>, StoreError> {
-        let rows = sqlx::query(crate::audited(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM endpoints ORDER BY account_id, identifier"
-        )))
-        .fetch_all(self.pool())
-        .await?;
-        let links = sqlx::query(
-            "SELECT endpoint_id, origin_id FROM endpoint_origins ORDER BY endpoint_id, position",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for link in &links {
-            order
-                .entry(link.try_get("endpoint_id")?)
-                .or_default()
-                .push(link.try_get("origin_id")?);
+/// `WHERE {column} = $1` when loading one account, nothing when loading all.
+fn only(account: Option<&str>, column: &str) -> String {
+    match account {
+        Some(_) => format!("WHERE {column} = $1"),
+        None => String::new(),
+    }
+}
+
+/// A query of SQL built by [`only`], with the account bound when there is one.
+fn bound<'q>(
+    sql: &str,
+    account: Option<&'q str>,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    let query = sqlx::query(crate::audited(sql.to_string()));
+    match account {
+        Some(account) => query.bind(account),
+        None => query,
+    }
+}
+
+async fn load_endpoints(
+    tx: &mut SqliteConnection,
+    account: Option<&str>,
+) -> Result<Vec<EndpointRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM endpoints {} ORDER BY account_id, identifier",
+        only(account, "account_id")
+    );
+    let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
+    let links_sql = match account {
+        Some(_) => {
+            "SELECT l.endpoint_id, l.origin_id FROM endpoint_origins l \
+                    JOIN endpoints e ON e.id = l.endpoint_id WHERE e.account_id = $1 \
+                    ORDER BY l.endpoint_id, l.position"
         }
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id")?;
-                endpoint_from_row(row, order.remove(&id).unwrap_or_default())
-            })
-            .collect()
+        None => {
+            "SELECT endpoint_id, origin_id FROM endpoint_origins ORDER BY endpoint_id, position"
+        }
+    };
+    let links = bound(links_sql, account).fetch_all(&mut *tx).await?;
+    let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for link in &links {
+        order
+            .entry(link.try_get("endpoint_id")?)
+            .or_default()
+            .push(link.try_get("origin_id")?);
     }
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            endpoint_from_row(row, order.remove(&id).unwrap_or_default())
+        })
+        .collect()
+}
 
-    async fn load_domains(&self) -> Result<Vec<DomainRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT d.host, d.account_id, e.identifier FROM custom_domains d \
-             LEFT JOIN endpoints e ON e.id = d.endpoint_id ORDER BY d.host",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DomainRecord {
-                    host: row.try_get("host")?,
-                    account_id: row.try_get("account_id")?,
-                    endpoint_identifier: row.try_get("identifier")?,
-                })
+async fn load_domains(
+    tx: &mut SqliteConnection,
+    account: Option<&str>,
+) -> Result<Vec<DomainRecord>, StoreError> {
+    let sql = format!(
+        "SELECT d.host, d.account_id, e.identifier FROM custom_domains d \
+         LEFT JOIN endpoints e ON e.id = d.endpoint_id {} ORDER BY d.host",
+        only(account, "d.account_id")
+    );
+    let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(DomainRecord {
+                host: row.try_get("host")?,
+                account_id: row.try_get("account_id")?,
+                endpoint_identifier: row.try_get("identifier")?,
             })
-            .collect()
-    }
+        })
+        .collect()
+}
 
-    async fn load_named_transformations(&self) -> Result<Vec<NamedTransformation>, StoreError> {
-        let rows = sqlx::query(crate::audited(format!(
-            "SELECT {NAMED_COLUMNS} FROM named_transformations ORDER BY account_id, name"
-        )))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(named_from_row).collect()
-    }
+async fn load_named_transformations(
+    tx: &mut SqliteConnection,
+    account: Option<&str>,
+) -> Result<Vec<NamedTransformation>, StoreError> {
+    let sql = format!(
+        "SELECT {NAMED_COLUMNS} FROM named_transformations {} ORDER BY account_id, name",
+        only(account, "account_id")
+    );
+    let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
+    rows.iter().map(named_from_row).collect()
+}
+
+/// (account id, path) of every private file, for the delivery catalog.
+async fn load_private_files(
+    tx: &mut SqliteConnection,
+    account: Option<&str>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let sql = match account {
+        Some(_) => "SELECT account_id, path FROM files WHERE account_id = $1 AND is_private = 1",
+        None => "SELECT account_id, path FROM files WHERE is_private = 1",
+    };
+    let rows = bound(sql, account).fetch_all(&mut *tx).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("account_id")?, row.try_get("path")?)))
+        .collect()
 }
 
 pub(crate) const ORIGIN_COLUMNS: &str = "id, account_id, name, spec_json, secrets_enc, managed_by";

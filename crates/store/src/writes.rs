@@ -9,8 +9,9 @@ use sqlx::Row;
 
 impl Store {
     /// Creates or updates an account; a new account gets its default endpoint.
-    pub async fn upsert_account(
+    pub(crate) async fn upsert_account_in(
         &self,
+        tx: &mut sqlx::SqliteConnection,
         id: &str,
         private_key: &str,
         public_key: &str,
@@ -18,7 +19,6 @@ impl Store {
     ) -> Result<(), StoreError> {
         validate::account_id(id)?;
         let sealed = self.secrets().seal(private_key);
-        let mut tx = self.write_transaction().await?;
         sqlx::query(
             "INSERT INTO accounts (id, private_key_enc, public_key, hide_origin_header, \
              use_best_format, auto_avif, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -45,14 +45,14 @@ impl Store {
         .bind(now_unix())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     /// Creates or updates an origin by name; returns its id. The first origin an account adds
     /// joins its default endpoint.
-    pub async fn upsert_origin(
+    pub(crate) async fn upsert_origin_in(
         &self,
+        tx: &mut sqlx::SqliteConnection,
         account: &str,
         name: &str,
         spec: &OriginSpec,
@@ -63,7 +63,6 @@ impl Store {
             spec_json,
             sealed,
         } = self.seal_spec(spec)?;
-        let mut tx = self.write_transaction().await?;
         let existing: Option<String> =
             sqlx::query("SELECT id FROM origins WHERE account_id = $1 AND name = $2")
                 .bind(account)
@@ -107,24 +106,23 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 if count == 0 {
-                    let default = endpoint_id(&mut tx, account, "").await?;
-                    set_endpoint_origins(&mut tx, &default, std::slice::from_ref(&id)).await?;
+                    let default = endpoint_id(&mut *tx, account, "").await?;
+                    set_endpoint_origins(&mut *tx, &default, std::slice::from_ref(&id)).await?;
                 }
                 id
             }
         };
-        tx.commit().await?;
         Ok(id)
     }
 
     /// Creates or updates an endpoint by identifier, with its origins in order (by name).
-    pub async fn upsert_endpoint(
+    pub(crate) async fn upsert_endpoint_in(
         &self,
+        tx: &mut sqlx::SqliteConnection,
         account: &str,
         input: &EndpointInput,
     ) -> Result<String, StoreError> {
         validate::endpoint_identifier(&input.identifier)?;
-        let mut tx = self.write_transaction().await?;
         let mut origin_ids = Vec::with_capacity(input.origin_names.len());
         for name in &input.origin_names {
             let row = sqlx::query("SELECT id FROM origins WHERE account_id = $1 AND name = $2")
@@ -156,15 +154,15 @@ impl Store {
         .bind(now_unix())
         .execute(&mut *tx)
         .await?;
-        let id = endpoint_id(&mut tx, account, &input.identifier).await?;
-        set_endpoint_origins(&mut tx, &id, &origin_ids).await?;
-        tx.commit().await?;
+        let id = endpoint_id(&mut *tx, account, &input.identifier).await?;
+        set_endpoint_origins(&mut *tx, &id, &origin_ids).await?;
         Ok(id)
     }
 
     /// Maps a custom domain to an account's default endpoint (alias) or to one endpoint.
-    pub async fn upsert_domain(
+    pub(crate) async fn upsert_domain_in(
         &self,
+        tx: &mut sqlx::SqliteConnection,
         host: &str,
         account: &str,
         endpoint_identifier: Option<&str>,
@@ -172,9 +170,8 @@ impl Store {
         validate::domain_host(host)?;
         let host = host.to_ascii_lowercase();
         let host = host.as_str();
-        let mut tx = self.write_transaction().await?;
         let endpoint = match endpoint_identifier {
-            Some(identifier) => Some(endpoint_id(&mut tx, account, identifier).await?),
+            Some(identifier) => Some(endpoint_id(&mut *tx, account, identifier).await?),
             None => None,
         };
         sqlx::query(
@@ -187,13 +184,13 @@ impl Store {
         .bind(endpoint)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     /// Creates or updates a named transformation.
-    pub async fn upsert_named_transformation(
+    pub(crate) async fn upsert_named_transformation_in(
         &self,
+        tx: &mut sqlx::SqliteConnection,
         account: &str,
         name: &str,
         transformation: &str,
@@ -209,8 +206,84 @@ impl Store {
         .bind(name)
         .bind(transformation)
         .bind(now_unix())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Creates or updates an account; a new account gets its default endpoint.
+    pub async fn upsert_account(
+        &self,
+
+        id: &str,
+        private_key: &str,
+        public_key: &str,
+        settings: &AccountSettings,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        self.upsert_account_in(&mut tx, id, private_key, public_key, settings)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates or updates an origin by name; returns its id. The first origin an account adds
+    /// joins its default endpoint.
+    pub async fn upsert_origin(
+        &self,
+
+        account: &str,
+        name: &str,
+        spec: &OriginSpec,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let out = self.upsert_origin_in(&mut tx, account, name, spec).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Creates or updates an endpoint by identifier, with its origins in order (by name).
+    pub async fn upsert_endpoint(
+        &self,
+
+        account: &str,
+        input: &EndpointInput,
+    ) -> Result<String, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let out = self.upsert_endpoint_in(&mut tx, account, input).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Maps a custom domain to an account's default endpoint (alias) or to one endpoint.
+    pub async fn upsert_domain(
+        &self,
+
+        host: &str,
+        account: &str,
+        endpoint_identifier: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        self.upsert_domain_in(&mut tx, host, account, endpoint_identifier)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates or updates a named transformation.
+    pub async fn upsert_named_transformation(
+        &self,
+
+        account: &str,
+        name: &str,
+        transformation: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_transaction().await?;
+        self.upsert_named_transformation_in(&mut tx, account, name, transformation)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -56,7 +56,7 @@ pub async fn create_origin(
         .create_origin(&caller.account, &name, &spec)
         .await
         .map_err(|e| named_field("name", e))?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok((StatusCode::CREATED, Json(origin_json::origin(&origin))).into_response())
 }
 
@@ -77,7 +77,7 @@ pub async fn update_origin(
         .update_origin(&caller.account, &id, &name, &spec)
         .await
         .map_err(|e| named_field("name", e))?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok(Json(origin_json::origin(&origin)))
 }
 
@@ -91,7 +91,7 @@ pub async fn delete_origin(
         .store()
         .delete_origin(&caller.account, &id)
         .await?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -219,7 +219,7 @@ pub async fn create_endpoint(
         .create_endpoint(&caller.account, &fields)
         .await
         .map_err(endpoint_error)?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok((StatusCode::CREATED, Json(endpoint_json(&endpoint))).into_response())
 }
 
@@ -238,7 +238,7 @@ pub async fn update_endpoint(
         .update_endpoint(&caller.account, &id, &fields)
         .await
         .map_err(endpoint_error)?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok(Json(endpoint_json(&endpoint)))
 }
 
@@ -253,6 +253,6 @@ pub async fn delete_endpoint(
         .store()
         .delete_endpoint(&caller.account, &id)
         .await?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok(StatusCode::NO_CONTENT)
 }

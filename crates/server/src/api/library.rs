@@ -185,7 +185,7 @@ pub async fn add_file(app: &App, new: NewFile, spooled: Spooled) -> Result<FileR
     forget_cached(app, &new.account, &path).await;
     let was_private = existing.is_some_and(|e| e.is_private);
     if was_private || record.is_private {
-        app.reload().await?;
+        app.reload_account(&new.account).await?;
     }
     Ok(record)
 }
@@ -219,7 +219,7 @@ async fn remove_bytes(
         forget_cached(app, account, &file.path).await;
     }
     if deleted.iter().any(|f| f.is_private) {
-        app.reload().await?;
+        app.reload_account(account).await?;
     }
     Ok(deleted.iter().map(|f| f.id.clone()).collect())
 }
@@ -314,7 +314,7 @@ pub async fn rename_file(
     app.control.media().remove(account, source).await?;
     forget_cached(app, account, source).await;
     if record.is_private {
-        app.reload().await?;
+        app.reload_account(account).await?;
     }
     Ok(renamed)
 }

@@ -92,7 +92,7 @@ pub async fn create(
             request.enabled.unwrap_or(true),
         )
         .await?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok((StatusCode::CREATED, Json(named_json(&named))).into_response())
 }
 
@@ -117,7 +117,7 @@ pub async fn update(
             request.enabled.unwrap_or(current.enabled),
         )
         .await?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok(Json(named_json(&named)))
 }
 
@@ -131,6 +131,6 @@ pub async fn delete(
         .store()
         .delete_named_transformation(&caller.account, &id)
         .await?;
-    app.reload().await?;
+    app.reload_account(&caller.account).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -92,7 +92,7 @@ pub async fn create_account(
         .store()
         .create_account(&request.id, &private_key, &public_key)
         .await?;
-    app.reload().await?;
+    app.reload_account(&request.id).await?;
     let body = json!({ "id": request.id, "privateKey": private_key, "publicKey": public_key });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -109,7 +109,7 @@ pub async fn rotate_keys(
         .store()
         .rotate_account_keys(&id, &private_key, &public_key)
         .await?;
-    app.reload().await?;
+    app.reload_account(&id).await?;
     Ok(Json(
         json!({ "id": id, "privateKey": private_key, "publicKey": public_key }),
     ))
@@ -123,7 +123,7 @@ pub async fn delete_account(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     app.control.store().delete_account(&id).await?;
-    app.reload().await?;
+    app.reload_account(&id).await?;
     app.control.media().remove_account(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -189,6 +189,7 @@ pub async fn map_domain(
     }
     let identifier = request.url_prefix.filter(|p| !p.is_empty());
     let store = app.control.store();
+    let previous_owner = owner_of(&app, &host).await?;
     store
         .map_domain(&host, &request.account_id, identifier.as_deref())
         .await
@@ -198,7 +199,10 @@ pub async fn map_domain(
             }
             other => other.into(),
         })?;
-    app.reload().await?;
+    if let Some(previous) = previous_owner.filter(|p| *p != request.account_id) {
+        app.reload_account(&previous).await?;
+    }
+    app.reload_account(&request.account_id).await?;
     let domains = store.domains().await?;
     let (record, key) = domains
         .iter()
@@ -213,7 +217,23 @@ pub async fn unmap_domain(
     _: Operator,
     Path(host): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let owner = owner_of(&app, &host).await?;
     app.control.store().unmap_domain(&host).await?;
-    app.reload().await?;
+    if let Some(owner) = owner {
+        app.reload_account(&owner).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The account a custom domain is mapped to now, if any.
+async fn owner_of(app: &App, host: &str) -> Result<Option<String>, ApiError> {
+    let host = host.to_ascii_lowercase();
+    Ok(app
+        .control
+        .store()
+        .domains()
+        .await?
+        .into_iter()
+        .find(|(d, _)| d.host == host)
+        .map(|(d, _)| d.account_id))
 }

@@ -8,8 +8,10 @@ mod media_library;
 pub use media_library::{MediaError, MediaLibrary};
 
 use crate::catalog::Catalog;
+use arc_swap::ArcSwap;
 use pixelway_origins::BuildContext;
 use pixelway_store::{Store, StoreError};
+use std::sync::Arc;
 
 /// Store, Media Library and origin-building context, owned by the running server.
 pub struct Control {
@@ -90,11 +92,28 @@ impl Control {
             .map_err(ControlError::MediaLibrary)
     }
 
-    /// Builds a catalog and hands it to `swap` while still holding the build lock, so catalogs
-    /// are swapped in the order they were built.
-    pub(crate) async fn rebuild(&self, swap: impl FnOnce(Catalog)) -> Result<(), ControlError> {
+    /// Builds a catalog and swaps it in while still holding the build lock, so catalogs are
+    /// swapped in the order they were built.
+    pub(crate) async fn rebuild(&self, catalog: &ArcSwap<Catalog>) -> Result<(), ControlError> {
         let _one_at_a_time = self.building.lock().await;
-        swap(self.build_catalog_locked().await?);
+        catalog.store(Arc::new(self.build_catalog_locked().await?));
+        Ok(())
+    }
+
+    /// Rebuilds one account in the current catalog (everything else shared) and swaps the
+    /// result in: what an account's own change costs, whatever the number of accounts.
+    pub(crate) async fn rebuild_account(
+        &self,
+        account: &str,
+        catalog: &ArcSwap<Catalog>,
+    ) -> Result<(), ControlError> {
+        let _one_at_a_time = self.building.lock().await;
+        let snapshot = self.store.snapshot_of(account).await?;
+        let next = catalog
+            .load()
+            .with_account(account, &snapshot, &self.origins, &self.media)
+            .map_err(ControlError::MediaLibrary)?;
+        catalog.store(Arc::new(next));
         Ok(())
     }
 }
