@@ -13,8 +13,8 @@ mods = ["moto", "flask_cors", "gcp_storage_emulator", "azure.storage.blob", "ima
 sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
 PY
 then
-  echo "test-deps: pip install moto[server] gcp-storage-emulator azure-storage-blob imagekitio"
-  $PY -m pip install -q 'moto[server]' gcp-storage-emulator azure-storage-blob imagekitio
+  echo "test-deps: pip install moto[server] gcp-storage-emulator azure-storage-blob imagekitio jsonschema"
+  $PY -m pip install -q 'moto[server]' gcp-storage-emulator azure-storage-blob imagekitio jsonschema
 fi
 command -v moto_server >/dev/null 2>&1 || { echo "moto_server not on PATH after install" >&2; exit 1; }
 

@@ -23,14 +23,23 @@ pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
             auto_avif: account.auto_avif,
         };
         apply
-            .account(id, &account.private_key, &account.public_key, &settings, &account_key)
+            .account(
+                id,
+                &account.private_key,
+                &account.public_key,
+                &settings,
+                &account_key,
+            )
             .await?;
         // The default endpoint comes with the account; it is the file's only when the file
         // declares it (`identifier = ""`), else the API and dashboard may set its origins.
         // Origins first: the first one an account gets joins its default endpoint, and an
         // endpoint declared below may then set its own order.
         for origin in &account.origins {
-            let key = format!("{account_key} › [[account.origin]] name = {:?}", origin.name);
+            let key = format!(
+                "{account_key} › [[account.origin]] name = {:?}",
+                origin.name
+            );
             apply.origin(id, &origin.name, &origin.spec, &key).await?;
         }
         for endpoint in &account.endpoints {
@@ -59,9 +68,17 @@ pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
         }
     }
     for domain in &config.custom_domains {
-        let key = format!("[[custom_domain]] host = {:?}", domain.host.to_ascii_lowercase());
+        let key = format!(
+            "[[custom_domain]] host = {:?}",
+            domain.host.to_ascii_lowercase()
+        );
         apply
-            .domain(&domain.host, &domain.account, domain.endpoint.as_deref(), &key)
+            .domain(
+                &domain.host,
+                &domain.account,
+                domain.endpoint.as_deref(),
+                &key,
+            )
             .await?;
     }
     for removed in apply.finish(&config.declared_fingerprint).await? {

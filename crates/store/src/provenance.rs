@@ -133,7 +133,9 @@ impl Store {
         let row = sqlx::query("SELECT fingerprint FROM config_state WHERE id = 1")
             .fetch_optional(self.pool())
             .await?;
-        Ok(row.map(|row| sqlx::Row::try_get(&row, "fingerprint")).transpose()?)
+        Ok(row
+            .map(|row| sqlx::Row::try_get(&row, "fingerprint"))
+            .transpose()?)
     }
 
     /// Starts applying a config file.

@@ -100,7 +100,10 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "management API: internal error");
         }
-        let body = serde_json::json!({ "message": self.to_string(), "help": HELP });
+        let body = super::json::ErrorBody {
+            message: self.to_string(),
+            help: HELP.to_string(),
+        };
         let mut response = (self.status(), Json(body)).into_response();
         response.headers_mut().insert(
             axum::http::header::CACHE_CONTROL,

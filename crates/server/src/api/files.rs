@@ -4,7 +4,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::json::{self, parse_body};
+use super::json::{self, EmptyObject, ErrorBody, FileObject, ListItem, parse_body};
 use super::library;
 use crate::app::App;
 use axum::Json;
@@ -13,22 +13,57 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use pixelway_store::{FileChanges, FileList, FileSort, ListKind, Listed, validate};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
 /// Most files one listing returns (ImageKit's maximum).
 const MAX_LIMIT: usize = 1000;
 /// Most files one bulk request names.
 const MAX_BULK: usize = 100;
 
+/// The query of `GET /v1/files` (read by hand, so that an unknown or malformed parameter is
+/// named in the error).
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// Only what is directly in this folder (`/a/b`).
+    path: Option<String>,
+    /// ImageKit's search language (docs/api.md).
+    search_query: Option<String>,
+    /// `all`, `image` or `non-image`.
+    file_type: Option<String>,
+    /// `file`, `folder` or `all`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// `ASC_` or `DESC_` with `NAME`, `CREATED`, `UPDATED`, `HEIGHT`, `WIDTH`, `SIZE`.
+    sort: Option<String>,
+    skip: Option<u64>,
+    /// 1–1000.
+    limit: Option<u64>,
+    /// Older form: a file name.
+    name: Option<String>,
+    /// Older form: comma-joined tags.
+    tags: Option<String>,
+    /// Older form: `true` lists folders too.
+    include_folder: Option<bool>,
+}
+
 /// `GET /v1/files`.
+#[utoipa::path(get, path = "/v1/files", tag = "files", params(ListParams),
+    security(("basic" = [])),
+    responses((status = 200, description = "Files and folders", body = Vec<ListItem>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<ListItem>>, ApiError> {
     let request = list_request(query.as_deref().unwrap_or(""))?;
     let listed = app
         .control
@@ -36,15 +71,15 @@ pub async fn list(
         .list_files(&caller.account, &request)
         .await?;
     let base = super::base_url(&app, &headers);
-    Ok(Json(Value::Array(
+    Ok(Json(
         listed
             .iter()
             .map(|item| match item {
-                Listed::File(file) => json::file(file, &base),
-                Listed::Folder(folder) => json::folder(folder),
+                Listed::File(file) => ListItem::File(Box::new(json::file(file, &base))),
+                Listed::Folder(folder) => ListItem::Folder(json::folder(folder)),
             })
             .collect(),
-    )))
+    ))
 }
 
 /// The listing parameters from the query string; an unknown or malformed one is named.
@@ -144,30 +179,44 @@ fn quoted(text: &str) -> String {
 }
 
 /// `GET /v1/files/{id}/details`.
+#[utoipa::path(get, path = "/v1/files/{id}/details", tag = "files",
+    params(("id" = String, Path, description = "The file's id")), security(("basic" = [])),
+    responses((status = 200, body = FileObject), (status = 404, body = ErrorBody)))]
 pub async fn details(
     State(app): State<Arc<App>>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FileObject>, ApiError> {
     let file = app.control.store().file_by_id(&caller.account, &id).await?;
     Ok(Json(json::file(&file, &super::base_url(&app, &headers))))
 }
 
-#[derive(Deserialize)]
+/// What `PATCH /v1/files/{id}/details` changes; fields left out stay as they are.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UpdateBody {
+pub struct UpdateBody {
+    /// `null` removes every tag.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
     tags: Option<Option<Vec<String>>>,
+    /// Replaces the custom metadata; a key set to `null` is left out.
+    #[schema(value_type = Option<Object>)]
     custom_metadata: Option<serde_json::Map<String, Value>>,
     description: Option<String>,
+    /// `x,y,width,height`; `null` removes them.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     custom_coordinates: Option<Option<String>>,
     /// Accepted for SDK compatibility; pixelway makes no AI tags.
     #[serde(rename = "removeAITags")]
+    #[schema(value_type = Option<Object>)]
     remove_ai_tags: Option<Value>,
     /// Accepted for SDK compatibility; every file is published.
+    #[schema(value_type = Option<Object>)]
     publish: Option<Value>,
+    /// Must be empty: pixelway runs no extensions.
+    #[schema(value_type = Option<Vec<Object>>)]
     extensions: Option<Vec<Value>>,
     webhook_url: Option<String>,
 }
@@ -182,13 +231,17 @@ where
 }
 
 /// `PATCH /v1/files/{id}/details`.
+#[utoipa::path(patch, path = "/v1/files/{id}/details", tag = "files", request_body = UpdateBody,
+    params(("id" = String, Path, description = "The file's id")), security(("basic" = [])),
+    responses((status = 200, body = FileObject), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(app): State<Arc<App>>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FileObject>, ApiError> {
     let body: UpdateBody = parse_body(&body)?;
     let _ = (&body.remove_ai_tags, &body.publish, &body.webhook_url);
     if body.extensions.as_ref().is_some_and(|e| !e.is_empty()) {
@@ -219,6 +272,9 @@ pub async fn update(
 }
 
 /// `DELETE /v1/files/{id}` → 204.
+#[utoipa::path(delete, path = "/v1/files/{id}", tag = "files",
+    params(("id" = String, Path, description = "The file's id")), security(("basic" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -231,10 +287,26 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Files named by id.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FileIds {
+pub struct FileIds {
+    /// 1 to 100 ids.
     file_ids: Vec<String>,
+}
+
+/// The answer of a bulk delete.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedIds {
+    successfully_deleted_file_ids: Vec<String>,
+}
+
+/// The answer of a bulk tag change.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatedIds {
+    successfully_updated_file_ids: Vec<String>,
 }
 
 fn bulk_ids(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
@@ -248,41 +320,56 @@ fn bulk_ids(ids: Vec<String>) -> Result<Vec<String>, ApiError> {
 
 /// `POST /v1/files/batch/deleteByFileIds`: every id must be the caller's (404 naming the first
 /// that is not, and nothing deleted).
+#[utoipa::path(post, path = "/v1/files/batch/deleteByFileIds", tag = "files",
+    request_body = FileIds, security(("basic" = [])),
+    responses((status = 200, body = DeletedIds), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn bulk_delete(
     State(app): State<Arc<App>>,
     caller: Caller,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeletedIds>, ApiError> {
     let ids = bulk_ids(parse_body::<FileIds>(&body)?.file_ids)?;
     for id in &ids {
         app.control.store().file_by_id(&caller.account, id).await?;
     }
     let deleted = library::delete_files(&app, &caller.account, &ids).await?;
-    Ok(Json(json!({ "successfullyDeletedFileIds": deleted })))
+    Ok(Json(DeletedIds {
+        successfully_deleted_file_ids: deleted,
+    }))
 }
 
-#[derive(Deserialize)]
+/// Tags to add to or remove from files.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TagsBody {
+pub struct TagsBody {
     file_ids: Vec<String>,
     tags: Vec<String>,
 }
 
 /// `POST /v1/files/addTags`.
+#[utoipa::path(post, path = "/v1/files/addTags", tag = "files", request_body = TagsBody,
+    security(("basic" = [])),
+    responses((status = 200, body = UpdatedIds), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn add_tags(
     State(app): State<Arc<App>>,
     caller: Caller,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UpdatedIds>, ApiError> {
     retag(&app, &caller, &body, true).await
 }
 
 /// `POST /v1/files/removeTags`.
+#[utoipa::path(post, path = "/v1/files/removeTags", tag = "files", request_body = TagsBody,
+    security(("basic" = [])),
+    responses((status = 200, body = UpdatedIds), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn remove_tags(
     State(app): State<Arc<App>>,
     caller: Caller,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UpdatedIds>, ApiError> {
     retag(&app, &caller, &body, false).await
 }
 
@@ -291,7 +378,7 @@ async fn retag(
     caller: &Caller,
     body: &[u8],
     add: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UpdatedIds>, ApiError> {
     let body: TagsBody = parse_body(body)?;
     let ids = bulk_ids(body.file_ids)?;
     let tags = super::clean_tags(body.tags)?;
@@ -305,12 +392,15 @@ async fn retag(
         .store()
         .retag_files(&caller.account, &ids, &add, &remove)
         .await?;
-    Ok(Json(json!({ "successfullyUpdatedFileIds": changed })))
+    Ok(Json(UpdatedIds {
+        successfully_updated_file_ids: changed,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A file to copy and the folder it goes to.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CopyBody {
+pub struct CopyBody {
     source_file_path: String,
     destination_path: String,
     /// pixelway keeps no older versions; accepted and ignored.
@@ -326,6 +416,10 @@ fn library_path(field: &str, path: &str) -> Result<String, ApiError> {
 }
 
 /// `POST /v1/files/copy` → 204.
+#[utoipa::path(post, path = "/v1/files/copy", tag = "files", request_body = CopyBody,
+    security(("basic" = [])),
+    responses((status = 204, description = "Copied"), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn copy(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -339,14 +433,19 @@ pub async fn copy(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+/// A file to move and the folder it goes to.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct MoveBody {
+pub struct MoveBody {
     source_file_path: String,
     destination_path: String,
 }
 
 /// `POST /v1/files/move` → 204.
+#[utoipa::path(post, path = "/v1/files/move", tag = "files", request_body = MoveBody,
+    security(("basic" = [])),
+    responses((status = 204, description = "Moved"), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn move_file(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -359,35 +458,44 @@ pub async fn move_file(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+/// A file and its new name (same folder).
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RenameBody {
+pub struct RenameBody {
     file_path: String,
     new_file_name: String,
     purge_cache: Option<bool>,
 }
 
 /// `PUT /v1/files/rename`.
+#[utoipa::path(put, path = "/v1/files/rename", tag = "files", request_body = RenameBody,
+    security(("basic" = [])),
+    responses((status = 200, body = EmptyObject), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rename(
     State(app): State<Arc<App>>,
     caller: Caller,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EmptyObject>, ApiError> {
     let body: RenameBody = parse_body(&body)?;
     let _ = body.purge_cache; // the old path's cached copies are always dropped
     let source = library_path("filePath", &body.file_path)?;
     library::rename_file(&app, &caller.account, &source, &body.new_file_name).await?;
-    Ok(Json(json!({})))
+    Ok(Json(EmptyObject::default()))
 }
 
-#[derive(Deserialize)]
+/// A folder to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateFolderBody {
+pub struct CreateFolderBody {
     folder_name: String,
     parent_folder_path: Option<String>,
 }
 
 /// `POST /v1/folder` → 201 `{}`.
+#[utoipa::path(post, path = "/v1/folder", tag = "folders", request_body = CreateFolderBody,
+    security(("basic" = [])),
+    responses((status = 201, body = EmptyObject), (status = 400, body = ErrorBody)))]
 pub async fn create_folder(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -403,16 +511,21 @@ pub async fn create_folder(
         .store()
         .create_folder(&caller.account, &folder)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({}))).into_response())
+    Ok((StatusCode::CREATED, Json(EmptyObject::default())).into_response())
 }
 
-#[derive(Deserialize)]
+/// A folder to delete with everything in it.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DeleteFolderBody {
+pub struct DeleteFolderBody {
     folder_path: String,
 }
 
 /// `DELETE /v1/folder` (JSON body) → 204: the folder and everything in it.
+#[utoipa::path(delete, path = "/v1/folder", tag = "folders", request_body = DeleteFolderBody,
+    security(("basic" = [])),
+    responses((status = 204, description = "Deleted"), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn delete_folder(
     State(app): State<Arc<App>>,
     caller: Caller,

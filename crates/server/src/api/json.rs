@@ -3,8 +3,10 @@
 
 use super::error::ApiError;
 use pixelway_store::{FileRecord, FolderRecord};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// A request body as `T`; an error names what is wrong (a missing field, an unknown one, bad
 /// JSON).
@@ -63,19 +65,120 @@ fn encode_path(path: &str) -> String {
         .join("/")
 }
 
+/// A file as the SDKs parse it (ImageKit's `File` and upload response models).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FileObject {
+    pub file_id: String,
+    pub name: String,
+    /// `/folder/name.jpg`.
+    pub file_path: String,
+    /// The delivery URL.
+    pub url: String,
+    /// `file` in listings and details (absent in upload answers).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// A 200×200 transformation of an image (listings and details).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+    /// The same, in upload answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// `image` or `non-image`.
+    pub file_type: String,
+    pub mime: String,
+    pub height: Option<i64>,
+    pub width: Option<i64>,
+    pub size: i64,
+    /// pixelway's addition: lets `pixelway import` skip what is there already.
+    pub sha256: String,
+    pub has_alpha: bool,
+    pub tags: Option<Vec<String>>,
+    /// pixelway makes no AI tags: always `null`.
+    #[serde(rename = "AITags")]
+    pub ai_tags: Option<Vec<String>>,
+    pub is_private_file: bool,
+    pub is_published: bool,
+    pub custom_coordinates: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom_metadata: serde_json::Map<String, Value>,
+    pub description: String,
+    pub version_info: VersionInfo,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Which version of a file an object describes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionInfo {
+    pub id: String,
+    pub name: String,
+}
+
+/// A folder in a listing.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FolderObject {
+    /// Always `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub folder_id: String,
+    pub name: String,
+    /// `/a/b` (no trailing slash).
+    pub folder_path: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One item of a listing: a file or a folder.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ListItem {
+    File(Box<FileObject>),
+    Folder(FolderObject),
+}
+
+/// Every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What was wrong, naming the field or part.
+    pub message: String,
+    pub help: String,
+}
+
+/// An empty JSON object (`{}`), where ImageKit answers one.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct EmptyObject {}
+
+/// `{"config": "<key>"}`: the entity is managed by the config file, under that key.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ManagedBy {
+    pub config: String,
+}
+
+impl ManagedBy {
+    pub fn of(key: Option<&str>) -> Option<Self> {
+        key.map(|key| Self {
+            config: key.to_string(),
+        })
+    }
+}
+
 /// A file as list and details answers carry it (`thumbnail`, `type`).
-pub fn file(record: &FileRecord, base: &str) -> Value {
-    let mut value = common(record, base);
-    value["type"] = json!("file");
-    value["thumbnail"] = json!(thumbnail_url(record, base));
-    value
+pub fn file(record: &FileRecord, base: &str) -> FileObject {
+    FileObject {
+        kind: Some("file".into()),
+        thumbnail: Some(thumbnail_url(record, base)),
+        ..common(record, base)
+    }
 }
 
 /// A file as the upload answer carries it (`thumbnailUrl`).
-pub fn uploaded(record: &FileRecord, base: &str) -> Value {
-    let mut value = common(record, base);
-    value["thumbnailUrl"] = json!(thumbnail_url(record, base));
-    value
+pub fn uploaded(record: &FileRecord, base: &str) -> FileObject {
+    FileObject {
+        thumbnail_url: Some(thumbnail_url(record, base)),
+        ..common(record, base)
+    }
 }
 
 fn thumbnail_url(record: &FileRecord, base: &str) -> String {
@@ -90,43 +193,48 @@ fn thumbnail_url(record: &FileRecord, base: &str) -> String {
     }
 }
 
-fn common(record: &FileRecord, base: &str) -> Value {
-    json!({
-        "fileId": record.id,
-        "name": record.name,
-        "filePath": format!("/{}", record.path),
-        "url": file_url(base, &record.account_id, &record.path),
-        "fileType": record.file_type,
-        "mime": record.mime,
-        "height": record.height,
-        "width": record.width,
-        "size": record.size,
-        // pixelway's addition: lets `pixelway import` skip what is there already.
-        "sha256": record.sha256,
-        "hasAlpha": record.has_alpha,
-        "tags": if record.tags.is_empty() { Value::Null } else { json!(record.tags) },
-        "AITags": Value::Null,
-        "isPrivateFile": record.is_private,
-        "isPublished": true,
-        "customCoordinates": record.custom_coordinates,
-        "customMetadata": record.custom_metadata,
-        "description": record.description,
-        "versionInfo": { "id": record.id, "name": format!("Version {}", record.version) },
-        "createdAt": iso_time(record.created_at),
-        "updatedAt": iso_time(record.updated_at),
-    })
+fn common(record: &FileRecord, base: &str) -> FileObject {
+    FileObject {
+        file_id: record.id.clone(),
+        name: record.name.clone(),
+        file_path: format!("/{}", record.path),
+        url: file_url(base, &record.account_id, &record.path),
+        kind: None,
+        thumbnail: None,
+        thumbnail_url: None,
+        file_type: record.file_type.clone(),
+        mime: record.mime.clone(),
+        height: record.height,
+        width: record.width,
+        size: record.size,
+        sha256: record.sha256.clone(),
+        has_alpha: record.has_alpha,
+        tags: (!record.tags.is_empty()).then(|| record.tags.clone()),
+        ai_tags: None,
+        is_private_file: record.is_private,
+        is_published: true,
+        custom_coordinates: record.custom_coordinates.clone(),
+        custom_metadata: record.custom_metadata.clone(),
+        description: record.description.clone(),
+        version_info: VersionInfo {
+            id: record.id.clone(),
+            name: format!("Version {}", record.version),
+        },
+        created_at: iso_time(record.created_at),
+        updated_at: iso_time(record.updated_at),
+    }
 }
 
 /// A folder in a listing.
-pub fn folder(record: &FolderRecord) -> Value {
-    json!({
-        "type": "folder",
-        "folderId": format!("folder{}", record.path),
-        "name": record.name,
-        "folderPath": record.path.trim_end_matches('/'),
-        "createdAt": iso_time(record.created_at),
-        "updatedAt": iso_time(record.updated_at),
-    })
+pub fn folder(record: &FolderRecord) -> FolderObject {
+    FolderObject {
+        kind: "folder".into(),
+        folder_id: format!("folder{}", record.path),
+        name: record.name.clone(),
+        folder_path: record.path.trim_end_matches('/').to_string(),
+        created_at: iso_time(record.created_at),
+        updated_at: iso_time(record.updated_at),
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 //! - [`operator`]: accounts and custom domains, with the admin token
 //! - [`library`]: the Media Library changes every surface shares
 //! - [`json`]: the response shapes; [`error`]: errors and their one mapping to HTTP
+//! - [`openapi`]: the OpenAPI 3.1 document at `/openapi.json`, generated from the handlers
 
 pub mod accounts;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod files;
 pub mod json;
 pub mod library;
 pub mod named;
+pub mod openapi;
 pub mod operator;
 pub mod origin_json;
 pub mod purge;
@@ -114,6 +116,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
             "/v1/operator/custom-domains/{host}",
             put(operator::map_domain).delete(operator::unmap_domain),
         )
+        .route("/openapi.json", get(openapi::document))
         .route("/v1", any(no_such_route))
         .route("/v1/{*rest}", any(no_such_route))
         .route("/api", any(no_such_route))

@@ -4,8 +4,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::json::{iso_time, parse_body};
-use super::origin_json::managed_by;
+use super::json::{ErrorBody, ManagedBy, iso_time, parse_body};
 use crate::app::App;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,27 +12,43 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use pixelway_store::NamedTransformation;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+/// A named transformation as create and update requests send it.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NamedRequest {
+pub struct NamedRequest {
     name: Option<String>,
     transformation: Option<String>,
     enabled: Option<bool>,
 }
 
-fn named_json(record: &NamedTransformation) -> Value {
-    json!({
-        "id": record.id,
-        "name": record.name,
-        "transformation": record.transformation,
-        "enabled": record.enabled,
-        "createdAt": iso_time(record.created_at),
-        "managedBy": managed_by(record.managed_by.as_deref()),
-    })
+/// A named transformation as answers show it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedObject {
+    id: String,
+    /// Used in URLs as `n-<name>`.
+    name: String,
+    transformation: String,
+    /// A disabled one is unknown to delivery.
+    enabled: bool,
+    created_at: String,
+    /// Set when the config file manages it.
+    managed_by: Option<ManagedBy>,
+}
+
+fn named_json(record: &NamedTransformation) -> NamedObject {
+    NamedObject {
+        id: record.id.clone(),
+        name: record.name.clone(),
+        transformation: record.transformation.clone(),
+        enabled: record.enabled,
+        created_at: iso_time(record.created_at),
+        managed_by: ManagedBy::of(record.managed_by.as_deref()),
+    }
 }
 
 /// Refuses a transformation that does not parse (named transformations may not nest).
@@ -44,7 +59,13 @@ fn check_transformation(text: &str) -> Result<(), ApiError> {
 }
 
 /// `GET /v1/named-transformations`.
-pub async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/named-transformations", tag = "named-transformations",
+    security(("basic" = [])),
+    responses((status = 200, body = Vec<NamedObject>), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<Vec<NamedObject>>, ApiError> {
     let all = app
         .control
         .store()
@@ -54,11 +75,14 @@ pub async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Va
 }
 
 /// `GET /v1/named-transformations/{id}`.
+#[utoipa::path(get, path = "/v1/named-transformations/{id}", tag = "named-transformations",
+    params(("id" = String, Path, description = "Its id")), security(("basic" = [])),
+    responses((status = 200, body = NamedObject), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NamedObject>, ApiError> {
     let named = app
         .control
         .store()
@@ -68,6 +92,10 @@ pub async fn get(
 }
 
 /// `POST /v1/named-transformations`.
+#[utoipa::path(post, path = "/v1/named-transformations", tag = "named-transformations",
+    request_body = NamedRequest, security(("basic" = [])),
+    responses((status = 201, body = NamedObject), (status = 400, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -97,12 +125,17 @@ pub async fn create(
 }
 
 /// `PATCH /v1/named-transformations/{id}`: the fields given change.
+#[utoipa::path(patch, path = "/v1/named-transformations/{id}", tag = "named-transformations",
+    request_body = NamedRequest,
+    params(("id" = String, Path, description = "Its id")), security(("basic" = [])),
+    responses((status = 200, body = NamedObject), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NamedObject>, ApiError> {
     let request: NamedRequest = parse_body(&body)?;
     let store = app.control.store();
     let current = store.named_transformation(&caller.account, &id).await?;
@@ -122,6 +155,10 @@ pub async fn update(
 }
 
 /// `DELETE /v1/named-transformations/{id}` → 204.
+#[utoipa::path(delete, path = "/v1/named-transformations/{id}", tag = "named-transformations",
+    params(("id" = String, Path, description = "Its id")), security(("basic" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(app): State<Arc<App>>,
     caller: Caller,

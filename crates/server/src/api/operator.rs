@@ -5,8 +5,7 @@
 //! accounts cannot map domains.
 
 use super::error::ApiError;
-use super::json::parse_body;
-use super::origin_json::managed_by;
+use super::json::{ErrorBody, ManagedBy, parse_body};
 use crate::app::App;
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
@@ -14,9 +13,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// A request made with the operator's token.
 pub struct Operator;
@@ -60,27 +59,58 @@ fn new_key(prefix: &str) -> String {
     format!("{prefix}{random}")
 }
 
-#[derive(Deserialize)]
+/// An account to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewAccount {
+pub struct NewAccount {
+    /// Letters, digits, `-` and `_`; the first path segment of its URLs.
     id: String,
 }
 
+/// An account as the operator sees it (no private key).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountObject {
+    id: String,
+    public_key: String,
+    /// Set when the config file manages the account.
+    managed_by: Option<ManagedBy>,
+}
+
+/// An account's keys, shown once: when made or rotated.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountKeys {
+    id: String,
+    private_key: String,
+    public_key: String,
+}
+
 /// `GET /v1/operator/accounts`: ids and public keys (private keys are shown once, when made).
+#[utoipa::path(get, path = "/v1/operator/accounts", tag = "operator", security(("admin" = [])),
+    responses((status = 200, body = Vec<AccountObject>), (status = 401, body = ErrorBody)))]
 pub async fn list_accounts(
     State(app): State<Arc<App>>,
     _: Operator,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<AccountObject>>, ApiError> {
     let accounts = app.control.store().accounts().await?;
     Ok(Json(
         accounts
-            .iter()
-            .map(|a| json!({ "id": a.id, "publicKey": a.public_key, "managedBy": managed_by(a.managed_by.as_deref()) }))
+            .into_iter()
+            .map(|a| AccountObject {
+                managed_by: ManagedBy::of(a.managed_by.as_deref()),
+                id: a.id,
+                public_key: a.public_key,
+            })
             .collect(),
     ))
 }
 
 /// `POST /v1/operator/accounts {"id"}` → 201 with the generated keys.
+#[utoipa::path(post, path = "/v1/operator/accounts", tag = "operator", request_body = NewAccount,
+    security(("admin" = [])),
+    responses((status = 201, body = AccountKeys), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_account(
     State(app): State<Arc<App>>,
     _: Operator,
@@ -93,30 +123,44 @@ pub async fn create_account(
         .create_account(&request.id, &private_key, &public_key)
         .await?;
     app.reload_account(&request.id).await?;
-    let body = json!({ "id": request.id, "privateKey": private_key, "publicKey": public_key });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let keys = AccountKeys {
+        id: request.id,
+        private_key,
+        public_key,
+    };
+    Ok((StatusCode::CREATED, Json(keys)).into_response())
 }
 
 /// `POST /v1/operator/accounts/{id}/keys`: new keys; URLs signed with the old private key stop
 /// working at once.
+#[utoipa::path(post, path = "/v1/operator/accounts/{id}/keys", tag = "operator",
+    params(("id" = String, Path, description = "The account's id")), security(("admin" = [])),
+    responses((status = 200, body = AccountKeys), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn rotate_keys(
     State(app): State<Arc<App>>,
     _: Operator,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccountKeys>, ApiError> {
     let (private_key, public_key) = (new_key("private_"), new_key("public_"));
     app.control
         .store()
         .rotate_account_keys(&id, &private_key, &public_key)
         .await?;
     app.reload_account(&id).await?;
-    Ok(Json(
-        json!({ "id": id, "privateKey": private_key, "publicKey": public_key }),
-    ))
+    Ok(Json(AccountKeys {
+        id,
+        private_key,
+        public_key,
+    }))
 }
 
 /// `DELETE /v1/operator/accounts/{id}` → 204: the account, its entities, its file records and
 /// its Media Library's bytes.
+#[utoipa::path(delete, path = "/v1/operator/accounts/{id}", tag = "operator",
+    params(("id" = String, Path, description = "The account's id")), security(("admin" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn delete_account(
     State(app): State<Arc<App>>,
     _: Operator,
@@ -128,35 +172,69 @@ pub async fn delete_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Where a custom domain points.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DomainRequest {
+pub struct DomainRequest {
     account_id: String,
     /// An endpoint's identifier (one-to-one); absent or empty: alias of the default endpoint.
     url_prefix: Option<String>,
 }
 
-fn domain_json(app: &App, record: &pixelway_store::DomainRecord, key: Option<&str>) -> Value {
+/// A custom domain as answers show it, with the DNS record its owner must create.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainObject {
+    host: String,
+    account_id: String,
+    /// The endpoint it maps to one-to-one; `null`: an alias of the default endpoint.
+    url_prefix: Option<String>,
+    dns_record: DnsRecord,
+    /// Set when the config file manages the domain.
+    managed_by: Option<ManagedBy>,
+}
+
+/// A DNS record to create.
+#[derive(Serialize, ToSchema)]
+pub struct DnsRecord {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    value: String,
+}
+
+fn domain_json(
+    app: &App,
+    record: &pixelway_store::DomainRecord,
+    key: Option<&str>,
+) -> DomainObject {
     let target = app
         .control
         .public_hosts()
         .first()
         .cloned()
         .unwrap_or_else(|| "<this server's public host>".into());
-    json!({
-        "host": record.host,
-        "accountId": record.account_id,
-        "urlPrefix": record.endpoint_identifier,
-        "dnsRecord": { "type": "CNAME", "name": record.host, "value": target },
-        "managedBy": managed_by(key),
-    })
+    DomainObject {
+        host: record.host.clone(),
+        account_id: record.account_id.clone(),
+        url_prefix: record.endpoint_identifier.clone(),
+        dns_record: DnsRecord {
+            kind: "CNAME".into(),
+            name: record.host.clone(),
+            value: target,
+        },
+        managed_by: ManagedBy::of(key),
+    }
 }
 
 /// `GET /v1/operator/custom-domains`.
+#[utoipa::path(get, path = "/v1/operator/custom-domains", tag = "operator",
+    security(("admin" = [])),
+    responses((status = 200, body = Vec<DomainObject>), (status = 401, body = ErrorBody)))]
 pub async fn list_domains(
     State(app): State<Arc<App>>,
     _: Operator,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<DomainObject>>, ApiError> {
     let domains = app.control.store().domains().await?;
     Ok(Json(
         domains
@@ -168,12 +246,17 @@ pub async fn list_domains(
 
 /// `PUT /v1/operator/custom-domains/{host}`: maps the host; the answer names the DNS record to
 /// create.
+#[utoipa::path(put, path = "/v1/operator/custom-domains/{host}", tag = "operator",
+    request_body = DomainRequest,
+    params(("host" = String, Path, description = "The custom domain")), security(("admin" = [])),
+    responses((status = 200, body = DomainObject), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn map_domain(
     State(app): State<Arc<App>>,
     _: Operator,
     Path(host): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DomainObject>, ApiError> {
     let request: DomainRequest = parse_body(&body)?;
     pixelway_store::validate::domain_host(&host)?;
     let host = host.to_ascii_lowercase();
@@ -212,6 +295,10 @@ pub async fn map_domain(
 }
 
 /// `DELETE /v1/operator/custom-domains/{host}` → 204.
+#[utoipa::path(delete, path = "/v1/operator/custom-domains/{host}", tag = "operator",
+    params(("host" = String, Path, description = "The custom domain")), security(("admin" = [])),
+    responses((status = 204, description = "Removed"), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn unmap_domain(
     State(app): State<Arc<App>>,
     _: Operator,

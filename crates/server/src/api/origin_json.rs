@@ -4,14 +4,17 @@
 //! Local folders are the operator's (config file only) and have no API type.
 
 use super::error::ApiError;
+use super::json::ManagedBy;
 use pixelway_origins::spec::Secret;
 use pixelway_origins::{OriginSettings, OriginSpec};
 use pixelway_store::OriginRecord;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-/// An origin as a create or update request sends it.
-#[derive(Debug, Deserialize)]
+/// An origin as a create or update request sends it: `type` and `name`, then the fields of
+/// that type.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OriginRequest {
     #[serde(rename = "type")]
@@ -196,9 +199,55 @@ fn secret_of(spec: &OriginSpec, field: &str) -> Secret {
     }
 }
 
-/// An origin as responses show it: no secret, ever.
-pub fn origin(record: &OriginRecord) -> Value {
-    let mut value = match &record.spec {
+/// An origin as answers show it: no secret, ever.
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OriginObject {
+    pub id: String,
+    /// `S3`, `S3_COMPATIBLE`, `WEB_FOLDER`, `WEB_PROXY`, `GCS`, `AZURE_BLOB` (or
+    /// `LOCAL_FOLDER`, which only the config file makes).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_force_path_style: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_host_header_to_origin: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_hosts: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    pub include_canonical_header: bool,
+    /// Set when the config file manages the origin.
+    pub managed_by: Option<ManagedBy>,
+}
+
+/// An origin as answers show it.
+pub fn origin(record: &OriginRecord) -> OriginObject {
+    let base = OriginObject {
+        id: record.id.clone(),
+        name: record.name.clone(),
+        managed_by: ManagedBy::of(record.managed_by.as_deref()),
+        ..OriginObject::default()
+    };
+    let text = |s: &String| Some(s.clone());
+    match &record.spec {
         OriginSpec::S3 {
             bucket,
             prefix,
@@ -206,60 +255,59 @@ pub fn origin(record: &OriginRecord) -> Value {
             region,
             access_key_id,
             ..
-        } => {
-            let mut v = json!({
-                "type": if endpoint.is_empty() { "S3" } else { "S3_COMPATIBLE" },
-                "bucket": bucket,
-                "prefix": prefix,
-                "region": region,
-                "accessKey": access_key_id,
-            });
-            if !endpoint.is_empty() {
-                v["endpoint"] = json!(endpoint);
-                v["s3ForcePathStyle"] = json!(true);
+        } => OriginObject {
+            kind: if endpoint.is_empty() {
+                "S3"
+            } else {
+                "S3_COMPATIBLE"
             }
-            v
-        }
+            .into(),
+            bucket: text(bucket),
+            prefix: text(prefix),
+            region: text(region),
+            access_key: text(access_key_id),
+            endpoint: (!endpoint.is_empty()).then(|| endpoint.clone()),
+            s3_force_path_style: (!endpoint.is_empty()).then_some(true),
+            ..base
+        },
         OriginSpec::Gcs {
             bucket,
             prefix,
             client_email,
             ..
-        } => {
-            json!({ "type": "GCS", "bucket": bucket, "prefix": prefix, "clientEmail": client_email })
-        }
+        } => OriginObject {
+            kind: "GCS".into(),
+            bucket: text(bucket),
+            prefix: text(prefix),
+            client_email: text(client_email),
+            ..base
+        },
         OriginSpec::AzureBlob {
             account_name,
             container,
             prefix,
             ..
-        } => json!({
-            "type": "AZURE_BLOB",
-            "accountName": account_name,
-            "container": container,
-            "prefix": prefix,
-        }),
-        OriginSpec::WebFolder { base_url, .. } => json!({
-            "type": "WEB_FOLDER",
-            "baseUrl": base_url,
-            "forwardHostHeaderToOrigin": false,
-        }),
-        OriginSpec::WebProxy { allowed_hosts, .. } => {
-            json!({ "type": "WEB_PROXY", "allowedHosts": allowed_hosts })
-        }
-        OriginSpec::LocalFolder { .. } => json!({ "type": "LOCAL_FOLDER" }),
-    };
-    value["id"] = json!(record.id);
-    value["name"] = json!(record.name);
-    value["includeCanonicalHeader"] = json!(false);
-    value["managedBy"] = managed_by(record.managed_by.as_deref());
-    value
-}
-
-/// `{"config": "<key in the config file>"}` for a config-managed entity, else `null`.
-pub fn managed_by(key: Option<&str>) -> Value {
-    match key {
-        Some(key) => json!({ "config": key }),
-        None => Value::Null,
+        } => OriginObject {
+            kind: "AZURE_BLOB".into(),
+            account_name: text(account_name),
+            container: text(container),
+            prefix: text(prefix),
+            ..base
+        },
+        OriginSpec::WebFolder { base_url, .. } => OriginObject {
+            kind: "WEB_FOLDER".into(),
+            base_url: text(base_url),
+            forward_host_header_to_origin: Some(false),
+            ..base
+        },
+        OriginSpec::WebProxy { allowed_hosts, .. } => OriginObject {
+            kind: "WEB_PROXY".into(),
+            allowed_hosts: Some(allowed_hosts.clone()),
+            ..base
+        },
+        OriginSpec::LocalFolder { .. } => OriginObject {
+            kind: "LOCAL_FOLDER".into(),
+            ..base
+        },
     }
 }

@@ -5,6 +5,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::json::ErrorBody;
 use super::json::parse_body;
 use crate::app::App;
 use crate::purge::{PurgeError, purge_url};
@@ -13,14 +14,28 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+/// A delivery URL to purge (a trailing `*` purges every path it begins).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PurgeBody {
+pub struct PurgeBody {
     url: String,
+}
+
+/// The answer of a purge.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgeCreated {
+    request_id: String,
+}
+
+/// A purge's status: `Completed` (pixelway purges before it answers).
+#[derive(Serialize, ToSchema)]
+pub struct PurgeStatus {
+    status: String,
 }
 
 impl From<PurgeError> for ApiError {
@@ -37,6 +52,10 @@ impl From<PurgeError> for ApiError {
 }
 
 /// `POST /v1/files/purge`.
+#[utoipa::path(post, path = "/v1/files/purge", tag = "purge", request_body = PurgeBody,
+    security(("basic" = [])),
+    responses((status = 201, body = PurgeCreated), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -56,19 +75,25 @@ pub async fn create(
             at,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "requestId": id }))).into_response())
+    Ok((StatusCode::CREATED, Json(PurgeCreated { request_id: id })).into_response())
 }
 
 /// `GET /v1/files/purge/{requestId}`.
+#[utoipa::path(get, path = "/v1/files/purge/{id}", tag = "purge",
+    params(("id" = String, Path, description = "The purge's requestId")),
+    security(("basic" = [])),
+    responses((status = 200, body = PurgeStatus), (status = 404, body = ErrorBody)))]
 pub async fn status(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PurgeStatus>, ApiError> {
     let request = app
         .control
         .store()
         .purge_request(&caller.account, &id)
         .await?;
-    Ok(Json(json!({ "status": request.status })))
+    Ok(Json(PurgeStatus {
+        status: request.status,
+    }))
 }

@@ -6,7 +6,7 @@
 
 use super::auth::{self, Caller, UploadSignature};
 use super::error::ApiError;
-use super::json;
+use super::json::{self, ErrorBody, FileObject};
 use super::library::{self, HEAD_BYTES, NewFile, Spooled};
 use crate::app::App;
 use axum::Json;
@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
+use utoipa::ToSchema;
 
 /// Longest value of a form field other than `file`.
 const MAX_FIELD_BYTES: usize = 64 * 1024;
@@ -34,11 +35,51 @@ struct Form {
     signature: UploadSignature,
 }
 
-/// The handler.
+/// The form fields of an upload (for the OpenAPI document; the handler reads the multipart body
+/// itself, streaming `file`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "camelCase")]
+pub struct UploadForm {
+    /// The bytes (with a file name), or as a plain field an http(s) URL or base64.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    file_name: String,
+    folder: Option<String>,
+    /// `true` (default) or `false`.
+    use_unique_file_name: Option<String>,
+    /// Comma-joined.
+    tags: Option<String>,
+    is_private_file: Option<String>,
+    /// A JSON object.
+    custom_metadata: Option<String>,
+    /// `x,y,width,height`.
+    custom_coordinates: Option<String>,
+    description: Option<String>,
+    overwrite_file: Option<String>,
+    response_fields: Option<String>,
+    /// Client-side upload: the account's public key.
+    public_key: Option<String>,
+    /// Client-side upload: a token used once.
+    token: Option<String>,
+    /// Client-side upload: unix seconds, at most an hour ahead.
+    expire: Option<String>,
+    /// Client-side upload: hex HMAC-SHA1(private key, token + expire).
+    signature: Option<String>,
+}
+
+/// `POST /api/v1/files/upload`.
+#[utoipa::path(post, path = "/api/v1/files/upload", tag = "files",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    security(("basic" = []), ()),
+    responses((status = 200, body = FileObject), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
 pub async fn upload(
     State(app): State<Arc<App>>,
     request: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FileObject>, ApiError> {
     let base = super::base_url(&app, request.headers());
     let basic = auth::basic_user(request.headers())?;
     let mut multipart = Multipart::from_request(request, &app)
