@@ -9,7 +9,7 @@ bash scripts/build-deps.sh
 PY=${PYTHON:-python3}
 if ! $PY - <<'PY' 2>/dev/null
 import importlib.util, sys
-mods = ["moto", "flask_cors", "gcp_storage_emulator", "azure.storage.blob", "imagekitio"]
+mods = ["moto", "flask_cors", "gcp_storage_emulator", "azure.storage.blob", "imagekitio", "jsonschema"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
 PY
 then
