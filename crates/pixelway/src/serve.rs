@@ -54,6 +54,9 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         .await
         .context("applying the config file's entities")?;
     tracing::info!(took = ?applying.elapsed(), "config file applied to the store");
+    // The declared entities are in the store now; the catalog is built from there.
+    drop(std::mem::take(&mut config.accounts));
+    drop(std::mem::take(&mut config.custom_domains));
     let control = Control::new(store, media, ctx, config.server.public_hosts.clone());
     if embedded {
         seed::seed_samples(&control)
@@ -115,6 +118,10 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let connections = connection_limits(&config);
     announce(address, embedded, &account_ids);
+    // The config file's parsed tree and the start-up snapshot are gone; hand the memory they
+    // held back to the system (with many tenants, most of the start-up peak).
+    drop(account_ids);
+    release_freed_memory();
     pixelway_server::listen::serve(
         listener,
         pixelway_server::router(app),
@@ -123,6 +130,15 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     )
     .await;
     Ok(())
+}
+
+/// Returns freed heap memory to the system (glibc keeps it otherwise).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// `[server]`'s connection limits, with the connection cap kept below the file-descriptor limit
