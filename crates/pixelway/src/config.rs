@@ -292,14 +292,21 @@ impl Config {
             if !file.exists() {
                 bail!("config file {} does not exist", file.display());
             }
-            figment = figment.merge(Toml::file_exact(file));
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let text = expand_env(&text, |name| std::env::var(name).ok())
+                .with_context(|| format!("config file {}", file.display()))?;
+            figment = figment.merge(Toml::string(&text));
         }
         figment = figment.merge(
             Env::prefixed("PIXELWAY_")
                 .ignore(&["config", "log"])
+                // PIXELWAY_SECRET_*: values for `${…}` references in the file, not keys.
+                .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("secret_"))
                 .split("__"),
         );
-        let mut config: Config = figment.extract().map_err(describe_errors)?;
+        let source = file.map_or("environment".to_string(), |f| f.display().to_string());
+        let mut config: Config = figment.extract().map_err(|e| describe_errors(e, &source))?;
         config.validate()?;
         config.declared_fingerprint = fingerprint(&figment);
         Ok(config)
@@ -488,7 +495,43 @@ impl Config {
     }
 }
 
-fn describe_errors(errors: figment::Error) -> anyhow::Error {
+/// Replaces every `${NAME}` (NAME: upper-case letters, digits, `_`) with the environment
+/// variable's value, escaped for a TOML basic string: secrets stay out of config files
+/// (`pixelway config export` writes them so). An unset variable is an error naming it and its
+/// line.
+pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(after.len());
+        if name_len == 0 || !after[name_len..].starts_with('}') {
+            out.push_str("${");
+            rest = after;
+            continue;
+        }
+        let name = &after[..name_len];
+        let value = lookup(name).ok_or_else(|| {
+            let line = text[..text.len() - rest.len() + start]
+                .lines()
+                .count()
+                .max(1);
+            anyhow::anyhow!(
+                "line {line}: environment variable {name} is not set (named as ${{{name}}})"
+            )
+        })?;
+        let escaped = serde_json::to_string(&value).expect("a string serialises");
+        out.push_str(&escaped[1..escaped.len() - 1]);
+        rest = &after[name_len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn describe_errors(errors: figment::Error, source_label: &str) -> anyhow::Error {
     let lines: Vec<String> = errors
         .into_iter()
         .map(|e| {
@@ -497,7 +540,8 @@ fn describe_errors(errors: figment::Error) -> anyhow::Error {
                 .metadata
                 .as_ref()
                 .map(|m| m.name.to_string())
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .replace("TOML source string", source_label);
             if key.is_empty() {
                 format!("{} ({source})", e.kind)
             } else {

@@ -4,6 +4,7 @@
 mod apply;
 mod client;
 mod config;
+mod export;
 mod media;
 mod seed;
 mod serve;
@@ -48,6 +49,11 @@ enum Command {
         #[command(flatten)]
         server: ServerArg,
     },
+    /// Print the store's entities as a config file (secrets as ${ENV} references).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Manage accounts (operator API; needs the admin token).
     Account {
         #[command(subcommand)]
@@ -65,6 +71,19 @@ enum Command {
         server: ServerArg,
         #[command(flatten)]
         token: AdminToken,
+    },
+}
+
+/// What to do with the config.
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the accounts, origins, URL endpoints, named transformations and custom domains the
+    /// store holds as config sections that `serve --config` reproduces them from; the
+    /// environment variables for their secrets are listed on standard error.
+    Export {
+        /// The config file whose [storage] names the store (default: the embedded default's).
+        #[arg(long, env = "PIXELWAY_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -124,6 +143,9 @@ fn main() -> std::process::ExitCode {
             jobs,
             server,
         } => runtime.block_on(import(dir, account, private_key, folder, jobs, server)),
+        Command::Config {
+            command: ConfigCommand::Export { config },
+        } => runtime.block_on(export_config(config)),
         Command::Account {
             command,
             server,
@@ -148,6 +170,18 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn export_config(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = config::Config::load(config.as_deref())?;
+    let store = serve::open_store(&config.storage).await?;
+    let exported = export::export(&store).await?;
+    print!("{}", exported.toml);
+    eprintln!(
+        "set these before serving from the exported file (their values are not written):\n  {}",
+        exported.secret_variables.join("\n  ")
+    );
+    Ok(())
 }
 
 async fn import(

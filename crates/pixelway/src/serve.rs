@@ -1,7 +1,7 @@
 //! `pixelway serve`: load config, open the store and caches, apply declared entities, build the
 //! catalog and serve HTTP until SIGINT/SIGTERM.
 
-use crate::config::Config;
+use crate::config::{Config, StorageConfig};
 use crate::{apply, media, seed};
 use anyhow::Context;
 use pixelway_origins::BuildContext;
@@ -22,16 +22,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         seed::add_demo_account(&mut config);
     }
     let storage = &config.storage;
-    std::fs::create_dir_all(&storage.data_dir)
-        .with_context(|| format!("storage.data_dir: creating {}", storage.data_dir.display()))?;
-    let secrets = if storage.secrets_key.is_empty() {
-        SecretBox::from_key_file(&storage.data_dir.join("secrets.key"))?
-    } else {
-        SecretBox::from_base64(&storage.secrets_key).context("storage.secrets_key")?
-    };
-    let store = Store::open(&storage.database_url(), secrets)
-        .await
-        .context("storage.database_url")?;
+    let store = open_store(storage).await?;
     let ctx = BuildContext {
         default_timeout: config.limits.origin_timeout,
         address_policy: AddressPolicy {
@@ -130,6 +121,20 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     )
     .await;
     Ok(())
+}
+
+/// Opens (creating) the store `[storage]` names, with its secrets key.
+pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&storage.data_dir)
+        .with_context(|| format!("storage.data_dir: creating {}", storage.data_dir.display()))?;
+    let secrets = if storage.secrets_key.is_empty() {
+        SecretBox::from_key_file(&storage.data_dir.join("secrets.key"))?
+    } else {
+        SecretBox::from_base64(&storage.secrets_key).context("storage.secrets_key")?
+    };
+    Store::open(&storage.database_url(), secrets)
+        .await
+        .context("storage.database_url")
 }
 
 /// Returns freed heap memory to the system (glibc keeps it otherwise).

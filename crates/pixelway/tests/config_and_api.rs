@@ -185,3 +185,163 @@ async fn the_config_file_and_the_api_manage_their_own_entities() {
         "made by the API"
     );
 }
+
+/// `pixelway config export` prints what the store holds — the file's entities and the API's —
+/// as config sections with secrets as `${ENV}` references; served from that file (with the
+/// variables set) a fresh server has the same accounts, origins (secrets included), endpoints,
+/// named transformations and custom domains.
+#[tokio::test]
+async fn an_exported_config_reproduces_the_store() {
+    let moto = pixelway_testkit::Moto::shared();
+    moto.create_bucket("export-bucket").await;
+    moto.put("export-bucket", "in-bucket.jpg", CUPS).await;
+    let web = WebOrigin::start();
+    web.serve("/a.jpg", CUPS);
+    let settings = r#"
+[server]
+admin_token = "operator-secret"
+
+[limits]
+allowed_origin_networks = ["127.0.0.1/32"]
+"#;
+    let original = format!(
+        r#"{settings}
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+
+  [[account.origin]]
+  name = "bucket"
+  type = "s3"
+  bucket = "export-bucket"
+  endpoint = "{}"
+  access_key_id = "moto-key"
+  secret_access_key = "moto-secret-value"
+  allow_http = true
+
+  [[account.endpoint]]
+  identifier = "cfg"
+  origins = ["bucket"]
+"#,
+        moto.endpoint
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Pixelway::start_in(BIN, Some(&original), dir.path(), &[]);
+    let (status, web_origin) = api(
+        &first,
+        "POST",
+        "/v1/accounts/origins",
+        &format!(
+            r#"{{"type":"WEB_FOLDER","name":"web","baseUrl":"{}"}}"#,
+            web.base_url
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let web_id = web_origin["id"].as_str().unwrap();
+    let (status, _) = api(&first, "POST", "/v1/accounts/url-endpoints",
+        &format!(r#"{{"description":"from the API","urlPrefix":"api-made","origins":["{web_id}"],"signedUrlsOnly":false}}"#)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = api(
+        &first,
+        "POST",
+        "/v1/named-transformations",
+        r#"{"name":"thumb","transformation":"w-40"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mapped = pixelway_testkit::http_client()
+        .put(first.url("/v1/operator/custom-domains/shop.acme.test"))
+        .bearer_auth("operator-secret")
+        .body(r#"{"accountId":"acme","urlPrefix":"api-made"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mapped.status(), StatusCode::OK);
+    first.kill();
+
+    let output = std::process::Command::new(BIN)
+        .args(["config", "export", "--config"])
+        .arg(dir.path().join("pixelway.toml"))
+        .env("PIXELWAY_STORAGE__DATA_DIR", &first.data_dir)
+        .output()
+        .unwrap();
+    let exported = String::from_utf8(output.stdout).unwrap();
+    let listed = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{listed}");
+    assert!(
+        !exported.contains("moto-secret-value") && !exported.contains("private_acme"),
+        "{exported}"
+    );
+    assert!(!listed.contains("moto-secret-value"), "{listed}");
+    for variable in [
+        "PIXELWAY_SECRET_ACME_PRIVATE_KEY",
+        "PIXELWAY_SECRET_ACME_BUCKET_SECRET_ACCESS_KEY",
+    ] {
+        assert!(exported.contains(&format!("${{{variable}}}")), "{exported}");
+        assert!(listed.contains(variable), "{listed}");
+    }
+
+    let fresh = tempfile::tempdir().unwrap();
+    let env = [
+        ("PIXELWAY_SECRET_ACME_PRIVATE_KEY", "private_acme"),
+        (
+            "PIXELWAY_SECRET_ACME_BUCKET_SECRET_ACCESS_KEY",
+            "moto-secret-value",
+        ),
+    ];
+    let second = Pixelway::start_in(
+        BIN,
+        Some(&format!("{settings}\n{exported}")),
+        fresh.path(),
+        &env,
+    );
+    assert_eq!(
+        status_of(&second, "/acme/cfg/in-bucket.jpg").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_of(&second, "/acme/api-made/a.jpg").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_of(&second, "/acme/api-made/tr:n-thumb/a.jpg").await,
+        StatusCode::OK
+    );
+    let on_domain = pixelway_testkit::http_client()
+        .get(second.url("/a.jpg"))
+        .header("host", "shop.acme.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_domain.status(), StatusCode::OK);
+    let (_, endpoints) = api(&second, "GET", "/v1/accounts/url-endpoints", "").await;
+    assert_eq!(
+        find(&endpoints, "urlPrefix", "api-made")["description"],
+        "from the API"
+    );
+    // The secret came back through the environment, not through the file.
+    second_store_secret(&second.data_dir, "moto-secret-value").await;
+}
+
+/// The bucket origin's secret in a server's store equals `expected`.
+async fn second_store_secret(data_dir: &std::path::Path, expected: &str) {
+    use pixelway_store::{SecretBox, Store};
+    let secrets = SecretBox::from_key_file(&data_dir.join("secrets.key")).unwrap();
+    let url = format!("sqlite://{}", data_dir.join("pixelway.db").display());
+    let store = Store::open(&url, secrets).await.unwrap();
+    let origin = store
+        .origins_of("acme")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "bucket")
+        .unwrap();
+    let mut spec = origin.spec;
+    let secrets = spec.take_secrets();
+    assert_eq!(
+        secrets.get("secret_access_key").map(String::as_str),
+        Some(expected)
+    );
+}

@@ -168,3 +168,23 @@ fn connection_limits_must_be_positive() {
         });
     }
 }
+
+#[test]
+fn environment_references_are_expanded_and_escaped() {
+    let lookup = |name: &str| match name {
+        "KEY" => Some("s3cr\"et\\".to_string()),
+        "EMPTY" => Some(String::new()),
+        _ => None,
+    };
+    let text = "a = \"${KEY}\"\nb = \"x${EMPTY}y\"\nc = \"$notref ${lower} ${\"";
+    let expanded = super::expand_env(text, lookup).unwrap();
+    assert_eq!(
+        expanded,
+        "a = \"s3cr\\\"et\\\\\"\nb = \"xy\"\nc = \"$notref ${lower} ${\""
+    );
+    let error = super::expand_env("a = 1\nb = \"${MISSING}\"", lookup).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "line 2: environment variable MISSING is not set (named as ${MISSING})"
+    );
+}
