@@ -445,6 +445,16 @@ async fn the_management_api_refuses_the_other_accounts_things() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let purge_id = purge["requestId"].as_str().unwrap().to_string();
+    let (status, job) = api(
+        &server,
+        "private_acme",
+        "POST",
+        "/v1/bulkJobs/copyFolder",
+        r#"{"sourceFolderPath":"/vault","destinationPath":"/vault-copy"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let job_id = job["jobId"].as_str().unwrap().to_string();
 
     let id_of = |list: &serde_json::Value, field: &str, value: &str| -> String {
         list.as_array()
@@ -637,6 +647,34 @@ async fn the_management_api_refuses_the_other_accounts_things() {
             "purge status",
             "GET",
             format!("/v1/files/purge/{purge_id}"),
+            String::new(),
+            S::NOT_FOUND,
+        ),
+        (
+            "folder copy",
+            "POST",
+            "/v1/bulkJobs/copyFolder".into(),
+            r#"{"sourceFolderPath":"/vault","destinationPath":"/stolen"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "folder move",
+            "POST",
+            "/v1/bulkJobs/moveFolder".into(),
+            r#"{"sourceFolderPath":"/vault","destinationPath":"/stolen"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "folder rename",
+            "POST",
+            "/v1/bulkJobs/renameFolder".into(),
+            r#"{"folderPath":"/vault","newFolderName":"x"}"#.into(),
+            S::NOT_FOUND,
+        ),
+        (
+            "folder job status",
+            "GET",
+            format!("/v1/bulkJobs/{job_id}"),
             String::new(),
             S::NOT_FOUND,
         ),

@@ -277,6 +277,40 @@ async fn every_answer_matches_the_openapi_document() {
         json!({"folderName": "empty", "parentFolderPath": "/docs"}),
     )
     .await;
+    let job = r
+        .json(
+            "post",
+            "/v1/bulkJobs/copyFolder",
+            "/v1/bulkJobs/copyFolder",
+            json!({"sourceFolderPath": "/docs", "destinationPath": "/backup"}),
+        )
+        .await;
+    r.get(
+        "/v1/bulkJobs/{id}",
+        &format!("/v1/bulkJobs/{}", job["jobId"].as_str().unwrap()),
+    )
+    .await;
+    r.json(
+        "post",
+        "/v1/bulkJobs/moveFolder",
+        "/v1/bulkJobs/moveFolder",
+        json!({"sourceFolderPath": "/backup/docs", "destinationPath": "/archive"}),
+    )
+    .await;
+    r.json(
+        "post",
+        "/v1/bulkJobs/renameFolder",
+        "/v1/bulkJobs/renameFolder",
+        json!({"folderPath": "/archive/docs", "newFolderName": "old-docs"}),
+    )
+    .await;
+    r.json(
+        "post",
+        "/v1/bulkJobs/renameFolder",
+        "/v1/bulkJobs/renameFolder",
+        json!({"folderPath": "/nowhere", "newFolderName": "x"}),
+    )
+    .await;
     r.json(
         "delete",
         "/v1/folder",

@@ -594,6 +594,45 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Every file in `folder` or below it.
+    pub async fn files_under(
+        &self,
+        account: &str,
+        folder: &str,
+    ) -> Result<Vec<FileRecord>, StoreError> {
+        let rows = sqlx::query(audited(format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE account_id = $1 AND substr(folder, 1, $2) = $3 \
+             ORDER BY path"
+        )))
+        .bind(account)
+        .bind(folder.len() as i64)
+        .bind(folder)
+        .fetch_all(self.pool())
+        .await?;
+        let files = rows.iter().map(file_from_row).collect::<Result<_, _>>()?;
+        self.with_tags(files).await
+    }
+
+    /// Every folder below `folder` (not `folder` itself), as paths.
+    pub async fn folders_under(
+        &self,
+        account: &str,
+        folder: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT path FROM folders WHERE account_id = $1 AND substr(path, 1, $2) = $3 \
+             AND path <> $3 ORDER BY path",
+        )
+        .bind(account)
+        .bind(folder.len() as i64)
+        .bind(folder)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| row.try_get("path").map_err(Into::into))
+            .collect()
+    }
+
     /// Deletes a folder with everything in it; returns the records of the files deleted.
     pub async fn delete_folder(
         &self,

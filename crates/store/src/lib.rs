@@ -112,12 +112,20 @@ fn migrator() -> Migrator {
         include_str!("../migrations/sqlite/0005_config_state.sql").into_sql_str(),
         false,
     );
+    let bulk_jobs = Migration::new(
+        6,
+        "bulk jobs".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0006_bulk_jobs.sql").into_sql_str(),
+        false,
+    );
     Migrator::with_migrations(vec![
         initial,
         account_formats,
         media_library,
         provenance,
         config_state,
+        bulk_jobs,
     ])
 }
 

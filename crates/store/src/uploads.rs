@@ -1,5 +1,6 @@
 //! What the management API must remember between requests: client-side upload tokens (each
-//! usable once, until it expires) and purge requests (their status, asked for later).
+//! usable once, until it expires), purge requests and folder jobs (their status, asked for
+//! later).
 
 use crate::{Store, StoreError, new_id, now_unix};
 use sqlx::Row;
@@ -81,6 +82,37 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Records a folder job (done) of `kind` (`COPY_FOLDER`, `MOVE_FOLDER`, `RENAME_FOLDER`).
+    pub async fn record_job(&self, account: &str, kind: &str) -> Result<String, StoreError> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO bulk_jobs (id, account_id, kind, status, created_at) \
+             VALUES ($1, $2, $3, 'Completed', $4)",
+        )
+        .bind(&id)
+        .bind(account)
+        .bind(kind)
+        .bind(now_unix())
+        .execute(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// A folder job of `account`: (kind, status).
+    pub async fn job(&self, account: &str, id: &str) -> Result<(String, String), StoreError> {
+        let row =
+            sqlx::query("SELECT kind, status FROM bulk_jobs WHERE account_id = $1 AND id = $2")
+                .bind(account)
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "bulk job",
+                    name: id.to_string(),
+                })?;
+        Ok((row.try_get("kind")?, row.try_get("status")?))
     }
 
     /// A purge request of `account` (another account's id is not found).

@@ -1,6 +1,6 @@
-//! Files and folders: list and search (`GET /v1/files`), details, update, delete, bulk delete,
-//! tags, copy, move, rename, folder create and delete — ImageKit's paths and JSON shapes. Every
-//! change goes through [`super::library`], so bytes, records and caches change together.
+//! Files: list and search (`GET /v1/files`), details, update, delete, bulk delete, tags, copy,
+//! move, rename — ImageKit's paths and JSON shapes. Every change goes through
+//! [`super::library`], so bytes, records and caches change together.
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -482,64 +482,6 @@ pub async fn rename(
     let source = library_path("filePath", &body.file_path)?;
     library::rename_file(&app, &caller.account, &source, &body.new_file_name).await?;
     Ok(Json(EmptyObject::default()))
-}
-
-/// A folder to create.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateFolderBody {
-    folder_name: String,
-    parent_folder_path: Option<String>,
-}
-
-/// `POST /v1/folder` → 201 `{}`.
-#[utoipa::path(post, path = "/v1/folder", tag = "folders", request_body = CreateFolderBody,
-    security(("basic" = [])),
-    responses((status = 201, body = EmptyObject), (status = 400, body = ErrorBody)))]
-pub async fn create_folder(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let body: CreateFolderBody = parse_body(&body)?;
-    let parent = validate::folder_path(body.parent_folder_path.as_deref().unwrap_or("/"))?;
-    let folder = validate::folder_path(&format!("{parent}{}", body.folder_name))?;
-    if folder == parent {
-        return Err(ApiError::bad("folderName is required"));
-    }
-    app.control
-        .store()
-        .create_folder(&caller.account, &folder)
-        .await?;
-    Ok((StatusCode::CREATED, Json(EmptyObject::default())).into_response())
-}
-
-/// A folder to delete with everything in it.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DeleteFolderBody {
-    folder_path: String,
-}
-
-/// `DELETE /v1/folder` (JSON body) → 204: the folder and everything in it.
-#[utoipa::path(delete, path = "/v1/folder", tag = "folders", request_body = DeleteFolderBody,
-    security(("basic" = [])),
-    responses((status = 204, description = "Deleted"), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
-pub async fn delete_folder(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    body: Bytes,
-) -> Result<StatusCode, ApiError> {
-    let body: DeleteFolderBody = parse_body(&body)?;
-    let folder = validate::folder_path(&body.folder_path)?;
-    if folder == "/" {
-        return Err(ApiError::bad(
-            "folderPath: the root folder cannot be deleted",
-        ));
-    }
-    library::delete_folder(&app, &caller.account, &folder).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

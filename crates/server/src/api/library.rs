@@ -319,6 +319,55 @@ pub async fn rename_file(
     Ok(renamed)
 }
 
+/// Copies everything in folder `source` (`/a/b/`) into folder `target` (`/x/b/`): every file
+/// (replacing one already at its new path) and every empty folder. Returns the files copied.
+pub async fn copy_tree(
+    app: &App,
+    account: &str,
+    source: &str,
+    target: &str,
+) -> Result<usize, ApiError> {
+    if source == "/" {
+        return Err(ApiError::bad(
+            "sourceFolderPath: the root folder cannot be copied or moved",
+        ));
+    }
+    if target.starts_with(source) {
+        return Err(ApiError::bad(format!(
+            "destinationPath: {target} is inside {source}, the folder being copied"
+        )));
+    }
+    let store = app.control.store();
+    if !store.folder_exists(account, source).await? {
+        return Err(ApiError::NotFound(format!("no folder {source}")));
+    }
+    let files = store.files_under(account, source).await?;
+    for file in &files {
+        let below = &file.folder()[source.len()..];
+        copy_file(app, account, &file.path, &format!("{target}{below}")).await?;
+    }
+    store.create_folder(account, target).await?;
+    for folder in store.folders_under(account, source).await? {
+        let below = &folder[source.len()..];
+        store
+            .create_folder(account, &format!("{target}{below}"))
+            .await?;
+    }
+    Ok(files.len())
+}
+
+/// Moves folder `source` to `target` (copied, then the source deleted).
+pub async fn move_tree(
+    app: &App,
+    account: &str,
+    source: &str,
+    target: &str,
+) -> Result<usize, ApiError> {
+    let moved = copy_tree(app, account, source, target).await?;
+    delete_folder(app, account, source).await?;
+    Ok(moved)
+}
+
 async fn read_head(path: &std::path::Path) -> Result<Vec<u8>, ApiError> {
     use tokio::io::AsyncReadExt;
     let file = tokio::fs::File::open(path)

@@ -8,7 +8,8 @@
 //!
 //! - [`auth`]: who is calling (HTTP Basic with the private key; client-side upload signatures)
 //! - [`upload`]: the multipart upload, streamed to the Media Library
-//! - [`files`]: list and search, details, update, delete, tags, copy, move, rename, folders
+//! - [`files`]: list and search, details, update, delete, tags, copy, move, rename
+//! - [`folders`]: create, delete, and copy, move, rename as bulk jobs
 //! - [`purge`]: purge by URL and its status
 //! - [`accounts`]: origins and URL endpoints; [`named`]: named transformations
 //! - [`operator`]: accounts and custom domains, with the admin token
@@ -20,6 +21,7 @@ pub mod accounts;
 pub mod auth;
 pub mod error;
 pub mod files;
+pub mod folders;
 pub mod json;
 pub mod library;
 pub mod named;
@@ -69,8 +71,12 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/files/purge/{id}", get(purge::status))
         .route(
             "/v1/folder",
-            post(files::create_folder).delete(files::delete_folder),
+            post(folders::create_folder).delete(folders::delete_folder),
         )
+        .route("/v1/bulkJobs/copyFolder", post(folders::copy_folder))
+        .route("/v1/bulkJobs/moveFolder", post(folders::move_folder))
+        .route("/v1/bulkJobs/renameFolder", post(folders::rename_folder))
+        .route("/v1/bulkJobs/{id}", get(folders::job))
         .route(
             "/v1/accounts/origins",
             get(accounts::list_origins).post(accounts::create_origin),

@@ -3,7 +3,7 @@
 //! drift from what the handlers parse and answer (`crates/pixelway/tests/openapi.rs` validates
 //! real answers of every route against it).
 
-use super::{accounts, files, json, named, operator, origin_json, purge, upload};
+use super::{accounts, files, folders, json, named, operator, origin_json, purge, upload};
 use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -28,8 +28,12 @@ use utoipa::{Modify, OpenApi};
         files::copy,
         files::move_file,
         files::rename,
-        files::create_folder,
-        files::delete_folder,
+        folders::create_folder,
+        folders::delete_folder,
+        folders::copy_folder,
+        folders::move_folder,
+        folders::rename_folder,
+        folders::job,
         purge::create,
         purge::status,
         accounts::list_origins,
