@@ -307,8 +307,46 @@ assert "first" not in [o.name for o in ik.accounts.origins.list()]
 print("python scenario passed")
 "#;
 
-#[tokio::test]
-async fn the_python_sdk_manages_endpoints_origins_and_named_transformations() {
+const NODE_ENDPOINTS: &str = r#"
+const A = 'acme';
+const originOf = async (path) => (await get(path)).headers.get('x-pixelway-origin');
+const first = await ik.accounts.origins.create({ type: 'WEB_FOLDER', name: 'first', baseUrl: process.env.WEB1 });
+const second = await ik.accounts.origins.create({ type: 'WEB_FOLDER', name: 'second', baseUrl: process.env.WEB2 });
+const bucket = await ik.accounts.origins.create({ type: 'S3_COMPATIBLE', name: 'bucket', bucket: 'api-bucket',
+  endpoint: process.env.MOTO, accessKey: 'moto-key', secretKey: 'NODE-SECRET', s3ForcePathStyle: true });
+assert.ok(!JSON.stringify(await ik.accounts.origins.list()).includes('NODE-SECRET'));
+assert.strictEqual((await ik.accounts.origins.get(bucket.id)).name, 'bucket');
+
+const shop = await ik.accounts.urlEndpoints.create({ description: 'node shop', urlPrefix: 'nshop',
+  origins: [second.id, first.id] });
+assert.strictEqual(await originOf(`/${A}/nshop/both.jpg`), 'second');
+assert.strictEqual(await originOf(`/${A}/nshop/only-first.jpg`), 'first');
+await ik.accounts.urlEndpoints.update(shop.id, { description: 'node shop', urlPrefix: 'nshop',
+  origins: [bucket.id, first.id] });
+assert.strictEqual(await originOf(`/${A}/nshop/both.jpg`), 'first');
+assert.strictEqual(await originOf(`/${A}/nshop/in-bucket.jpg`), 'bucket');
+assert.strictEqual((await ik.accounts.urlEndpoints.get(shop.id)).description, 'node shop');
+assert.ok((await ik.accounts.urlEndpoints.list()).some((e) => e.id === 'default'));
+await ik.accounts.origins.update(second.id, { type: 'WEB_FOLDER', name: 'second-renamed', baseUrl: process.env.WEB2 });
+assert.ok((await ik.accounts.origins.list()).some((o) => o.name === 'second-renamed'));
+await assert.rejects(ik.accounts.origins.delete(first.id), (e) => e.status === 409);
+
+const named = await ik.namedTransformations.create({ name: 'small', transformation: 'w-20' });
+assert.strictEqual((await get(`/${A}/tr:n-small/lib.jpg`)).status, 200);
+await ik.namedTransformations.update(named.id, { enabled: false });
+assert.strictEqual((await get(`/${A}/tr:n-small/lib.jpg`)).status, 400);
+assert.deepStrictEqual((await ik.namedTransformations.list()).map((n) => n.name), ['small']);
+await ik.namedTransformations.delete(named.id);
+
+await ik.accounts.urlEndpoints.delete(shop.id);
+assert.strictEqual((await get(`/${A}/nshop/both.jpg`)).status, 404);
+for (const o of [first, second, bucket]) await ik.accounts.origins.delete(o.id);
+assert.deepStrictEqual(await ik.accounts.origins.list(), []);
+console.log('node scenario passed');
+"#;
+
+/// The servers and files both endpoint scenarios use, and the scenario run with `sdk`.
+async fn run_endpoints_scenario(sdk: Sdk, scenario: &'static str) {
     let cups = std::fs::read(sample("cups.jpg")).unwrap();
     let (web1, web2) = (WebOrigin::start(), WebOrigin::start());
     web1.serve("/both.jpg", &cups);
@@ -328,11 +366,21 @@ async fn the_python_sdk_manages_endpoints_origins_and_named_transformations() {
     let base = server.base_url.clone();
     let out = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        run_management(Sdk::Python, &base, "private_acme", PYTHON_ENDPOINTS, &env)
+        run_management(sdk, &base, "private_acme", scenario, &env)
     })
     .await
     .unwrap();
     assert!(out.contains("scenario passed"), "{out}");
+}
+
+#[tokio::test]
+async fn the_node_sdk_manages_endpoints_origins_and_named_transformations() {
+    run_endpoints_scenario(Sdk::Node, NODE_ENDPOINTS).await;
+}
+
+#[tokio::test]
+async fn the_python_sdk_manages_endpoints_origins_and_named_transformations() {
+    run_endpoints_scenario(Sdk::Python, PYTHON_ENDPOINTS).await;
 }
 
 #[test]
