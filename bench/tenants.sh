@@ -42,6 +42,8 @@ start_once() {
     sleep 0.05
   done
   t1=$(date +%s.%N)
+  # With PIXELWAY_LOG=info: how long each start-up phase took.
+  sed 's/\x1b\[[0-9;]*m//g' "$WORK/out.log" | grep -o '[a-z ]*\(loaded\|applied\|built\|unchanged\)[^"]*took=[0-9.]*[a-zµ]*' || true
   local rss_kb
   rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
   python3 -c "

@@ -108,11 +108,11 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         .with_context(|| format!("server.listen = {}", config.server.listen))?;
     let address = listener.local_addr()?;
     let connections = connection_limits(&config);
-    announce(address, embedded, &account_ids);
     // The config file's parsed tree and the start-up snapshot are gone; hand the memory they
     // held back to the system (with many tenants, most of the start-up peak).
-    drop(account_ids);
     release_freed_memory();
+    announce(address, embedded, &account_ids);
+    drop(account_ids);
     pixelway_server::listen::serve(
         listener,
         pixelway_server::router(app),
