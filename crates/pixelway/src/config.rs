@@ -288,6 +288,7 @@ impl Config {
     /// Loads defaults, then `file` (when given), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();
+        let mut file_text = String::new();
         if let Some(file) = file {
             if !file.exists() {
                 bail!("config file {} does not exist", file.display());
@@ -297,6 +298,7 @@ impl Config {
             let text = expand_env(&text, |name| std::env::var(name).ok())
                 .with_context(|| format!("config file {}", file.display()))?;
             figment = figment.merge(Toml::string(&text));
+            file_text = text;
         }
         figment = figment.merge(
             Env::prefixed("PIXELWAY_")
@@ -308,7 +310,7 @@ impl Config {
         let source = file.map_or("environment".to_string(), |f| f.display().to_string());
         let mut config: Config = figment.extract().map_err(|e| describe_errors(e, &source))?;
         config.validate()?;
-        config.declared_fingerprint = fingerprint(&figment);
+        config.declared_fingerprint = fingerprint(&file_text);
         Ok(config)
     }
 
@@ -495,39 +497,67 @@ impl Config {
     }
 }
 
-/// Replaces every `${NAME}` (NAME: upper-case letters, digits, `_`) with the environment
-/// variable's value, escaped for a TOML basic string: secrets stay out of config files
-/// (`pixelway config export` writes them so). An unset variable is an error naming it and its
+/// Replaces every `${NAME}` (NAME: upper-case letters, digits, `_`) inside a double-quoted
+/// value with that environment variable's value, escaped for a TOML basic string: secrets stay
+/// out of config files (`pixelway config export` writes them so). Comments and everything
+/// outside double quotes are left as they are. An unset variable is an error naming it and its
 /// line.
 pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
-            .unwrap_or(after.len());
-        if name_len == 0 || !after[name_len..].starts_with('}') {
-            out.push_str("${");
-            rest = after;
-            continue;
-        }
-        let name = &after[..name_len];
-        let value = lookup(name).ok_or_else(|| {
-            let line = text[..text.len() - rest.len() + start]
-                .lines()
-                .count()
-                .max(1);
-            anyhow::anyhow!(
-                "line {line}: environment variable {name} is not set (named as ${{{name}}})"
-            )
-        })?;
-        let escaped = serde_json::to_string(&value).expect("a string serialises");
-        out.push_str(&escaped[1..escaped.len() - 1]);
-        rest = &after[name_len + 1..];
+    #[derive(PartialEq)]
+    enum At {
+        Plain,
+        Comment,
+        Basic,
+        Literal,
     }
-    out.push_str(rest);
+    let mut out = String::with_capacity(text.len());
+    let mut at = At::Plain;
+    let mut line = 1;
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let c = rest.chars().next().expect("not at the end");
+        match (&at, c) {
+            (_, '\n') => {
+                line += 1;
+                if at == At::Comment {
+                    at = At::Plain;
+                }
+            }
+            (At::Plain, '#') => at = At::Comment,
+            (At::Plain, '"') => at = At::Basic,
+            (At::Plain, '\'') => at = At::Literal,
+            (At::Basic, '"') | (At::Literal, '\'') => at = At::Plain,
+            (At::Basic, '\\') => {
+                // An escape: copy it with the character it escapes.
+                let escaped: String = rest.chars().take(2).collect();
+                out.push_str(&escaped);
+                i += escaped.len();
+                continue;
+            }
+            (At::Basic, '$') if rest.starts_with("${") => {
+                let after = &rest[2..];
+                let name_len = after
+                    .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                    .unwrap_or(after.len());
+                if name_len > 0 && after[name_len..].starts_with('}') {
+                    let name = &after[..name_len];
+                    let value = lookup(name).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "line {line}: environment variable {name} is not set (named as ${{{name}}})"
+                        )
+                    })?;
+                    let escaped = serde_json::to_string(&value).expect("a string serialises");
+                    out.push_str(&escaped[1..escaped.len() - 1]);
+                    i += 2 + name_len + 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
     Ok(out)
 }
 
@@ -571,18 +601,26 @@ mod tests;
 /// a new version re-applies an unchanged file.
 const APPLY_VERSION: &str = "apply-v1";
 
-/// SHA-256 of the declared entities as figment loaded them (file and environment merged).
-fn fingerprint(figment: &Figment) -> String {
+/// SHA-256 of what can declare entities: the file's text (its `${…}` references expanded, so
+/// a changed secret counts) and the environment variables that override `account` or
+/// `custom_domain` keys. Hashing the text, not the parsed tree, keeps this cheap with a
+/// hundred thousand accounts; a change elsewhere in the file only costs one re-apply.
+fn fingerprint(file_text: &str) -> String {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     hasher.update(APPLY_VERSION.as_bytes());
-    for key in ["account", "custom_domain"] {
-        let value = figment
-            .find_value(key)
-            .ok()
-            .and_then(|v| serde_json::to_string(&v).ok())
-            .unwrap_or_default();
+    hasher.update(file_text.as_bytes());
+    let mut overrides: Vec<(String, String)> = std::env::vars()
+        .filter(|(key, _)| {
+            let key = key.to_ascii_lowercase();
+            key.starts_with("pixelway_account") || key.starts_with("pixelway_custom_domain")
+        })
+        .collect();
+    overrides.sort();
+    for (key, value) in overrides {
+        hasher.update(b"\0");
         hasher.update(key.as_bytes());
+        hasher.update(b"=");
         hasher.update(value.as_bytes());
     }
     hex::encode(hasher.finalize())

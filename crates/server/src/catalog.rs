@@ -89,8 +89,8 @@ impl Catalog {
                 .collect(),
             ..Self::default()
         };
-        for (record, parts) in group_by_account(snapshot) {
-            catalog.insert(build_account(record, parts, ctx, media)?);
+        for account in build_accounts(snapshot, ctx, media)? {
+            catalog.insert(account);
         }
         catalog.insert_domains(&snapshot.domains);
         Ok(catalog)
@@ -116,7 +116,7 @@ impl Catalog {
         };
         catalog.remove(account);
         for (record, parts) in group_by_account(snapshot) {
-            catalog.insert(build_account(record, parts, ctx, media)?);
+            catalog.insert(build_account(record, &parts, ctx, media)?);
         }
         catalog.insert_domains(&snapshot.domains);
         Ok(catalog)
@@ -231,10 +231,44 @@ fn group_by_account(snapshot: &Snapshot) -> Vec<(&AccountRecord, AccountParts<'_
         .collect()
 }
 
+/// Every account of `snapshot`, built on all cores (with a hundred thousand accounts, building
+/// them is most of a start).
+fn build_accounts(
+    snapshot: &Snapshot,
+    ctx: &BuildContext,
+    media: &dyn MediaLibraryFactory,
+) -> Result<Vec<Account>, String> {
+    let grouped = group_by_account(snapshot);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = grouped.len().div_ceil(threads).max(512);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = grouped
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(record, parts)| build_account(record, parts, ctx, media))
+                        .collect::<Result<Vec<Account>, String>>()
+                })
+            })
+            .collect();
+        let mut accounts = Vec::with_capacity(grouped.len());
+        for worker in workers {
+            accounts.extend(
+                worker
+                    .join()
+                    .map_err(|_| "catalog build panicked".to_string())??,
+            );
+        }
+        Ok(accounts)
+    })
+}
+
 /// One account ready for delivery: its live origins built, its endpoints' chains put together.
 fn build_account(
     record: &AccountRecord,
-    parts: AccountParts<'_>,
+    parts: &AccountParts<'_>,
     ctx: &BuildContext,
     media: &dyn MediaLibraryFactory,
 ) -> Result<Account, String> {
@@ -267,7 +301,7 @@ fn build_account(
     };
     let endpoints = parts
         .endpoints
-        .into_iter()
+        .iter()
         .map(|e| {
             let mut chain = vec![media_library.clone()];
             chain.extend(
@@ -278,7 +312,7 @@ fn build_account(
             (
                 e.identifier.clone(),
                 Endpoint {
-                    record: e.clone(),
+                    record: (*e).clone(),
                     chain,
                 },
             )
@@ -290,14 +324,10 @@ fn build_account(
         endpoints,
         named_transformations: parts
             .named
-            .into_iter()
+            .iter()
             .map(|n| (n.name.clone(), n.transformation.clone()))
             .collect(),
-        private_files: parts
-            .private_files
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
+        private_files: parts.private_files.iter().map(|p| p.to_string()).collect(),
     })
 }
 

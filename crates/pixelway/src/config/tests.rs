@@ -176,11 +176,13 @@ fn environment_references_are_expanded_and_escaped() {
         "EMPTY" => Some(String::new()),
         _ => None,
     };
-    let text = "a = \"${KEY}\"\nb = \"x${EMPTY}y\"\nc = \"$notref ${lower} ${\"";
+    let text = "a = \"${KEY}\"\nb = \"x${EMPTY}y\"\nc = \"$notref ${lower} ${\"\n\
+                # a comment: ${MISSING}\nd = '${MISSING}' # literal\ne = \"\\\"${KEY}\"";
     let expanded = super::expand_env(text, lookup).unwrap();
     assert_eq!(
         expanded,
-        "a = \"s3cr\\\"et\\\\\"\nb = \"xy\"\nc = \"$notref ${lower} ${\""
+        "a = \"s3cr\\\"et\\\\\"\nb = \"xy\"\nc = \"$notref ${lower} ${\"\n\
+         # a comment: ${MISSING}\nd = '${MISSING}' # literal\ne = \"\\\"s3cr\\\"et\\\\\""
     );
     let error = super::expand_env("a = 1\nb = \"${MISSING}\"", lookup).unwrap_err();
     assert_eq!(

@@ -87,7 +87,9 @@ impl Control {
     }
 
     async fn build_catalog_locked(&self) -> Result<Catalog, ControlError> {
+        let started = std::time::Instant::now();
         let snapshot = self.store.snapshot().await?;
+        tracing::debug!(took = ?started.elapsed(), accounts = snapshot.accounts.len(), "store snapshot read");
         Catalog::build(&snapshot, &self.origins, &self.media, &self.public_hosts)
             .map_err(ControlError::MediaLibrary)
     }
