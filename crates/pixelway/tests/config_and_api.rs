@@ -3,6 +3,7 @@
 //! the API persist across restarts and are never touched by the file; entities the file stops
 //! declaring are removed at the next start.
 
+use pixelway_testkit::api::Auth;
 use pixelway_testkit::{Pixelway, WebOrigin};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -44,20 +45,9 @@ transformation = "w-20"
 }
 
 async fn api(server: &Pixelway, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
-    let response = pixelway_testkit::http_client()
-        .request(method.parse().unwrap(), server.url(path))
-        .basic_auth("private_acme", Some(""))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
+    server
+        .api(Auth::Basic("private_acme"), method, path, body)
         .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.bytes().await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 async fn status_of(server: &Pixelway, path: &str) -> StatusCode {

@@ -8,6 +8,7 @@
 mod common;
 
 use pixelway_route::signature::{NEVER_EXPIRES, sign};
+use pixelway_testkit::api::Auth;
 use pixelway_testkit::{Pixelway, WebOrigin};
 use reqwest::StatusCode;
 use std::path::Path;
@@ -381,7 +382,6 @@ async fn every_surface_refuses_the_other_accounts_things() {
     );
 }
 
-/// One management API request: method, path, JSON body, and the key it is sent with.
 async fn api(
     server: &Pixelway,
     key: &str,
@@ -389,39 +389,18 @@ async fn api(
     path: &str,
     body: &str,
 ) -> (StatusCode, serde_json::Value) {
-    let response = pixelway_testkit::http_client()
-        .request(method.parse().unwrap(), server.url(path))
-        .basic_auth(key, Some("do_not_set"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = response.bytes().await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-    )
+    server.api(Auth::Basic(key), method, path, body).await
 }
 
 /// acme uploads `path` (as `name` in `folder`) through the API; returns its file id.
 async fn upload_as(server: &Pixelway, key: &str, folder: &str, name: &str, bytes: &[u8]) -> String {
-    let (content_type, body) = pixelway_testkit::multipart::Form::new()
+    let form = pixelway_testkit::multipart::Form::new()
         .text("fileName", name)
         .text("folder", folder)
         .text("useUniqueFileName", "false")
         .text("tags", "mine")
-        .file("file", name, bytes)
-        .finish();
-    let response = pixelway_testkit::http_client()
-        .post(server.url("/api/v1/files/upload"))
-        .basic_auth(key, Some(""))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+        .file("file", name, bytes);
+    let response = server.upload(key, form).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     body["fileId"].as_str().unwrap().to_string()

@@ -4,6 +4,7 @@
 
 use pixelway_route::signature::{NEVER_EXPIRES, sign};
 use pixelway_testkit::Pixelway;
+use pixelway_testkit::api::Auth;
 use pixelway_testkit::multipart::Form;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -25,12 +26,6 @@ host = "acme.test"
 account = "acme"
 "#;
 
-enum Auth<'a> {
-    None,
-    Bearer(&'a str),
-    Basic(&'a str),
-}
-
 async fn call(
     server: &Pixelway,
     auth: Auth<'_>,
@@ -38,22 +33,7 @@ async fn call(
     path: &str,
     body: &str,
 ) -> (StatusCode, Value) {
-    let mut request = pixelway_testkit::http_client()
-        .request(method.parse().unwrap(), server.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    request = match auth {
-        Auth::None => request,
-        Auth::Bearer(token) => request.bearer_auth(token),
-        Auth::Basic(key) => request.basic_auth(key, Some("")),
-    };
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let bytes = response.bytes().await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    server.api(auth, method, path, body).await
 }
 
 async fn operator(server: &Pixelway, method: &str, path: &str, body: &str) -> (StatusCode, Value) {
@@ -71,21 +51,12 @@ async fn get(server: &Pixelway, host: &str, target: &str) -> StatusCode {
 }
 
 async fn upload(server: &Pixelway, key: &str, name: &str, private: bool) -> StatusCode {
-    let (content_type, body) = Form::new()
+    let form = Form::new()
         .text("fileName", name)
         .text("useUniqueFileName", "false")
         .text("isPrivateFile", if private { "true" } else { "false" })
-        .file("file", name, CUPS)
-        .finish();
-    pixelway_testkit::http_client()
-        .post(server.url("/api/v1/files/upload"))
-        .basic_auth(key, Some(""))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
+        .file("file", name, CUPS);
+    server.upload(key, form).await.status()
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! with scripted behaviour ([`WebOrigin`]), and the GCS and Azure emulators ([`GcsEmulator`],
 //! [`Azurite`]). Every child process dies with the test process.
 
+pub mod api;
 mod emulators;
 mod moto;
 pub mod multipart;
