@@ -111,6 +111,27 @@ async fn the_operator_manages_accounts_and_custom_domains() {
         sign(&old_key, "p.jpg", NEVER_EXPIRES)
     );
     assert_eq!(get(&server, "img.test", &signed).await, StatusCode::OK);
+    // Private through the API: unsigned is refused at once, and again public once replaced so.
+    assert_eq!(
+        get(&server, "img.test", "/newco/p.jpg").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        upload(&server, &old_key, "p.jpg", false).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&server, "img.test", "/newco/p.jpg").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        upload(&server, &old_key, "p.jpg", true).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&server, "img.test", "/newco/p.jpg").await,
+        StatusCode::UNAUTHORIZED
+    );
     let (status, _) = operator(
         &server,
         "POST",

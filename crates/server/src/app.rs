@@ -68,6 +68,8 @@ pub struct App {
     pub settings: Settings,
     /// Purges by URL: cached entries of a purged path stored before the purge are misses.
     pub purges: crate::purge::Ledger,
+    /// Which library files are private, looked up and cached.
+    pub private_files: crate::private_files::PrivateFiles,
 }
 
 impl App {
@@ -89,6 +91,7 @@ impl App {
             workers,
             settings,
             purges: crate::purge::Ledger::default(),
+            private_files: Default::default(),
         }
     }
 

@@ -5,7 +5,7 @@
 use pixelway_origins::{BuildContext, Origin, OriginKind};
 use pixelway_route::{Directory, DomainTarget};
 use pixelway_store::{AccountRecord, EndpointRecord, OriginRecord, Snapshot};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Builds an account's Media Library origin (a folder or bucket scoped to the account).
@@ -43,8 +43,8 @@ pub struct Account {
     /// By identifier; the default endpoint under "".
     pub endpoints: HashMap<String, Endpoint>,
     pub named_transformations: HashMap<String, String>,
-    /// Library paths of private files: served only with a valid signature.
-    pub private_files: HashSet<String>,
+    /// The account has private files: delivery asks [`crate::private_files`] about each path.
+    pub has_private_files: bool,
 }
 
 /// Everything delivery needs to route and serve.
@@ -193,7 +193,7 @@ struct AccountParts<'a> {
     origins: Vec<&'a OriginRecord>,
     endpoints: Vec<&'a EndpointRecord>,
     named: Vec<&'a pixelway_store::NamedTransformation>,
-    private_files: Vec<&'a str>,
+    has_private_files: bool,
 }
 
 /// The snapshot's records grouped per account in one pass (a scan per account would grow with
@@ -221,8 +221,8 @@ fn group_by_account(snapshot: &Snapshot) -> Vec<(&AccountRecord, AccountParts<'_
             .named
             .push(named);
     }
-    for (account, path) in &snapshot.private_files {
-        parts.entry(account).or_default().private_files.push(path);
+    for account in &snapshot.accounts_with_private_files {
+        parts.entry(account).or_default().has_private_files = true;
     }
     snapshot
         .accounts
@@ -327,7 +327,7 @@ fn build_account(
             .iter()
             .map(|n| (n.name.clone(), n.transformation.clone()))
             .collect(),
-        private_files: parts.private_files.iter().map(|p| p.to_string()).collect(),
+        has_private_files: parts.has_private_files,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod control;
 pub mod delivery;
 pub mod error;
 pub mod listen;
+pub mod private_files;
 pub mod purge;
 
 pub use app::{App, Settings, router};

@@ -594,6 +594,19 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Whether the file at `path` of `account`'s library is private (`false` when there is none).
+    pub async fn is_private_file(&self, account: &str, path: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT is_private FROM files WHERE account_id = $1 AND path = $2")
+            .bind(account)
+            .bind(path)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<i64, _>("is_private")? != 0,
+            None => false,
+        })
+    }
+
     /// Every file in `folder` or below it.
     pub async fn files_under(
         &self,

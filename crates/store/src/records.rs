@@ -151,9 +151,9 @@ pub struct Snapshot {
     pub endpoints: Vec<EndpointRecord>,
     pub domains: Vec<DomainRecord>,
     pub named_transformations: Vec<NamedTransformation>,
-    /// (account id, library path) of every private Media Library file: served only with a
-    /// valid signature.
-    pub private_files: Vec<(String, String)>,
+    /// The accounts with at least one private Media Library file (which files: asked of the
+    /// store per request, [`Store::is_private_file`]).
+    pub accounts_with_private_files: Vec<String>,
 }
 
 impl Store {
@@ -176,7 +176,7 @@ impl Store {
             endpoints: load_endpoints(&mut tx, account).await?,
             domains: load_domains(&mut tx, account).await?,
             named_transformations: load_named_transformations(&mut tx, account).await?,
-            private_files: load_private_files(&mut tx, account).await?,
+            accounts_with_private_files: load_accounts_with_private_files(&mut tx, account).await?,
         };
         tx.commit().await?;
         Ok(snapshot)
@@ -353,18 +353,18 @@ async fn load_named_transformations(
     rows.iter().map(named_from_row).collect()
 }
 
-/// (account id, path) of every private file, for the delivery catalog.
-async fn load_private_files(
+/// The accounts that have a private file.
+async fn load_accounts_with_private_files(
     tx: &mut SqliteConnection,
     account: Option<&str>,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let sql = match account {
-        Some(_) => "SELECT account_id, path FROM files WHERE account_id = $1 AND is_private = 1",
-        None => "SELECT account_id, path FROM files WHERE is_private = 1",
+        Some(_) => "SELECT DISTINCT account_id FROM files WHERE account_id = $1 AND is_private = 1",
+        None => "SELECT DISTINCT account_id FROM files WHERE is_private = 1",
     };
     let rows = bound(sql, account).fetch_all(&mut *tx).await?;
     rows.iter()
-        .map(|row| Ok((row.try_get("account_id")?, row.try_get("path")?)))
+        .map(|row| row.try_get("account_id").map_err(Into::into))
         .collect()
 }
 

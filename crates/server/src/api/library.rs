@@ -183,18 +183,29 @@ pub async fn add_file(app: &App, new: NewFile, spooled: Spooled) -> Result<FileR
         })
         .await?;
     forget_cached(app, &new.account, &path).await;
-    let was_private = existing.is_some_and(|e| e.is_private);
-    if was_private || record.is_private {
+    if record.is_private && !account_has_private_files(app, &new.account) {
         app.reload_account(&new.account).await?;
     }
     Ok(record)
 }
 
-/// Drops the cached original of a library path (a bucket library's originals are cached; a
-/// local one is read in place). Results need nothing: their keys hold the original's ETag.
+/// Drops what is remembered of a library path: its cached original (a bucket library's
+/// originals are cached; a local one is read in place) and whether it is private. Results
+/// need nothing: their keys hold the original's ETag.
 async fn forget_cached(app: &App, account: &str, path: &str) {
     let key = crate::cache_keys::original(&crate::catalog::media_library_id(account), path);
     app.originals.remove(&key).await;
+    app.private_files.forget(account, path);
+}
+
+/// Whether the catalog knows `account` has private files (when it gains its first, its
+/// catalog entry is rebuilt so delivery starts asking).
+fn account_has_private_files(app: &App, account: &str) -> bool {
+    app.catalog
+        .load()
+        .accounts
+        .get(account)
+        .is_some_and(|a| a.has_private_files)
 }
 
 /// Deletes files by id (those of other accounts are not found); returns the ids deleted.
@@ -207,7 +218,9 @@ pub async fn delete_files(
     remove_bytes(app, account, &deleted).await
 }
 
-/// Removes the bytes and cached copies of deleted records; reloads private flags if needed.
+/// Removes the bytes and what is remembered of deleted records. (An account whose last private
+/// file goes keeps its catalog flag until its next rebuild: delivery then asks, and the store
+/// answers "not private".)
 async fn remove_bytes(
     app: &App,
     account: &str,
@@ -217,9 +230,6 @@ async fn remove_bytes(
         let _turn = lock_path(app, account, &file.path).await;
         app.control.media().remove(account, &file.path).await?;
         forget_cached(app, account, &file.path).await;
-    }
-    if deleted.iter().any(|f| f.is_private) {
-        app.reload_account(account).await?;
     }
     Ok(deleted.iter().map(|f| f.id.clone()).collect())
 }
@@ -313,9 +323,7 @@ pub async fn rename_file(
     let renamed = store.move_file(account, &record.id, &target).await?;
     app.control.media().remove(account, source).await?;
     forget_cached(app, account, source).await;
-    if record.is_private {
-        app.reload_account(account).await?;
-    }
+    forget_cached(app, account, &target).await;
     Ok(renamed)
 }
 

@@ -53,7 +53,7 @@ async fn serve(
     let (account, endpoint) = catalog
         .endpoint(&route.account, &route.identifier)
         .ok_or_else(|| DeliveryError::Internal("routed to a missing endpoint".into()))?;
-    let access = authorize(app, &route, account, endpoint, headers)?;
+    let access = authorize(app, &route, account, endpoint, headers).await?;
     let tracing_allowed = access.tracing_allowed;
     let transformation = parse_transformation(&route, account, endpoint)?;
     let mut attempts = Vec::new();
@@ -123,7 +123,7 @@ struct Access {
 
 /// Step 2: who may see what. A signature, when present, must be valid (401 otherwise); it is
 /// required on `signed_urls_only` endpoints and for private Media Library files.
-fn authorize(
+async fn authorize(
     app: &App,
     route: &Route,
     account: &Account,
@@ -133,8 +133,8 @@ fn authorize(
     let tracing_allowed = operator_token_given(app, headers);
     let signed = route.verify_signature(&account.record.private_key, unix_now())?;
     if signed == Signed::No {
-        let must_sign =
-            endpoint.record.signed_urls_only || account.private_files.contains(route.file.as_str());
+        let must_sign = endpoint.record.signed_urls_only
+            || is_private(app, account, route.file.as_str()).await?;
         if must_sign {
             return Err(SignatureError::Missing.into());
         }
@@ -143,6 +143,18 @@ fn authorize(
         signed: signed == Signed::Valid,
         tracing_allowed,
     })
+}
+
+/// Whether `path` is a private file of `account`'s Media Library (asked only of accounts that
+/// have private files).
+async fn is_private(app: &App, account: &Account, path: &str) -> Result<bool, DeliveryError> {
+    if !account.has_private_files {
+        return Ok(false);
+    }
+    app.private_files
+        .is_private(app.control.store(), &account.record.id, path)
+        .await
+        .map_err(|e| DeliveryError::Internal(format!("private file lookup: {e}")))
 }
 
 fn unix_now() -> u64 {
@@ -238,7 +250,11 @@ async fn default_image(
 ) -> Option<Original> {
     let path = requested.or(endpoint.record.default_image.as_deref())?;
     let path = pixelway_route::FilePath::from_decoded(path.trim_start_matches('/')).ok()?;
-    if account.private_files.contains(path.as_str()) && !access.signed {
+    if !access.signed
+        && is_private(app, account, path.as_str())
+            .await
+            .unwrap_or(true)
+    {
         // A private file is never a way around its own signature requirement.
         return None;
     }
