@@ -152,11 +152,48 @@ pub struct AccountConfig {
     pub named_transformations: Vec<NamedTransformationConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `[[account.origin]]`: a name and an origin spec. Read by hand, because serde cannot refuse
+/// unknown keys in a tagged, flattened shape: a typo such as `prefx` or `timout` is an error
+/// naming the key and the origin, not silently ignored.
+#[derive(Debug, Clone)]
 pub struct NamedOrigin {
     pub name: String,
-    #[serde(flatten)]
     pub spec: OriginSpec,
+}
+
+impl<'de> Deserialize<'de> for NamedOrigin {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let name = match table.remove("name") {
+            Some(serde_json::Value::String(name)) => name,
+            Some(_) => return Err(D::Error::custom("origin `name` must be a string")),
+            None => return Err(D::Error::missing_field("name")),
+        };
+        let keys: Vec<String> = table.keys().cloned().collect();
+        let spec: OriginSpec = serde_json::from_value(serde_json::Value::Object(table))
+            .map_err(|e| D::Error::custom(format!("origin {name:?}: {e}")))?;
+        // The keys this type knows: its fields as it writes them (secrets taken out first,
+        // which leaves them empty but present), and the optional fetch settings.
+        let mut public = spec.clone();
+        public.take_secrets();
+        let known = match serde_json::to_value(&public) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => serde_json::Map::new(),
+        };
+        for key in keys {
+            if !known.contains_key(&key) && !matches!(key.as_str(), "timeout" | "retries") {
+                let mut names: Vec<&str> = known.keys().map(String::as_str).collect();
+                names.extend(["name", "timeout", "retries"]);
+                names.sort_unstable();
+                return Err(D::Error::custom(format!(
+                    "origin {name:?}: unknown key `{key}` (this type takes: {})",
+                    names.join(", ")
+                )));
+            }
+        }
+        Ok(Self { name, spec })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

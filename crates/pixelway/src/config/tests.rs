@@ -122,6 +122,15 @@ fn errors_name_the_bad_key_and_value() {
             "[server]\npublic_hosts = [\"img.test\"]\n[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[custom_domain]]\nhost = \"img.test\"\naccount = \"demo\"\n",
             "is also in server.public_hosts",
         ),
+        // Unknown keys in an origin's table are refused, naming the key and the origin.
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"b\"\nprefx = \"x\"\n",
+            "origin \"bucket\": unknown key `prefx`",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"site\"\ntype = \"web_folder\"\nbase_url = \"http://x.test\"\ntimout = \"5s\"\n",
+            "origin \"site\": unknown key `timout`",
+        ),
         // Named transformations are parsed at start, the bad one named.
         (
             "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.named_transformation]]\nname = \"thumb\"\ntransformation = \"w-abc\"\n",
