@@ -486,6 +486,14 @@ impl Store {
     }
 }
 
+fn account_summary_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountSummary, StoreError> {
+    Ok(AccountSummary {
+        id: row.try_get("id")?,
+        public_key: row.try_get("public_key")?,
+        managed_by: row.try_get("managed_by")?,
+    })
+}
+
 /// An account as the operator sees it (no keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSummary {
@@ -500,23 +508,16 @@ impl Store {
         let rows = sqlx::query("SELECT id, public_key, managed_by FROM accounts ORDER BY id")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AccountSummary {
-                    id: row.try_get("id")?,
-                    public_key: row.try_get("public_key")?,
-                    managed_by: row.try_get("managed_by")?,
-                })
-            })
-            .collect()
+        rows.iter().map(account_summary_from_row).collect()
     }
 
     async fn account_summary(&self, id: &str) -> Result<AccountSummary, StoreError> {
-        self.accounts()
+        let row = sqlx::query("SELECT id, public_key, managed_by FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
             .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| not_found("account", id))
+            .ok_or_else(|| not_found("account", id))?;
+        account_summary_from_row(&row)
     }
 
     /// Creates an account with its default endpoint; refused when the id is taken.
