@@ -8,9 +8,29 @@ use pixelway_store::{AccountRecord, EndpointRecord, OriginRecord, Snapshot};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Why a catalog could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// An account's Media Library folder cannot be created.
+    #[error("media library of {account}: folder: {source}")]
+    MediaLibraryFolder {
+        account: String,
+        source: std::io::Error,
+    },
+    /// An account's Media Library origin cannot be built from its spec.
+    #[error("media library of {account}: {source}")]
+    MediaLibraryOrigin {
+        account: String,
+        source: pixelway_origins::SpecError,
+    },
+    /// A thread building accounts panicked (a bug).
+    #[error("a catalog builder thread panicked")]
+    BuilderPanicked,
+}
+
 /// Builds an account's Media Library origin (a folder or bucket scoped to the account).
 pub trait MediaLibraryFactory: Send + Sync {
-    fn media_library(&self, account: &str) -> Result<Arc<dyn Origin>, String>;
+    fn media_library(&self, account: &str) -> Result<Arc<dyn Origin>, CatalogError>;
     /// Whether the library answers with local files (served in place, not cached).
     fn is_local(&self) -> bool;
 }
@@ -81,7 +101,7 @@ impl Catalog {
         ctx: &BuildContext,
         media: &dyn MediaLibraryFactory,
         public_hosts: &[String],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, CatalogError> {
         let mut catalog = Self {
             public_hosts: public_hosts
                 .iter()
@@ -106,7 +126,7 @@ impl Catalog {
         snapshot: &Snapshot,
         ctx: &BuildContext,
         media: &dyn MediaLibraryFactory,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, CatalogError> {
         let mut catalog = Self {
             accounts: self.accounts.clone(),
             domains: self.domains.clone(),
@@ -237,7 +257,7 @@ fn build_accounts(
     snapshot: &Snapshot,
     ctx: &BuildContext,
     media: &dyn MediaLibraryFactory,
-) -> Result<Vec<Account>, String> {
+) -> Result<Vec<Account>, CatalogError> {
     let grouped = group_by_account(snapshot);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = grouped.len().div_ceil(threads).max(512);
@@ -249,17 +269,13 @@ fn build_accounts(
                     chunk
                         .iter()
                         .map(|(record, parts)| build_account(record, parts, ctx, media))
-                        .collect::<Result<Vec<Account>, String>>()
+                        .collect::<Result<Vec<Account>, CatalogError>>()
                 })
             })
             .collect();
         let mut accounts = Vec::with_capacity(grouped.len());
         for worker in workers {
-            accounts.extend(
-                worker
-                    .join()
-                    .map_err(|_| "catalog build panicked".to_string())??,
-            );
+            accounts.extend(worker.join().map_err(|_| CatalogError::BuilderPanicked)??);
         }
         Ok(accounts)
     })
@@ -271,7 +287,7 @@ fn build_account(
     parts: &AccountParts<'_>,
     ctx: &BuildContext,
     media: &dyn MediaLibraryFactory,
-) -> Result<Account, String> {
+) -> Result<Account, CatalogError> {
     let mut origins: HashMap<&str, ChainOrigin> = HashMap::new();
     for origin in &parts.origins {
         match origin.spec.build(ctx) {

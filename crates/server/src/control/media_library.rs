@@ -7,7 +7,7 @@
 //! (and its folder synced), so a crash leaves the old bytes or the new ones, never a half file.
 //! Spool files left by a crash are removed when the library is opened.
 
-use crate::catalog::MediaLibraryFactory;
+use crate::catalog::{CatalogError, MediaLibraryFactory};
 use pixelway_origins::{BuildContext, EffectiveSettings, Origin, OriginSpec};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -249,13 +249,21 @@ fn clear_spool(spool: &Path) -> std::io::Result<()> {
 }
 
 impl MediaLibraryFactory for MediaLibrary {
-    fn media_library(&self, account: &str) -> Result<Arc<dyn Origin>, String> {
+    fn media_library(&self, account: &str) -> Result<Arc<dyn Origin>, CatalogError> {
         if let Self::Local { root, .. } = self {
-            std::fs::create_dir_all(root.join(account)).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(root.join(account)).map_err(|source| {
+                CatalogError::MediaLibraryFolder {
+                    account: account.to_string(),
+                    source,
+                }
+            })?;
         }
         self.account_spec(account)
             .build(self.ctx())
-            .map_err(|e| format!("media library of {account}: {e}"))
+            .map_err(|source| CatalogError::MediaLibraryOrigin {
+                account: account.to_string(),
+                source,
+            })
     }
 
     fn is_local(&self) -> bool {

@@ -31,8 +31,8 @@ pub struct Control {
 pub enum ControlError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    #[error("media library: {0}")]
-    MediaLibrary(String),
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
 }
 
 impl Control {
@@ -90,8 +90,12 @@ impl Control {
         let started = std::time::Instant::now();
         let snapshot = self.store.snapshot().await?;
         tracing::debug!(took = ?started.elapsed(), accounts = snapshot.accounts.len(), "store snapshot read");
-        Catalog::build(&snapshot, &self.origins, &self.media, &self.public_hosts)
-            .map_err(ControlError::MediaLibrary)
+        Ok(Catalog::build(
+            &snapshot,
+            &self.origins,
+            &self.media,
+            &self.public_hosts,
+        )?)
     }
 
     /// Builds a catalog and swaps it in while still holding the build lock, so catalogs are
@@ -113,8 +117,7 @@ impl Control {
         let snapshot = self.store.snapshot_of(account).await?;
         let next = catalog
             .load()
-            .with_account(account, &snapshot, &self.origins, &self.media)
-            .map_err(ControlError::MediaLibrary)?;
+            .with_account(account, &snapshot, &self.origins, &self.media)?;
         catalog.store(Arc::new(next));
         Ok(())
     }
