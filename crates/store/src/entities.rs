@@ -486,6 +486,22 @@ impl Store {
     }
 }
 
+const DOMAIN_COLUMNS: &str = "d.host, d.account_id, e.identifier, d.managed_by";
+
+/// A domain from a row of [`DOMAIN_COLUMNS`], with its provenance.
+fn domain_from_row(
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<(crate::DomainRecord, Option<String>), StoreError> {
+    Ok((
+        crate::DomainRecord {
+            host: row.try_get("host")?,
+            account_id: row.try_get("account_id")?,
+            endpoint_identifier: row.try_get("identifier")?,
+        },
+        row.try_get("managed_by")?,
+    ))
+}
+
 fn account_summary_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountSummary, StoreError> {
     Ok(AccountSummary {
         id: row.try_get("id")?,
@@ -571,24 +587,28 @@ impl Store {
     /// Every custom domain with its account and endpoint identifier (`None`: alias of the
     /// default endpoint) and provenance.
     pub async fn domains(&self) -> Result<Vec<(crate::DomainRecord, Option<String>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT d.host, d.account_id, e.identifier, d.managed_by FROM custom_domains d \
-             LEFT JOIN endpoints e ON e.id = d.endpoint_id ORDER BY d.host",
-        )
+        let rows = sqlx::query(audited(format!(
+            "SELECT {DOMAIN_COLUMNS} FROM custom_domains d \
+             LEFT JOIN endpoints e ON e.id = d.endpoint_id ORDER BY d.host"
+        )))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    crate::DomainRecord {
-                        host: row.try_get("host")?,
-                        account_id: row.try_get("account_id")?,
-                        endpoint_identifier: row.try_get("identifier")?,
-                    },
-                    row.try_get("managed_by")?,
-                ))
-            })
-            .collect()
+        rows.iter().map(domain_from_row).collect()
+    }
+
+    /// One custom domain (any case) with its provenance, if it is mapped.
+    pub async fn domain(
+        &self,
+        host: &str,
+    ) -> Result<Option<(crate::DomainRecord, Option<String>)>, StoreError> {
+        let row = sqlx::query(audited(format!(
+            "SELECT {DOMAIN_COLUMNS} FROM custom_domains d \
+             LEFT JOIN endpoints e ON e.id = d.endpoint_id WHERE d.host = $1"
+        )))
+        .bind(host.to_ascii_lowercase())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(domain_from_row).transpose()
     }
 
     /// Maps (or re-maps) a custom domain made through the API; a domain the config file
@@ -600,12 +620,7 @@ impl Store {
         endpoint_identifier: Option<&str>,
     ) -> Result<(), StoreError> {
         let host = host.to_ascii_lowercase();
-        if let Some((_, Some(key))) = self
-            .domains()
-            .await?
-            .into_iter()
-            .find(|(d, _)| d.host == host)
-        {
+        if let Some((_, Some(key))) = self.domain(&host).await? {
             return Err(StoreError::Managed {
                 what: "custom domain",
                 name: host,
@@ -621,10 +636,8 @@ impl Store {
     pub async fn unmap_domain(&self, host: &str) -> Result<(), StoreError> {
         let host = host.to_ascii_lowercase();
         let (_, managed_by) = self
-            .domains()
+            .domain(&host)
             .await?
-            .into_iter()
-            .find(|(d, _)| d.host == host)
             .ok_or_else(|| not_found("custom domain", &host))?;
         managed("custom domain", &host, managed_by)?;
         sqlx::query("DELETE FROM custom_domains WHERE host = $1")

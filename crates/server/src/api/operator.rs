@@ -286,12 +286,11 @@ pub async fn map_domain(
         app.reload_account(&previous).await?;
     }
     app.reload_account(&request.account_id).await?;
-    let domains = store.domains().await?;
-    let (record, key) = domains
-        .iter()
-        .find(|(d, _)| d.host == host)
+    let (record, key) = store
+        .domain(&host)
+        .await?
         .ok_or_else(|| ApiError::Internal("mapped domain vanished".into()))?;
-    Ok(Json(domain_json(&app, record, key.as_deref())))
+    Ok(Json(domain_json(&app, &record, key.as_deref())))
 }
 
 /// `DELETE /v1/operator/custom-domains/{host}` → 204.
@@ -314,13 +313,10 @@ pub async fn unmap_domain(
 
 /// The account a custom domain is mapped to now, if any.
 async fn owner_of(app: &App, host: &str) -> Result<Option<String>, ApiError> {
-    let host = host.to_ascii_lowercase();
     Ok(app
         .control
         .store()
-        .domains()
+        .domain(host)
         .await?
-        .into_iter()
-        .find(|(d, _)| d.host == host)
         .map(|(d, _)| d.account_id))
 }
