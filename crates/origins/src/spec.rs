@@ -171,6 +171,29 @@ pub enum SpecError {
     Client(String),
 }
 
+/// A bucket name as S3 and Google Cloud Storage take it: 3-63 lowercase letters, digits, dots
+/// and hyphens, starting and ending with a letter or digit.
+pub fn check_bucket_name(bucket: &str) -> Result<(), SpecError> {
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if (3..=63).contains(&bucket.len())
+        && bucket.chars().all(allowed)
+        && edge(bucket.chars().next())
+        && edge(bucket.chars().last())
+        && !bucket.contains("..")
+    {
+        return Ok(());
+    }
+    Err(SpecError::Invalid {
+        field: "bucket",
+        message: format!(
+            "{:?} is not a bucket name: use 3-63 lowercase letters, digits, dots and hyphens, \
+             starting and ending with a letter or digit",
+            bucket.chars().take(80).collect::<String>()
+        ),
+    })
+}
+
 fn default_region() -> String {
     "us-east-1".to_string()
 }
@@ -224,11 +247,16 @@ impl OriginSpec {
                 }
                 Arc::new(crate::local::LocalFolder::new(path))
             }
-            other => Arc::new(object::ObjectOrigin::from_spec(
-                other,
-                settings,
-                &ctx.address_policy,
-            )?),
+            other => {
+                if let OriginSpec::S3 { bucket, .. } | OriginSpec::Gcs { bucket, .. } = other {
+                    check_bucket_name(bucket)?;
+                }
+                Arc::new(object::ObjectOrigin::from_spec(
+                    other,
+                    settings,
+                    &ctx.address_policy,
+                )?)
+            }
         })
     }
 
@@ -289,6 +317,25 @@ mod opt_duration {
 #[cfg(test)]
 mod secret_tests {
     use super::*;
+
+    #[test]
+    fn bucket_names_follow_the_s3_rules() {
+        for good in ["abc", "product-images", "my.bucket-2", &"a".repeat(63)] {
+            assert!(check_bucket_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "ab",
+            "Not A Bucket!",
+            "UPPER",
+            "-edge",
+            "edge-",
+            "a..b",
+            &"a".repeat(64),
+        ] {
+            assert!(check_bucket_name(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_spec_holding_a_secret_cannot_be_serialised() {

@@ -175,7 +175,7 @@ async fn object_store_endpoints_are_guarded() {
     // loopback are both refused (blocked, not merely "connection refused").
     let port = closed_port();
     for host in ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"] {
-        let gcs = serde_json::json!({"type": "gcs", "bucket": "b", "endpoint": format!("http://{host}:{port}")});
+        let gcs = serde_json::json!({"type": "gcs", "bucket": "bkt", "endpoint": format!("http://{host}:{port}")});
         assert_blocked(
             build(gcs, &strict()).as_ref(),
             "a.jpg",

@@ -70,6 +70,10 @@ pub struct App {
     pub purges: crate::purge::Ledger,
     /// Which library files are private, looked up and cached.
     pub private_files: crate::private_files::PrivateFiles,
+    /// Traffic numbers of the last hour (the dashboard's overview).
+    pub metrics: crate::metrics::Metrics,
+    /// The dashboard's own state (failed sign-ins).
+    pub dashboard: crate::dashboard::DashboardState,
 }
 
 impl App {
@@ -92,6 +96,8 @@ impl App {
             settings,
             purges: crate::purge::Ledger::default(),
             private_files: Default::default(),
+            metrics: Default::default(),
+            dashboard: Default::default(),
         }
     }
 
@@ -117,8 +123,8 @@ impl App {
     }
 }
 
-/// The HTTP surface: health checks, the management API (on public hosts), then delivery for
-/// every other path; request size limits in front of everything.
+/// The HTTP surface: health checks, the management API and the dashboard (on public hosts),
+/// then delivery for every other path; request size limits in front of everything.
 pub fn router(app: Arc<App>) -> Router {
     let max_header_bytes = app.settings.max_header_bytes;
     let max_request_body = app.settings.max_request_body;
@@ -127,6 +133,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(|| async { "ready\n" }))
         .merge(crate::api::router(Arc::clone(&app)))
+        .merge(crate::dashboard::router(Arc::clone(&app)))
         .fallback(delivery::deliver)
         .layer(RequestBodyLimitLayer::new(max_request_body));
     Router::new()

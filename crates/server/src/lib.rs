@@ -1,5 +1,5 @@
-//! pixelway's HTTP surfaces. Delivery (`/{account}/…` and custom domains) is here now; the
-//! management API and dashboard join it later. Errors are mapped to HTTP in [`error`] only.
+//! pixelway's HTTP surfaces: delivery (`/{account}/…` and custom domains), the management API
+//! ([`api`]) and the dashboard ([`dashboard`]). Delivery errors are mapped to HTTP in [`error`].
 
 pub mod api;
 pub mod app;
@@ -7,9 +7,11 @@ pub mod auth;
 pub mod cache_keys;
 pub mod catalog;
 pub mod control;
+pub mod dashboard;
 pub mod delivery;
 pub mod error;
 pub mod listen;
+pub mod metrics;
 pub mod private_files;
 pub mod purge;
 

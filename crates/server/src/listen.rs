@@ -148,11 +148,19 @@ async fn serve_connection(
     let _ = stream.set_nodelay(true);
     let activity = Arc::new(Activity::new());
     let counted = Arc::clone(&activity);
+    let peer = stream.peer_addr().ok();
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let in_flight = counted.begin();
         let router = router.clone();
+        let mut request = request.map(axum::body::Body::new);
+        if let Some(peer) = peer {
+            // The client's address, for whoever asks (the limit on failed sign-ins).
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         async move {
-            let response = router.oneshot(request.map(axum::body::Body::new)).await;
+            let response = router.oneshot(request).await;
             drop(in_flight);
             response
         }

@@ -12,6 +12,7 @@ mod provenance;
 mod records;
 pub mod search;
 mod secrets;
+mod sessions;
 mod uploads;
 pub mod validate;
 mod writes;
@@ -25,6 +26,7 @@ pub use records::{
 };
 pub use search::SearchError;
 pub use secrets::{SecretBox, SecretsError};
+pub use sessions::SessionRecord;
 pub use uploads::PurgeRequest;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -119,6 +121,13 @@ fn migrator() -> Migrator {
         include_str!("../migrations/sqlite/0006_bulk_jobs.sql").into_sql_str(),
         false,
     );
+    let dashboard_sessions = Migration::new(
+        7,
+        "dashboard sessions".into(),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0007_dashboard_sessions.sql").into_sql_str(),
+        false,
+    );
     Migrator::with_migrations(vec![
         initial,
         account_formats,
@@ -126,6 +135,7 @@ fn migrator() -> Migrator {
         provenance,
         config_state,
         bulk_jobs,
+        dashboard_sessions,
     ])
 }
 

@@ -3,7 +3,7 @@
 use super::*;
 use pixelway_origins::OriginSpec;
 
-async fn open_store(dir: &std::path::Path) -> Store {
+pub(crate) async fn open_store(dir: &std::path::Path) -> Store {
     let secrets = SecretBox::from_key_file(&dir.join("secrets.key")).unwrap();
     let url = format!("sqlite://{}", dir.join("db.sqlite").display());
     Store::open(&url, secrets).await.unwrap()

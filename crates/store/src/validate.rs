@@ -65,8 +65,14 @@ pub fn endpoint_identifier(identifier: &str) -> Result<(), Invalid> {
         ));
     }
     // No colon is allowed, so an identifier never looks like a `tr:` segment.
+    if RESERVED_ENDPOINT_IDENTIFIERS.contains(&identifier.to_ascii_lowercase().as_str()) {
+        return Err(invalid(field, identifier, "is reserved"));
+    }
     Ok(())
 }
+
+/// Identifiers no endpoint may take: `default` is how the API names the default endpoint.
+pub const RESERVED_ENDPOINT_IDENTIFIERS: &[&str] = &["default"];
 
 /// An origin's name, unique within its account.
 pub fn origin_name(name: &str) -> Result<(), Invalid> {
@@ -191,7 +197,7 @@ mod tests {
         }
         assert_eq!(endpoint_identifier(""), Ok(()));
         assert_eq!(endpoint_identifier("product-images"), Ok(()));
-        for bad in ["tr:w-1", "a_b", "a/b", "a b"] {
+        for bad in ["tr:w-1", "a_b", "a/b", "a b", "default", "Default"] {
             assert!(endpoint_identifier(bad).is_err(), "{bad}");
         }
         assert_eq!(origin_name("s3.backup-1"), Ok(()));

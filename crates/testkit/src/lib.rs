@@ -1,9 +1,10 @@
 //! The one place where pixelway's tests start servers, all on 127.0.0.1 with random ports:
 //! the real `pixelway` binary ([`Pixelway`]), an S3-protocol server ([`Moto`]), HTTP origins
-//! with scripted behaviour ([`WebOrigin`]), and the GCS and Azure emulators ([`GcsEmulator`],
-//! [`Azurite`]). Every child process dies with the test process.
+//! with scripted behaviour ([`WebOrigin`]), the GCS and Azure emulators ([`GcsEmulator`],
+//! [`Azurite`]), and headless Chromium for the dashboard ([`run_browser`]). Every child process dies with the test process.
 
 pub mod api;
+mod browser;
 mod emulators;
 mod moto;
 pub mod multipart;
@@ -13,6 +14,7 @@ mod relay;
 mod sdk;
 mod web;
 
+pub use browser::{run_browser, screenshot_dir};
 pub use emulators::{Azurite, GcsEmulator};
 pub use moto::Moto;
 pub use pixelway::Pixelway;

@@ -118,9 +118,19 @@ pub async fn delete_origin(
 /// An origin that could never be built (a malformed endpoint URL, a bad key format) is refused
 /// before it is stored, with the builder's reason.
 fn check_builds(app: &App, spec: &pixelway_origins::OriginSpec) -> Result<(), ApiError> {
-    spec.build(app.control.origin_context())
-        .map(|_| ())
-        .map_err(|e| ApiError::bad(e.to_string()))
+    use pixelway_origins::spec::SpecError;
+    match spec.build(app.control.origin_context()) {
+        Ok(_) => Ok(()),
+        // Named by the request's field, so a form can show it next to that field.
+        Err(SpecError::Invalid { field, message }) => {
+            let field = match field {
+                "base_url" => "baseUrl",
+                other => other,
+            };
+            Err(ApiError::bad(format!("{field}: {message}")))
+        }
+        Err(other) => Err(ApiError::bad(other.to_string())),
+    }
 }
 
 /// Prefixes a clash or a bad name with the request field it came from.

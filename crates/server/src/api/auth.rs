@@ -27,13 +27,53 @@ impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let key = basic_user(&parts.headers)?.ok_or_else(|| {
-            ApiError::Unauthorized(
+        if let Some(key) = basic_user(&parts.headers)? {
+            return account_by_private_key(app, &key);
+        }
+        match dashboard_session(app, &parts.headers).await? {
+            Some(session) => session_account(&session),
+            None => Err(ApiError::Unauthorized(
                 "missing credentials: use HTTP Basic with your private key as the user name".into(),
-            )
-        })?;
-        account_by_private_key(app, &key)
+            )),
+        }
     }
+}
+
+/// The dashboard session a request without `Authorization` carries, checked: the session
+/// cookie must open a live session, and the `X-CSRF-Token` header must be its token. `None`
+/// without a session cookie.
+pub async fn dashboard_session(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<Option<crate::dashboard::session::Session>, ApiError> {
+    use crate::dashboard::session;
+    if session::cookie(headers, session::SESSION_COOKIE).is_none() {
+        return Ok(None);
+    }
+    let session = session::current(app, headers).await.ok_or_else(|| {
+        ApiError::Unauthorized("the dashboard session has ended: sign in again".into())
+    })?;
+    let presented = headers
+        .get(session::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !session.csrf_matches(presented) {
+        return Err(ApiError::Forbidden(
+            "a dashboard session's requests must carry its X-CSRF-Token".into(),
+        ));
+    }
+    Ok(Some(session))
+}
+
+/// The account of a dashboard session; the operator's session has none.
+pub fn session_account(session: &crate::dashboard::session::Session) -> Result<Caller, ApiError> {
+    session
+        .account
+        .clone()
+        .map(|account| Caller { account })
+        .ok_or_else(|| {
+            ApiError::Forbidden("the operator's session has no account: sign in to one".into())
+        })
 }
 
 /// The user name of `Authorization: Basic …`; `None` without the header.

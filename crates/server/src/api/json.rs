@@ -53,7 +53,8 @@ pub fn file_url(base: &str, account: &str, path: &str) -> String {
     format!("{base}/{account}/{}", encode_path(path))
 }
 
-fn encode_path(path: &str) -> String {
+/// A file path with each segment percent-encoded (slashes kept).
+pub fn encode_path(path: &str) -> String {
     const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
         .remove(b'_')

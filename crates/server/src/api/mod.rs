@@ -155,7 +155,11 @@ fn request_host(request: &Request) -> String {
 }
 
 /// Custom domains: the request is delivery's. Hosts that are neither public nor loopback: 404.
-async fn only_on_api_hosts(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+pub async fn only_on_api_hosts(
+    State(app): State<Arc<App>>,
+    request: Request,
+    next: Next,
+) -> Response {
     use pixelway_route::Directory;
     let host = request_host(&request);
     let catalog = app.catalog.load();

@@ -29,6 +29,19 @@ impl FromRequestParts<Arc<App>> for Operator {
                 "the operator API is off: set server.admin_token".into(),
             ));
         }
+        if parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .is_none()
+            && let Some(session) = super::auth::dashboard_session(app, &parts.headers).await?
+        {
+            return match session.account {
+                None => Ok(Operator),
+                Some(_) => Err(ApiError::Forbidden(
+                    "only the operator may do this: sign in with the admin token".into(),
+                )),
+            };
+        }
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -203,17 +216,21 @@ pub struct DnsRecord {
     value: String,
 }
 
+/// What a custom domain's CNAME record points at: the first public host.
+pub fn dns_target(app: &App) -> String {
+    app.control
+        .public_hosts()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "<this server's public host>".into())
+}
+
 fn domain_json(
     app: &App,
     record: &pixelway_store::DomainRecord,
     key: Option<&str>,
 ) -> DomainObject {
-    let target = app
-        .control
-        .public_hosts()
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "<this server's public host>".into());
+    let target = dns_target(app);
     DomainObject {
         host: record.host.clone(),
         account_id: record.account_id.clone(),

@@ -82,13 +82,21 @@ pub async fn upload(
 ) -> Result<Json<FileObject>, ApiError> {
     let base = super::base_url(&app, request.headers());
     let basic = auth::basic_user(request.headers())?;
+    // A dashboard session is checked before the body is read.
+    let session = match basic {
+        Some(_) => None,
+        None => auth::dashboard_session(&app, request.headers()).await?,
+    };
     let mut multipart = Multipart::from_request(request, &app)
         .await
         .map_err(|e| ApiError::bad(format!("request body: {e}")))?;
     let form = read_form(&app, &mut multipart).await?;
-    let caller = match basic {
-        Some(key) => auth::account_by_private_key(&app, &key)?,
-        None => auth::check_upload_signature(&app, &form.signature, crate::now_unix()).await?,
+    let caller = match (basic, session) {
+        (Some(key), _) => auth::account_by_private_key(&app, &key)?,
+        (None, Some(session)) => auth::session_account(&session)?,
+        (None, None) => {
+            auth::check_upload_signature(&app, &form.signature, crate::now_unix()).await?
+        }
     };
     let spooled = match (form.spooled, &form.file_text) {
         (Some(spooled), _) => spooled,

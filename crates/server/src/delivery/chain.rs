@@ -35,6 +35,10 @@ pub struct Attempt {
     /// `found`, `cached`, or an `ik-error` code.
     pub outcome: String,
     pub elapsed: Duration,
+    /// The file was fetched from a remote origin (not a cache, not the Media Library).
+    pub fetched: bool,
+    /// The origin failed (not a plain miss).
+    pub failed: bool,
 }
 
 /// Finds `path` in `chain`; on failure, names the most specific cause.
@@ -57,6 +61,8 @@ pub async fn find(
             origin: origin.name.clone(),
             outcome: label,
             elapsed: started.elapsed(),
+            fetched: matches!(outcome, Ok((_, "found"))) && !origin.serves_local_files,
+            failed: matches!(outcome, Err(FetchFail::Failed(_))),
         });
         match outcome {
             Ok((original, _)) => return Ok(original),

@@ -33,10 +33,45 @@ pub async fn deliver(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    match serve(&app, &method, &uri, &headers).await {
+    let mut probe = Probe::default();
+    let response = match serve(&app, &method, &uri, &headers, &mut probe).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
-    }
+    };
+    probe.sample.hit = response.status().is_success()
+        && probe.sample.transform.is_none()
+        && !probe.attempts.iter().any(|a| a.fetched);
+    probe.sample.origin_failures = probe.attempts.iter().filter(|a| a.failed).count() as u32;
+    app.metrics.record(probe.account.as_deref(), probe.sample);
+    response
+}
+
+/// What serving one request went through: the account it was routed to, every origin tried,
+/// the transformation's time. [`probe`] also keeps the route and the parsed transformation.
+#[derive(Debug, Default)]
+pub struct Probe {
+    pub account: Option<String>,
+    pub attempts: Vec<Attempt>,
+    pub sample: crate::metrics::RequestSample,
+    /// Keep the route and transformation (the URL tester asks for them).
+    detailed: bool,
+    pub route: Option<Route>,
+    /// The transformation in canonical form (named transformations expanded).
+    pub transformation: Option<String>,
+}
+
+/// Serves `uri` as delivery would for a GET with `headers`, and says how: the URL tester's
+/// view. The trace is always taken; nothing is counted in the metrics.
+pub async fn probe(app: &App, uri: &Uri, headers: &HeaderMap) -> (Response, Probe) {
+    let mut probe = Probe {
+        detailed: true,
+        ..Probe::default()
+    };
+    let response = match serve(app, &Method::GET, uri, headers, &mut probe).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    (response, probe)
 }
 
 async fn serve(
@@ -44,6 +79,7 @@ async fn serve(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    probe: &mut Probe,
 ) -> Result<Response, DeliveryError> {
     if method != Method::GET && method != Method::HEAD {
         return Err(DeliveryError::Method);
@@ -53,25 +89,38 @@ async fn serve(
     let (account, endpoint) = catalog
         .endpoint(&route.account, &route.identifier)
         .ok_or_else(|| DeliveryError::Internal("routed to a missing endpoint".into()))?;
+    probe.account = Some(route.account.clone());
+    if probe.detailed {
+        probe.route = Some(route.clone());
+    }
     let access = authorize(app, &route, account, endpoint, headers).await?;
-    let tracing_allowed = access.tracing_allowed;
+    let tracing_allowed = access.tracing_allowed || probe.detailed;
     let transformation = parse_transformation(&route, account, endpoint)?;
-    let mut attempts = Vec::new();
+    if probe.detailed {
+        probe.transformation = transformation.as_ref().map(Transformation::canonical);
+    }
+    let attempts = &mut probe.attempts;
     let path = route.file.as_str();
-    let found = chain::find(app, &route.account, &endpoint.chain, path, &mut attempts).await;
+    let found = chain::find(app, &route.account, &endpoint.chain, path, attempts).await;
     let (original, is_default) = match found {
         Ok(original) => (original, false),
         Err(not_found @ DeliveryError::NotFound { .. }) => {
             let requested = transformation.as_ref().and_then(|t| t.default_image());
-            match default_image(app, account, endpoint, requested, &access, &mut attempts).await {
+            match default_image(app, account, endpoint, requested, &access, attempts).await {
                 Some(original) => (original, true),
-                None => return Err(with_trace(not_found, tracing_allowed, &attempts)),
+                None => return Err(with_trace(not_found, tracing_allowed, attempts)),
             }
         }
         Err(other) => return Err(other),
     };
     let (original, negotiated) = match transformation.filter(|t| t.needs_processing()) {
-        Some(t) => transform_step(app, account, endpoint, &route, original, &t, headers).await?,
+        Some(t) => {
+            let started = std::time::Instant::now();
+            let (result, negotiated, made) =
+                transform_step(app, account, endpoint, &route, original, &t, headers).await?;
+            probe.sample.transform = made.then(|| started.elapsed());
+            (result, negotiated)
+        }
         None => (original, false),
     };
     let mut extra = response_headers(
@@ -80,7 +129,7 @@ async fn serve(
         &original,
         is_default,
         tracing_allowed,
-        &attempts,
+        &probe.attempts,
     );
     if negotiated {
         extra.headers.push(("vary", "Accept".to_string()));
@@ -91,7 +140,7 @@ async fn serve(
 /// Step 1: Host + path + query → route. The host is the request target's own authority when it
 /// has one (absolute form, HTTP/2's `:authority`), else the one `Host` header (RFC 9112 §3.2:
 /// a request with two is refused). Forwarded host headers are never read.
-fn route_request(
+pub fn route_request(
     catalog: &crate::catalog::Catalog,
     uri: &Uri,
     headers: &HeaderMap,
@@ -194,7 +243,7 @@ fn parse_transformation(
 }
 
 /// Step 6: transform the original (through the result cache); says whether the output format
-/// depended on `Accept`.
+/// depended on `Accept`, and whether the result was made now (not found in the result cache).
 async fn transform_step(
     app: &App,
     account: &Account,
@@ -203,7 +252,7 @@ async fn transform_step(
     original: Original,
     transformation: &Transformation,
     headers: &HeaderMap,
-) -> Result<(Original, bool), DeliveryError> {
+) -> Result<(Original, bool, bool), DeliveryError> {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -225,7 +274,7 @@ async fn transform_step(
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
     let choice = choice.relevant_to(transformation.format());
     let (endpoint_id, path) = (&endpoint.record.id, route.file.as_str());
-    let result = transform::transformed(
+    let (result, made) = transform::transformed(
         app,
         &account.record.id,
         endpoint_id,
@@ -235,7 +284,7 @@ async fn transform_step(
         choice,
     )
     .await?;
-    Ok((result, negotiated))
+    Ok((result, negotiated, made))
 }
 
 /// Step 5: the default image (a Media Library path) when no origin has the file: the one the
@@ -273,6 +322,8 @@ async fn default_image(
             Err(fail) => fail.label(),
         },
         elapsed: started.elapsed(),
+        fetched: false,
+        failed: matches!(result, Err(FetchFail::Failed(_))),
     });
     result.ok().map(|(original, _)| original)
 }

@@ -48,7 +48,7 @@ pub enum TransformFail {
     Internal(String),
 }
 
-/// The transformed version of `original`, from the result cache or made now.
+/// The transformed version of `original`, from the result cache or made now (then `true`).
 pub async fn transformed(
     app: &App,
     account: &str,
@@ -57,12 +57,12 @@ pub async fn transformed(
     original: Original,
     transformation: &Transformation,
     choice: FormatChoice,
-) -> Result<Original, DeliveryError> {
+) -> Result<(Original, bool), DeliveryError> {
     let key = crate::cache_keys::result(endpoint_id, path, &original.etag, transformation, choice);
     if let Some(entry) = app.results.get(&key, None).await
         && !app.purges.is_purged(account, path, entry.meta.stored_at)
     {
-        return Ok(Original::from_cache(entry, &original.origin_name));
+        return Ok((Original::from_cache(entry, &original.origin_name), false));
     }
     let label = original.origin_name.clone();
     let origin_name = label.clone();
@@ -121,7 +121,7 @@ pub async fn transformed(
         .get(&key, None)
         .await
         .ok_or_else(|| DeliveryError::Internal("result vanished from the cache".into()))?;
-    Ok(Original::from_cache(entry, &label))
+    Ok((Original::from_cache(entry, &label), true))
 }
 
 /// Reads the original and runs the pipeline, all on the blocking pool. The worker slot
