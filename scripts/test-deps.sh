@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pixelway's tests need, when missing: build tools (scripts/build-deps.sh), the S3-protocol server and
-# GCS emulator and SDK clients (pip), Azurite and the Node SDK (npm, into .tools/). Idempotent; safe to re-run.
+# GCS emulator and SDK clients (pip), Azurite, the Node SDK and playwright-core (npm, into .tools/), and Debian's
+# Chromium for the dashboard's browser tests (apt). Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +19,19 @@ then
 fi
 command -v moto_server >/dev/null 2>&1 || { echo "moto_server not on PATH after install" >&2; exit 1; }
 
-if [ ! -x .tools/node_modules/.bin/azurite-blob ] || [ ! -d .tools/node_modules/@imagekit/nodejs ]; then
-  echo "test-deps: npm install azurite @imagekit/nodejs (into .tools/)"
+if [ ! -x .tools/node_modules/.bin/azurite-blob ] || [ ! -d .tools/node_modules/@imagekit/nodejs ] \
+  || [ ! -d .tools/node_modules/playwright-core ]; then
+  echo "test-deps: npm install azurite @imagekit/nodejs playwright-core (into .tools/)"
   mkdir -p .tools
   (cd .tools && [ -f package.json ] || echo '{"name":"pixelway-test-tools","private":true}' > package.json)
-  (cd .tools && npm install --no-audit --no-fund --silent azurite@3 @imagekit/nodejs@7 >/dev/null)
+  (cd .tools && npm install --no-audit --no-fund --silent azurite@3 @imagekit/nodejs@7 playwright-core@1 >/dev/null)
+fi
+
+# The dashboard's tests drive Debian's Chromium (playwright-core never downloads a browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test-deps: apt-get install chromium"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 echo "test-deps: ready"

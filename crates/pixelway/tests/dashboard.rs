@@ -7,7 +7,7 @@
 //! `target/dashboard-screenshots/`.
 
 use pixelway_testkit::api::{Auth, DashboardSession};
-use pixelway_testkit::{Pixelway, WebOrigin, run_browser};
+use pixelway_testkit::{Pixelway, WebOrigin, run_browser, sample_path};
 use reqwest::StatusCode;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
@@ -15,14 +15,6 @@ const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg");
 const HILLS: &[u8] = include_bytes!("../assets/samples/pastel-hills.jpg");
 const FLOWER: &[u8] = include_bytes!("../assets/samples/fresh-flower.jpg");
 const FLOW: &str = include_str!("browser/dashboard_flow.js");
-
-fn sample(name: &str) -> String {
-    pixelway_testkit::repo_root()
-        .join("crates/pixelway/assets/samples")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 /// acme with one origin (`first`) and one endpoint (`legacy`) from the file; rival beside it.
 fn config(first: &WebOrigin) -> String {
@@ -69,8 +61,8 @@ fn a_person_manages_endpoints_origins_files_and_domains_in_a_browser() {
         FLOW,
         &[
             ("B_URL", &second.base_url),
-            ("CUPS", &sample("cups.jpg")),
-            ("HILLS", &sample("pastel-hills.jpg")),
+            ("CUPS", &sample_path("cups.jpg")),
+            ("HILLS", &sample_path("pastel-hills.jpg")),
             ("PORT", &port),
         ],
     );

@@ -392,6 +392,18 @@ async fn api(
     server.api(Auth::Basic(key), method, path, body).await
 }
 
+/// The `id` of the item of `list` whose `field` is `value`.
+fn id_of(list: &serde_json::Value, field: &str, value: &str) -> String {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item[field] == value)
+        .unwrap_or_else(|| panic!("no {value} in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// acme uploads `path` (as `name` in `folder`) through the API; returns its file id.
 async fn upload_as(server: &Pixelway, key: &str, folder: &str, name: &str, bytes: &[u8]) -> String {
     let form = pixelway_testkit::multipart::Form::new()
@@ -435,16 +447,6 @@ async fn the_management_api_refuses_the_other_accounts_things() {
     assert_eq!(status, StatusCode::OK, "{job}");
     let job_id = job["jobId"].as_str().unwrap().to_string();
 
-    let id_of = |list: &serde_json::Value, field: &str, value: &str| -> String {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|item| item[field] == value)
-            .unwrap_or_else(|| panic!("no {value} in {list}"))["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
     let (_, origins) = api(&server, "private_acme", "GET", "/v1/accounts/origins", "").await;
     let origin = id_of(&origins, "name", "site");
     let (_, endpoints) = api(
@@ -728,4 +730,135 @@ async fn the_management_api_refuses_the_other_accounts_things() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(details["tags"], serde_json::json!(["mine"]));
     assert_eq!(details["filePath"], "/vault/secret.jpg");
+}
+
+/// The dashboard, signed in as rival, asked for acme's things by id, by URL and by domain:
+/// every page and action answers as if they did not exist, and no origin of acme's is asked.
+#[tokio::test]
+async fn the_dashboard_refuses_the_other_accounts_things() {
+    let web = WebOrigin::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &web).await;
+    let file = upload_as(&server, "private_acme", "/vault", "secret.jpg", CUPS).await;
+    let (_, origins) = api(&server, "private_acme", "GET", "/v1/accounts/origins", "").await;
+    let origin = id_of(&origins, "name", "site");
+    let (_, endpoints) = api(
+        &server,
+        "private_acme",
+        "GET",
+        "/v1/accounts/url-endpoints",
+        "",
+    )
+    .await;
+    let endpoint = id_of(&endpoints, "urlPrefix", "shop");
+
+    let rival = server
+        .sign_in(Some("rival"), "private_rival")
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: String| {
+        client
+            .get(server.url(&path))
+            .header("cookie", &rival.cookie)
+            .send()
+    };
+    for path in [
+        format!("/dashboard/endpoints/{endpoint}"),
+        format!("/dashboard/origins/{origin}"),
+        format!("/dashboard/library/files/{file}"),
+    ] {
+        let response = get(path.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let test = client
+        .post(server.url(&format!("/dashboard/origins/{origin}/test")))
+        .header("cookie", &rival.cookie)
+        .header("x-csrf-token", &rival.csrf)
+        .header("content-type", "application/json")
+        .body(r#"{"path":"origin-acme.jpg"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        test.status(),
+        StatusCode::NOT_FOUND,
+        "testing acme's origin"
+    );
+
+    // The URL tester refuses acme's URLs before any origin is asked, by prefix or by domain.
+    let hits_before = web.hits("/acme/origin-missing.jpg");
+    for url in [
+        "http://127.0.0.1/acme/origin-missing.jpg",
+        "http://acme.test/origin-missing.jpg",
+        "http://shop.acme.test/origin-missing.jpg",
+    ] {
+        let page = get(format!("/dashboard/tester?url={}", urlencode(url)))
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let text = page.text().await.unwrap();
+        assert!(text.contains("not one of your account"), "{url}: {text}");
+        assert!(!text.contains("tester-report"), "{url}: no report");
+    }
+    assert_eq!(
+        web.hits("/acme/origin-missing.jpg"),
+        hits_before,
+        "no origin of acme's was asked"
+    );
+
+    // Lists show rival's own things only.
+    let library = get("/dashboard/library?folder=/vault/".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!library.contains("secret.jpg"), "{library}");
+    let domains = get("/dashboard/domains".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        domains.contains("rival.test") && !domains.contains("acme.test"),
+        "{domains}"
+    );
+    let listed = get("/dashboard/endpoints".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains(&endpoint), "{listed}");
+
+    // The API behind the pages, with rival's session: acme's things are not there.
+    for (method, path) in [
+        ("GET", format!("/v1/accounts/origins/{origin}")),
+        ("DELETE", format!("/v1/accounts/url-endpoints/{endpoint}")),
+        ("DELETE", format!("/v1/files/{file}")),
+    ] {
+        let (status, _) = server
+            .api(Auth::Session(&rival, Some(&rival.csrf)), method, &path, "")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let (status, _) = api(
+        &server,
+        "private_acme",
+        "GET",
+        &format!("/v1/files/{file}/details"),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "acme's file is still there");
+}
+
+fn urlencode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

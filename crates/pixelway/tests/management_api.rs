@@ -2,18 +2,10 @@
 //! drives it: the Python SDK (`imagekitio`) and the Node SDK (`@imagekit/nodejs`) pointed at a
 //! running pixelway by their base URL. After each change a delivery URL must show it.
 
-use pixelway_testkit::{Pixelway, WebOrigin};
+use pixelway_testkit::{Pixelway, WebOrigin, sample_path};
 use pixelway_testkit::{Sdk, run_management};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
-
-fn sample(name: &str) -> String {
-    pixelway_testkit::repo_root()
-        .join("crates/pixelway/assets/samples")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 /// One account, `acme`; URL uploads may fetch from loopback (the test's web server) only.
 fn config() -> String {
@@ -208,16 +200,16 @@ console.log('node scenario passed');
 
 fn remote_origin() -> WebOrigin {
     let web = WebOrigin::start();
-    let flower = std::fs::read(sample("fresh-flower.jpg")).unwrap();
+    let flower = std::fs::read(sample_path("fresh-flower.jpg")).unwrap();
     web.serve("/remote/flower.jpg", &flower);
     web
 }
 
 fn sample_env(web: &WebOrigin) -> Vec<(String, String)> {
     vec![
-        ("CUPS".into(), sample("cups.jpg")),
-        ("HILLS".into(), sample("pastel-hills.jpg")),
-        ("FLOWER".into(), sample("fresh-flower.jpg")),
+        ("CUPS".into(), sample_path("cups.jpg")),
+        ("HILLS".into(), sample_path("pastel-hills.jpg")),
+        ("FLOWER".into(), sample_path("fresh-flower.jpg")),
         (
             "REMOTE".into(),
             format!("{}/remote/flower.jpg", web.base_url),
@@ -347,7 +339,7 @@ console.log('node scenario passed');
 
 /// The servers and files both endpoint scenarios use, and the scenario run with `sdk`.
 async fn run_endpoints_scenario(sdk: Sdk, scenario: &'static str) {
-    let cups = std::fs::read(sample("cups.jpg")).unwrap();
+    let cups = std::fs::read(sample_path("cups.jpg")).unwrap();
     let (web1, web2) = (WebOrigin::start(), WebOrigin::start());
     web1.serve("/both.jpg", &cups);
     web1.serve("/only-first.jpg", &cups);
@@ -361,7 +353,7 @@ async fn run_endpoints_scenario(sdk: Sdk, scenario: &'static str) {
         ("WEB1", web1.base_url.clone()),
         ("WEB2", web2.base_url.clone()),
         ("MOTO", moto.endpoint.clone()),
-        ("CUPS", sample("cups.jpg")),
+        ("CUPS", sample_path("cups.jpg")),
     ];
     let base = server.base_url.clone();
     let out = tokio::task::spawn_blocking(move || {

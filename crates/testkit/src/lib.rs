@@ -35,6 +35,15 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// The path of one of the sample images pixelway ships (`crates/pixelway/assets/samples/`).
+pub fn sample_path(name: &str) -> String {
+    repo_root()
+        .join("crates/pixelway/assets/samples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 /// The repository root (for tools installed under `.tools/`).
 pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

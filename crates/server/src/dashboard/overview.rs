@@ -31,6 +31,8 @@ struct Bar {
 struct Chart {
     id: &'static str,
     title: &'static str,
+    /// After the peak's number (` %`, ` ms`).
+    unit: &'static str,
     figure: String,
     peak: String,
     bars: Vec<Bar>,
@@ -94,12 +96,14 @@ fn charts(hour: &[Minute]) -> Vec<Chart> {
         }
     };
     vec![
-        chart("requests", "Requests", format!("{requests}"), hour, |m| {
-            (m.requests as f64, format!("{} requests", m.requests))
-        }),
         chart(
-            "hit-ratio",
-            "Cache hit ratio",
+            ("requests", "Requests", ""),
+            format!("{requests}"),
+            hour,
+            |m| (m.requests as f64, format!("{} requests", m.requests)),
+        ),
+        chart(
+            ("hit-ratio", "Cache hit ratio", " %"),
             format!("{:.1} %", ratio(hits, requests) * 100.0),
             hour,
             |m| {
@@ -108,8 +112,7 @@ fn charts(hour: &[Minute]) -> Vec<Chart> {
             },
         ),
         chart(
-            "origin-failures",
-            "Origin failures",
+            ("origin-failures", "Origin failures", ""),
             format!("{failures}"),
             hour,
             |m| {
@@ -120,8 +123,7 @@ fn charts(hour: &[Minute]) -> Vec<Chart> {
             },
         ),
         chart(
-            "transform-time",
-            "Transformation time (average)",
+            ("transform-time", "Transformation time (average)", " ms"),
             format!("{:.1} ms", ratio(transform_micros, transforms) / 1000.0),
             hour,
             |m| {
@@ -137,8 +139,7 @@ fn charts(hour: &[Minute]) -> Vec<Chart> {
 
 /// A column chart of `value` per minute, scaled to its peak.
 fn chart(
-    id: &'static str,
-    title: &'static str,
+    (id, title, unit): (&'static str, &'static str, &'static str),
     figure: String,
     hour: &[Minute],
     value: impl Fn(&Minute) -> (f64, String),
@@ -164,6 +165,7 @@ fn chart(
     Chart {
         id,
         title,
+        unit,
         figure,
         peak: if peak >= 10.0 {
             format!("{peak:.0}")
