@@ -9,6 +9,7 @@ use super::shell::{Shell, script_json};
 use crate::app::App;
 use askama::Template;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,8 +40,17 @@ struct DomainsPage {
 pub async fn page(
     State(app): State<Arc<App>>,
     session: Session,
+    headers: HeaderMap,
 ) -> Result<Response, DashboardError> {
-    let dns_target = crate::api::operator::dns_target(&app);
+    // Without public hosts configured, the host this page was opened on is the best guess.
+    let dns_target = match app.control.public_hosts().first() {
+        Some(_) => crate::api::operator::dns_target(&app),
+        None => headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(pixelway_route::normalise_host)
+            .unwrap_or_else(|| crate::api::operator::dns_target(&app)),
+    };
     let domains = app
         .control
         .store()
