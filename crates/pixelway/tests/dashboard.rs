@@ -125,12 +125,23 @@ fn a_person_manages_endpoints_origins_files_and_domains_in_a_browser() {
         );
 
         // The uploads are in the library, and the custom domain serves.
-        let uploaded = pixelway_testkit::http_client()
+        let client = pixelway_testkit::http_client();
+        let uploaded = client
+            .get(server.url("/acme/cups.jpg"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(&uploaded.bytes().await.unwrap()[..], CUPS);
+        let deleted = client
             .get(server.url("/acme/pastel-hills.jpg"))
             .send()
             .await
             .unwrap();
-        assert_eq!(&uploaded.bytes().await.unwrap()[..], HILLS);
+        assert_eq!(
+            deleted.status(),
+            StatusCode::NOT_FOUND,
+            "deleted in the browser"
+        );
         let through_domain = pixelway_testkit::http_client()
             .get(server.url("/shoes/red.jpg"))
             .header("host", "img.acme.test")

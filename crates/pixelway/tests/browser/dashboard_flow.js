@@ -115,6 +115,16 @@ await waitText('.flash', 'Tags saved');
 await page.click('#purge-file');
 await waitText('.flash', 'purged');
 await shot('file');
+// Delete the other one from its page; then a folder.
+await visit('/dashboard/library');
+await page.click('[data-file="pastel-hills.jpg"] a');
+await Promise.all([page.waitForURL('**/dashboard/library?**'), page.click('button[data-delete]')]);
+check(await page.locator('[data-file="pastel-hills.jpg"]').count() === 0, 'the deleted file is gone');
+check(await page.locator('[data-file="cups.jpg"]').count() === 1, 'the other file stays');
+await page.fill('#folder-name', 'campaign');
+await Promise.all([page.waitForURL('**folder=%2Fcampaign%2F'), page.click('#new-folder button[type=submit]')]);
+check((await text('.crumbs')).includes('campaign'), 'the new folder is open');
+await shot('library-folder');
 
 // ---- URL tester: a URL that falls through one origin ---------------------------------------
 await visit('/dashboard/tester');
