@@ -194,6 +194,49 @@ pub fn check_bucket_name(bucket: &str) -> Result<(), SpecError> {
     })
 }
 
+/// An object store's endpoint: empty (the cloud's own), or an http(s) URL with a host.
+fn check_endpoint(endpoint: &str) -> Result<(), SpecError> {
+    if endpoint.is_empty() {
+        return Ok(());
+    }
+    check_url("endpoint", endpoint)
+}
+
+/// An http(s) URL with a host and no query or fragment.
+fn check_url(field: &'static str, value: &str) -> Result<(), SpecError> {
+    let invalid = |why: &str| SpecError::Invalid {
+        field,
+        message: format!("{:?} {why}", value.chars().take(200).collect::<String>()),
+    };
+    let url = url::Url::parse(value)
+        .map_err(|e| invalid(&format!("is not a URL ({e}); write it as http://host:port")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("must start with http:// or https://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    Ok(())
+}
+
+/// A region name: letters, digits, hyphens and underscores (`us-east-1`, `garage`).
+fn check_region(region: &str) -> Result<(), SpecError> {
+    if (1..=64).contains(&region.len())
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Ok(());
+    }
+    Err(SpecError::Invalid {
+        field: "region",
+        message: format!("{region:?} is not a region name such as us-east-1"),
+    })
+}
+
 fn default_region() -> String {
     "us-east-1".to_string()
 }
@@ -221,8 +264,65 @@ impl OriginSpec {
         }
     }
 
+    /// Checks every value without building a client or touching the network: URLs parse with
+    /// an http(s) scheme and a host, bucket names and regions have their shape, a local folder
+    /// exists. [`OriginSpec::build`] checks first, so no accepted spec reaches a client
+    /// library with a value it would fail on later (object_store panics while signing a
+    /// request to an endpoint without a scheme).
+    pub fn check(&self) -> Result<(), SpecError> {
+        match self {
+            OriginSpec::S3 {
+                bucket,
+                endpoint,
+                region,
+                ..
+            } => {
+                check_bucket_name(bucket)?;
+                check_region(region)?;
+                check_endpoint(endpoint)
+            }
+            OriginSpec::Gcs {
+                bucket, endpoint, ..
+            } => {
+                check_bucket_name(bucket)?;
+                check_endpoint(endpoint)
+            }
+            OriginSpec::AzureBlob {
+                account_name,
+                container,
+                endpoint,
+                ..
+            } => {
+                for (field, value) in [("account_name", account_name), ("container", container)] {
+                    if value.is_empty()
+                        || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    {
+                        return Err(SpecError::Invalid {
+                            field,
+                            message: format!("{value:?} must be letters, digits and hyphens"),
+                        });
+                    }
+                }
+                check_endpoint(endpoint)
+            }
+            OriginSpec::WebFolder { base_url, .. } => check_url("base_url", base_url),
+            OriginSpec::WebProxy { .. } => Ok(()),
+            OriginSpec::LocalFolder { path, .. } => {
+                if std::path::Path::new(path).is_dir() {
+                    Ok(())
+                } else {
+                    Err(SpecError::Invalid {
+                        field: "path",
+                        message: format!("{path:?} is not a folder"),
+                    })
+                }
+            }
+        }
+    }
+
     /// Builds the live origin.
     pub fn build(&self, ctx: &BuildContext) -> Result<Arc<dyn Origin>, SpecError> {
+        self.check()?;
         let settings = EffectiveSettings {
             timeout: self.settings().timeout.unwrap_or(ctx.default_timeout),
             retries: self.settings().retries.unwrap_or(0),
@@ -238,25 +338,12 @@ impl OriginSpec {
                 settings,
                 &ctx.address_policy,
             )?),
-            OriginSpec::LocalFolder { path, .. } => {
-                if !std::path::Path::new(path).is_dir() {
-                    return Err(SpecError::Invalid {
-                        field: "path",
-                        message: format!("{path:?} is not a folder"),
-                    });
-                }
-                Arc::new(crate::local::LocalFolder::new(path))
-            }
-            other => {
-                if let OriginSpec::S3 { bucket, .. } | OriginSpec::Gcs { bucket, .. } = other {
-                    check_bucket_name(bucket)?;
-                }
-                Arc::new(object::ObjectOrigin::from_spec(
-                    other,
-                    settings,
-                    &ctx.address_policy,
-                )?)
-            }
+            OriginSpec::LocalFolder { path, .. } => Arc::new(crate::local::LocalFolder::new(path)),
+            other => Arc::new(object::ObjectOrigin::from_spec(
+                other,
+                settings,
+                &ctx.address_policy,
+            )?),
         })
     }
 

@@ -370,6 +370,11 @@ impl Config {
             for origin in &account.origins {
                 validate::origin_name(&origin.name)
                     .with_context(|| format!("account {:?}: origin.name", account.id))?;
+                // Every value is checked now: a bad one stops start-up instead of dropping the
+                // origin (or failing each request through it) later.
+                origin.spec.check().map_err(|e| {
+                    anyhow::anyhow!("account {:?}: origin {:?}: {e}", account.id, origin.name)
+                })?;
             }
             for named in &account.named_transformations {
                 validate::transformation_name(&named.name).with_context(|| {

@@ -9,7 +9,11 @@ const EXAMPLE: &str = include_str!("../../../../docs/pixelway.example.toml");
 #[test]
 fn example_file_loads_with_every_key() {
     Jail::expect_with(|jail| {
-        jail.create_file("pixelway.toml", EXAMPLE)?;
+        // The local folder origin must exist (checked at start): one is made in the jail.
+        let folder = jail.directory().join("images");
+        std::fs::create_dir(&folder).map_err(|e| e.to_string())?;
+        let example = EXAMPLE.replace("/srv/images", &folder.display().to_string());
+        jail.create_file("pixelway.toml", &example)?;
         let config = Config::load(Some(Path::new("pixelway.toml"))).map_err(|e| e.to_string())?;
         assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.storage.cache_max_bytes, ByteSize::gib(10));
@@ -124,12 +128,30 @@ fn errors_name_the_bad_key_and_value() {
         ),
         // Unknown keys in an origin's table are refused, naming the key and the origin.
         (
-            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"b\"\nprefx = \"x\"\n",
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"bkt\"\nprefx = \"x\"\n",
             "origin \"bucket\": unknown key `prefx`",
         ),
         (
             "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"site\"\ntype = \"web_folder\"\nbase_url = \"http://x.test\"\ntimout = \"5s\"\n",
             "origin \"site\": unknown key `timout`",
+        ),
+        // Origin values are checked at start (issue 11, item 1): an S3 endpoint without a
+        // scheme used to start, then panic on every request through it.
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"images\"\nendpoint = \"127.0.0.1:9000\"\n",
+            "origin \"bucket\": origin field endpoint: \"127.0.0.1:9000\" is not a URL",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"site\"\ntype = \"web_folder\"\nbase_url = \"not a url\"\n",
+            "origin \"site\": origin field base_url: \"not a url\" is not a URL",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"disk\"\ntype = \"local_folder\"\npath = \"/no/such/folder\"\n",
+            "origin \"disk\": origin field path: \"/no/such/folder\" is not a folder",
+        ),
+        (
+            "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"images\"\nregion = \"us east\"\n",
+            "origin field region",
         ),
         // Named transformations are parsed at start, the bad one named.
         (
