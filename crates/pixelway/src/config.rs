@@ -50,6 +50,20 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// Connections open at once; more clients wait until one closes.
     pub max_connections: usize,
+    /// `text` (default) or `json`: one JSON object per log line.
+    pub log_format: LogFormat,
+    /// Proxies (CIDRs) whose `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-For` headers are
+    /// believed; from any other peer they are ignored. Empty (default): believed from no one.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -236,6 +250,8 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 10_000,
+            log_format: LogFormat::Text,
+            trusted_proxies: Vec::new(),
         }
     }
 }

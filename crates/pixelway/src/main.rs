@@ -122,7 +122,6 @@ impl AdminToken {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -133,7 +132,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve { config: None }) {
+    let command = cli.command.unwrap_or(Command::Serve { config: None });
+    // `serve` starts logging once its config (and `server.log_format`) is read.
+    if !matches!(command, Command::Serve { .. }) {
+        init_logging(config::LogFormat::Text);
+    }
+    let result = match command {
         Command::Serve { config } => runtime.block_on(serve::run(config)),
         Command::Import {
             dir,
@@ -210,11 +214,25 @@ async fn import(
 }
 
 /// Logs to stderr; level from PIXELWAY_LOG (e.g. `debug`, `pixelway=debug,tower_http=debug`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PIXELWAY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+/// Logs go to standard error, filtered by `PIXELWAY_LOG` (default `info`; SQL statements only
+/// when `PIXELWAY_LOG` names `sqlx`), as text (coloured on a terminal) or JSON lines.
+pub fn init_logging(format: config::LogFormat) {
+    use std::io::IsTerminal;
+    let directives = std::env::var("PIXELWAY_LOG").unwrap_or_else(|_| "info".to_string());
+    let directives = if directives.contains("sqlx") {
+        directives
+    } else {
+        format!("{directives},sqlx=warn")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        config::LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
 }

@@ -23,13 +23,15 @@ pub const SAMPLES: &[(&str, &[u8])] = &[
 ];
 
 pub const DEMO_ACCOUNT: &str = "demo";
+/// The demo account's private key (management API, dashboard sign-in, URL signing).
+pub const DEMO_PRIVATE_KEY: &str = "private_demo_key";
 
 /// Adds the demo account to a config that declares none.
 pub fn add_demo_account(config: &mut Config) {
     if config.accounts.is_empty() {
         config.accounts.push(AccountConfig {
             id: DEMO_ACCOUNT.to_string(),
-            private_key: "private_demo_key".to_string(),
+            private_key: DEMO_PRIVATE_KEY.to_string(),
             public_key: "public_demo_key".to_string(),
             hide_origin_header: false,
             use_best_format: None,

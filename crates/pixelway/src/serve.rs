@@ -16,6 +16,7 @@ use std::sync::Arc;
 pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut config = Config::load(config_file.as_deref())?;
+    crate::init_logging(config.server.log_format);
     tracing::info!(took = ?started.elapsed(), accounts = config.accounts.len(), "config loaded");
     let embedded = config_file.is_none();
     if embedded {
@@ -98,6 +99,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         max_upload_bytes: config.limits.max_upload_bytes.as_u64(),
         upload_read_timeout: config.limits.upload_read_timeout,
         public_url: Some(config.server.public_url.clone()).filter(|u| !u.is_empty()),
+        trusted_proxies: config.server.trusted_proxies.clone(),
     };
     let app = Arc::new(App::new(
         control, catalog, originals, results, workers, settings,
@@ -111,8 +113,10 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     // The config file's parsed tree and the start-up snapshot are gone; hand the memory they
     // held back to the system (with many tenants, most of the start-up peak).
     release_freed_memory();
-    announce(address, embedded, &account_ids);
+    let base = public_base(&config, address);
+    announce(address, &base, embedded, &account_ids);
     drop(account_ids);
+    warn_missing_default_images(&app).await;
     pixelway_server::listen::serve(
         listener,
         pixelway_server::router(app),
@@ -171,8 +175,22 @@ fn connection_limits(config: &Config) -> pixelway_server::listen::ConnectionLimi
     }
 }
 
-/// Prints where pixelway listens (tests read this line) and URLs that work right away.
-fn announce(address: std::net::SocketAddr, embedded: bool, account_ids: &[String]) {
+/// The base of the URLs the banner prints: `server.public_url`, else the first public host (with
+/// the listening port unless it is 80), else the listening address.
+fn public_base(config: &Config, address: std::net::SocketAddr) -> String {
+    if !config.server.public_url.is_empty() {
+        return config.server.public_url.trim_end_matches('/').to_string();
+    }
+    match config.server.public_hosts.first() {
+        Some(host) if host.contains(':') || address.port() == 80 => format!("http://{host}"),
+        Some(host) => format!("http://{host}:{}", address.port()),
+        None => format!("http://{address}"),
+    }
+}
+
+/// Prints where pixelway listens (tests read the first line) and URLs that work right away, on
+/// a public host when there is one (another host would answer "unknown host").
+fn announce(address: std::net::SocketAddr, base: &str, embedded: bool, account_ids: &[String]) {
     println!("pixelway listening on http://{address}");
     if embedded {
         println!(
@@ -180,20 +198,52 @@ fn announce(address: std::net::SocketAddr, embedded: bool, account_ids: &[String
             seed::DEMO_ACCOUNT
         );
         for (path, _) in seed::SAMPLES {
-            println!("  http://{address}/{}/{path}", seed::DEMO_ACCOUNT);
+            println!("  {base}/{}/{path}", seed::DEMO_ACCOUNT);
         }
         println!(
-            "  http://{address}/{}/tr:w-300,h-200,f-webp/samples/fresh-flower.jpg   (transformed)",
+            "  {base}/{}/tr:w-300,h-200,f-webp/samples/fresh-flower.jpg   (transformed)",
             seed::DEMO_ACCOUNT
+        );
+        println!(
+            "dashboard: {base}/dashboard (account {:?}, private key {:?})",
+            seed::DEMO_ACCOUNT,
+            seed::DEMO_PRIVATE_KEY
         );
     } else {
         // A summary, not a list: an operator with thousands of tenants needs the first lines.
         const LISTED: usize = 5;
         for account in account_ids.iter().take(LISTED) {
-            println!("account {account:?}: http://{address}/{account}/<path>");
+            println!("account {account:?}: {base}/{account}/<path>");
         }
         if account_ids.len() > LISTED {
             println!("… and {} more accounts", account_ids.len() - LISTED);
+        }
+        println!("dashboard: {base}/dashboard");
+    }
+}
+
+/// Warns about endpoints whose default image is not in the account's Media Library (it would
+/// never be served). Looked up for the first endpoints only, so a start with many tenants stays
+/// fast.
+async fn warn_missing_default_images(app: &App) {
+    const CHECKED: usize = 1000;
+    let catalog = app.catalog.load_full();
+    let endpoints = catalog.accounts.values().flat_map(|account| {
+        account
+            .endpoints
+            .values()
+            .filter_map(move |e| Some((account, e, e.record.default_image.as_deref()?)))
+    });
+    for (account, endpoint, path) in endpoints.take(CHECKED) {
+        let path = path.trim_start_matches('/');
+        if let pixelway_origins::Fetch::NotHere(_) = account.media_library.origin.fetch(path).await
+        {
+            tracing::warn!(
+                account = %account.record.id,
+                endpoint = %endpoint.record.identifier,
+                default_image = %path,
+                "the endpoint's default image is not in the Media Library: it will not be served"
+            );
         }
     }
 }

@@ -285,3 +285,50 @@ async fn host_header_edges() {
         "forwarded host ignored"
     );
 }
+
+/// Behind a proxy listed in `server.trusted_proxies`, the proxy's forwarded host routes the
+/// request (the same request from anyone else was ignored in `host_header_edges`).
+#[tokio::test]
+async fn a_trusted_proxy_names_the_host() {
+    let web = WebOrigin::start();
+    web.serve("/acme/shoes/red.jpg", b"acme red shoe");
+    let config = two_accounts(&web).replace(
+        "[server]\n",
+        "[server]\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
+    );
+    let server = Pixelway::start(BIN, Some(&config));
+    for header in [
+        "X-Forwarded-Host: products.acme.test",
+        "Forwarded: for=203.0.113.9;host=products.acme.test;proto=https",
+    ] {
+        let request = format!(
+            "GET /shoes/red.jpg HTTP/1.1\r\nHost: evil.test\r\n{header}\r\nConnection: close\r\n\r\n"
+        );
+        assert!(raw_status(&server, &request).contains(" 200 "), "{header}");
+    }
+    // Still one Host header at most, proxy or not.
+    let two_hosts =
+        "GET /shoes/red.jpg HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nConnection: close\r\n\r\n";
+    assert!(raw_status(&server, two_hosts).contains(" 400 "));
+}
+
+/// With `server.public_hosts` set, the start-up banner prints URLs on a public host (another
+/// host would answer "unknown host"), and the dashboard's address.
+#[test]
+fn the_banner_uses_a_public_host() {
+    let web = WebOrigin::start();
+    let server = Pixelway::start(BIN, Some(&two_accounts(&web)));
+    let port = server.addr.port();
+    let line = server
+        .wait_for_output("account \"acme\"")
+        .expect("the banner names acme");
+    assert_eq!(
+        line,
+        format!("account \"acme\": http://img.example.com:{port}/acme/<path>")
+    );
+    let dashboard = server.wait_for_output("dashboard:").unwrap();
+    assert_eq!(
+        dashboard,
+        format!("dashboard: http://img.example.com:{port}/dashboard")
+    );
+}

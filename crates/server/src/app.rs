@@ -17,7 +17,6 @@ use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 /// Delivery settings taken from the config file.
 #[derive(Debug, Clone)]
@@ -51,6 +50,8 @@ pub struct Settings {
     /// Base of the URLs the management API hands out (`server.public_url`); default:
     /// `http://` + the request's host.
     pub public_url: Option<String>,
+    /// Proxies whose forwarded host and client headers are believed (`server.trusted_proxies`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Shared state of the running server.
@@ -149,7 +150,7 @@ pub fn router(app: Arc<App>) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(crate::access_log::log_requests))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 

@@ -1,6 +1,7 @@
 //! pixelway's HTTP surfaces: delivery (`/{account}/…` and custom domains), the management API
 //! ([`api`]) and the dashboard ([`dashboard`]). Delivery errors are mapped to HTTP in [`error`].
 
+pub mod access_log;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod control;
 pub mod dashboard;
 pub mod delivery;
 pub mod error;
+pub mod forwarded;
 pub mod listen;
 pub mod metrics;
 pub mod private_files;

@@ -237,6 +237,7 @@ pub(crate) mod tests {
             max_upload_bytes: 1 << 20,
             upload_read_timeout: Duration::from_secs(5),
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A running pixelway server.
@@ -14,6 +15,8 @@ pub struct Pixelway {
     pub base_url: String,
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// Every line the server printed (standard output, then log lines as they come).
+    output: Arc<Mutex<Vec<String>>>,
     process: ChildGuard,
     _dir: Option<tempfile::TempDir>,
 }
@@ -61,7 +64,7 @@ impl Pixelway {
             .env_remove("PIXELWAY_CONFIG")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         if let Some(config) = config {
             let path = dir.join("pixelway.toml");
             std::fs::write(&path, config).expect("write config");
@@ -88,11 +91,14 @@ impl Pixelway {
             }
         }
         let mut process = ChildGuard::spawn("pixelway", command);
-        let addr = read_listen_address(&mut process);
+        let output = Arc::new(Mutex::new(Vec::new()));
+        echo_logs(&mut process, Arc::clone(&output));
+        let addr = read_listen_address(&mut process, Arc::clone(&output));
         Self {
             base_url: format!("http://{addr}"),
             addr,
             data_dir,
+            output,
             process,
             _dir: None,
         }
@@ -111,6 +117,29 @@ impl Pixelway {
         std::fs::write(file, bytes).expect("write media file");
     }
 
+    /// Waits up to 10 s for a printed line (banner or log) containing `needle`; returns it.
+    pub fn wait_for_output(&self, needle: &str) -> Option<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .output
+                .lock()
+                .expect("output lock")
+                .iter()
+                .find(|line| line.contains(needle))
+                .cloned();
+            if found.is_some() || std::time::Instant::now() > deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every line printed so far.
+    pub fn output(&self) -> Vec<String> {
+        self.output.lock().expect("output lock").clone()
+    }
+
     /// The process id (to measure memory, or to kill it).
     pub fn pid(&self) -> u32 {
         self.process.id()
@@ -122,20 +151,30 @@ impl Pixelway {
     }
 }
 
-/// Reads stdout until the "listening on" line, then keeps draining it in the background.
-fn read_listen_address(process: &mut ChildGuard) -> SocketAddr {
+/// Passes the server's log (standard error) through to the test's, keeping each line.
+fn echo_logs(process: &mut ChildGuard, output: Arc<Mutex<Vec<String>>>) {
+    let stderr = process.child_mut().stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            output.lock().expect("output lock").push(line);
+        }
+    });
+}
+
+/// Reads stdout until the "listening on" line, then keeps draining (and keeping) it in the
+/// background.
+fn read_listen_address(process: &mut ChildGuard, output: Arc<Mutex<Vec<String>>>) -> SocketAddr {
     let stdout = process.child_mut().stdout.take().expect("piped stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
         let mut sent = false;
-        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if !sent && let Some(rest) = line.trim().strip_prefix("pixelway listening on http://") {
                 let _ = tx.send(rest.to_string());
                 sent = true;
             }
-            line.clear();
+            output.lock().expect("output lock").push(line);
         }
     });
     let addr = rx

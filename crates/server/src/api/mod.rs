@@ -140,20 +140,6 @@ async fn no_such_route(request: Request) -> ApiError {
     ))
 }
 
-/// The request's host: the target's own authority when it has one, else `Host`.
-fn request_host(request: &Request) -> String {
-    let host = match request.uri().authority() {
-        Some(authority) => authority.as_str().to_string(),
-        None => request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_string(),
-    };
-    pixelway_route::normalise_host(&host)
-}
-
 /// Custom domains: the request is delivery's. Hosts that are neither public nor loopback: 404.
 pub async fn only_on_api_hosts(
     State(app): State<Arc<App>>,
@@ -161,12 +147,24 @@ pub async fn only_on_api_hosts(
     next: Next,
 ) -> Response {
     use pixelway_route::Directory;
-    let host = request_host(&request);
+    let peer = crate::forwarded::Peer(
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip()),
+    );
+    let proxies = &app.settings.trusted_proxies;
+    let Ok(host) = crate::forwarded::request_host(request.uri(), request.headers(), peer, proxies)
+    else {
+        return ApiError::bad("more than one Host header").into_response();
+    };
+    let host = pixelway_route::normalise_host(&host);
     let catalog = app.catalog.load();
     if catalog.is_custom_domain(&host) {
         drop(catalog);
         let (parts, _) = request.into_parts();
-        return crate::delivery::deliver(State(app), parts.method, parts.uri, parts.headers).await;
+        let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+        return crate::delivery::deliver(State(app), peer, method, uri, headers).await;
     }
     let loopback = host == "localhost"
         || host

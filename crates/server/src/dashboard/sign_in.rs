@@ -7,12 +7,10 @@ use super::shell::Shell;
 use crate::app::App;
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[derive(Template)]
@@ -94,7 +92,7 @@ pub struct SignInForm {
 /// `POST /dashboard/sign-in`.
 pub async fn submit(
     State(app): State<Arc<App>>,
-    ClientAddress(client): ClientAddress,
+    peer: crate::forwarded::Peer,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, DashboardError> {
@@ -121,6 +119,8 @@ pub async fn submit(
     if !operator && account.is_empty() {
         return refuse("Account ID is required.".into(), StatusCode::BAD_REQUEST);
     }
+    let client = crate::forwarded::client_address(&headers, peer, &app.settings.trusted_proxies)
+        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
     let who = (!operator).then_some(account.as_str());
     match session::sign_in(&app, who, form.key.trim(), &client).await {
         Ok(id) => {
@@ -155,25 +155,6 @@ pub async fn submit(
                 .insert(header::RETRY_AFTER, wait.as_secs().into());
             Ok(response)
         }
-    }
-}
-
-/// The client's IP address as the connection shows it (`unknown` when it is not known).
-pub struct ClientAddress(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(
-                    || "unknown".to_string(),
-                    |ConnectInfo(a)| a.ip().to_string(),
-                ),
-        ))
     }
 }
 

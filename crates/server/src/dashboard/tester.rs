@@ -112,8 +112,14 @@ async fn test(app: &App, session: &Session, url: &str, accept: &str) -> Result<R
     }
     let route = {
         let catalog = app.catalog.load();
-        crate::delivery::route_request(&catalog, &uri, &headers)
-            .map_err(|e| format!("delivery would refuse it: {e}"))?
+        crate::delivery::route_request(
+            &catalog,
+            &uri,
+            &headers,
+            crate::forwarded::Peer::default(),
+            &[],
+        )
+        .map_err(|e| format!("delivery would refuse it: {e}"))?
     };
     if let Some(own) = &session.account
         && *own != route.account

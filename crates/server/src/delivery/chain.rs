@@ -45,6 +45,7 @@ pub struct Attempt {
 pub async fn find(
     app: &App,
     account: &str,
+    endpoint: &str,
     chain: &[ChainOrigin],
     path: &str,
     attempts: &mut Vec<Attempt>,
@@ -74,7 +75,14 @@ pub async fn find(
                 hard_cause.get_or_insert("EACCES");
             }
             Err(FetchFail::Failed(failure)) => {
-                tracing::warn!(origin = %origin.name, %failure, "origin failed, trying the next");
+                tracing::warn!(
+                    %account,
+                    endpoint = %endpoint,
+                    %path,
+                    origin = %origin.name,
+                    %failure,
+                    "origin failed, trying the next"
+                );
                 hard_cause.get_or_insert(failure.error_code());
             }
         }

@@ -15,6 +15,7 @@ pub use transform::{TransformFail, Workers};
 use crate::app::App;
 use crate::catalog::{Account, Endpoint};
 use crate::error::DeliveryError;
+use crate::forwarded::Peer;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -29,20 +30,44 @@ use std::sync::Arc;
 /// The axum handler for every delivery URL.
 pub async fn deliver(
     State(app): State<Arc<App>>,
+    peer: Peer,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let mut probe = Probe::default();
-    let response = match serve(&app, &method, &uri, &headers, &mut probe).await {
+    let mut probe = Probe {
+        peer,
+        ..Probe::default()
+    };
+    let mut response = match serve(&app, &method, &uri, &headers, &mut probe).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
-    probe.sample.hit = response.status().is_success()
-        && probe.sample.transform.is_none()
-        && !probe.attempts.iter().any(|a| a.fetched);
+    let fetched = probe.attempts.iter().any(|a| a.fetched);
+    probe.sample.hit =
+        response.status().is_success() && probe.sample.transform.is_none() && !fetched;
     probe.sample.origin_failures = probe.attempts.iter().filter(|a| a.failed).count() as u32;
     app.metrics.record(probe.account.as_deref(), probe.sample);
+    if let Some(account) = probe.account {
+        let served = probe
+            .attempts
+            .iter()
+            .rev()
+            .find(|a| a.outcome == "found" || a.outcome == "cached");
+        let tier = match (probe.sample.transform.is_some(), fetched, served) {
+            (true, _, _) => "transformed",
+            (false, true, _) => "origin",
+            (false, false, Some(a)) if a.outcome == "cached" => "cache",
+            (false, false, Some(_)) if !probe.transformation_cached => "library",
+            (false, false, Some(_)) => "cache",
+            (false, false, None) => "",
+        };
+        response.extensions_mut().insert(crate::access_log::Served {
+            account,
+            tier,
+            origin: served.map(|a| a.origin.clone()).unwrap_or_default(),
+        });
+    }
     response
 }
 
@@ -58,6 +83,10 @@ pub struct Probe {
     pub route: Option<Route>,
     /// The transformation in canonical form (named transformations expanded).
     pub transformation: Option<String>,
+    /// The answer came from the result cache.
+    pub transformation_cached: bool,
+    /// The connection's peer (a trusted proxy's forwarded host counts).
+    peer: Peer,
 }
 
 /// Serves `uri` as delivery would for a GET with `headers`, and says how: the URL tester's
@@ -85,7 +114,13 @@ async fn serve(
         return Err(DeliveryError::Method);
     }
     let catalog = app.catalog.load();
-    let route = route_request(&catalog, uri, headers)?;
+    let route = route_request(
+        &catalog,
+        uri,
+        headers,
+        probe.peer,
+        &app.settings.trusted_proxies,
+    )?;
     let (account, endpoint) = catalog
         .endpoint(&route.account, &route.identifier)
         .ok_or_else(|| DeliveryError::Internal("routed to a missing endpoint".into()))?;
@@ -101,7 +136,15 @@ async fn serve(
     }
     let attempts = &mut probe.attempts;
     let path = route.file.as_str();
-    let found = chain::find(app, &route.account, &endpoint.chain, path, attempts).await;
+    let found = chain::find(
+        app,
+        &route.account,
+        &route.identifier,
+        &endpoint.chain,
+        path,
+        attempts,
+    )
+    .await;
     let (original, is_default) = match found {
         Ok(original) => (original, false),
         Err(not_found @ DeliveryError::NotFound { .. }) => {
@@ -119,6 +162,7 @@ async fn serve(
             let (result, negotiated, made) =
                 transform_step(app, account, endpoint, &route, original, &t, headers).await?;
             probe.sample.transform = made.then(|| started.elapsed());
+            probe.transformation_cached = !made;
             (result, negotiated)
         }
         None => (original, false),
@@ -137,26 +181,21 @@ async fn serve(
     respond::respond(original, headers, extra).await
 }
 
-/// Step 1: Host + path + query → route. The host is the request target's own authority when it
-/// has one (absolute form, HTTP/2's `:authority`), else the one `Host` header (RFC 9112 §3.2:
-/// a request with two is refused). Forwarded host headers are never read.
+/// Step 1: Host + path + query → route. The host is named by [`crate::forwarded::request_host`]:
+/// the target's own authority, else the one `Host` header; a proxy's forwarded host only from
+/// `server.trusted_proxies`.
 pub fn route_request(
     catalog: &crate::catalog::Catalog,
     uri: &Uri,
     headers: &HeaderMap,
+    peer: Peer,
+    trusted_proxies: &[ipnet::IpNet],
 ) -> Result<Route, DeliveryError> {
-    let mut host_headers = headers.get_all(header::HOST).iter();
-    let host_header = host_headers.next();
-    if host_headers.next().is_some() {
-        return Err(DeliveryError::Host("more than one Host header"));
-    }
-    let host = match uri.authority() {
-        Some(authority) => authority.as_str(),
-        None => host_header.and_then(|h| h.to_str().ok()).unwrap_or(""),
-    };
+    let host = crate::forwarded::request_host(uri, headers, peer, trusted_proxies)
+        .map_err(|_| DeliveryError::Host("more than one Host header"))?;
     Ok(pixelway_route::route(
         catalog,
-        host,
+        &host,
         uri.path(),
         uri.query(),
     )?)
