@@ -31,6 +31,39 @@ pub trait Origin: Send + Sync + std::fmt::Debug {
     /// Fetches `path`: a checked relative path (`shoes/red.jpg`), or for the web proxy an
     /// absolute URL. Must never return a file outside the origin's root.
     async fn fetch(&self, path: &str) -> Fetch;
+
+    /// Whether the origin can be used at all — reached, with its bucket or container there and
+    /// the credentials accepted — without fetching a file that exists. The default asks for a
+    /// file no one has: a plain "not found" means the origin answered.
+    async fn probe(&self) -> Reach {
+        match self.fetch(".pixelway-reach-check/none").await {
+            Fetch::Found(_) | Fetch::NotHere(Miss::NotFound) => Reach::Reachable,
+            Fetch::NotHere(Miss::Forbidden) => Reach::CredentialsRefused,
+            Fetch::Failed(failure) => Reach::Failed(failure),
+        }
+    }
+}
+
+/// What [`Origin::probe`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    Reachable,
+    /// The bucket or container does not exist.
+    Missing,
+    /// The credentials were refused (401/403).
+    CredentialsRefused,
+    Failed(Failure),
+}
+
+impl std::fmt::Display for Reach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reach::Reachable => f.write_str("reachable"),
+            Reach::Missing => f.write_str("bucket or container missing"),
+            Reach::CredentialsRefused => f.write_str("credentials refused"),
+            Reach::Failed(failure) => write!(f, "{failure} ({})", failure.error_code()),
+        }
+    }
 }
 
 /// The three-way answer of an origin.

@@ -198,6 +198,25 @@ impl Origin for ObjectOrigin {
         };
         crate::with_retries(&self.settings, || self.fetch_once(&key)).await
     }
+
+    /// Lists (at most) one key under the prefix: a missing bucket or container answers 404 to a
+    /// listing, where a missing file alone would not tell.
+    async fn probe(&self) -> crate::Reach {
+        use crate::Reach;
+        if let Some(why) = &self.blocked {
+            return Reach::Failed(Failure::Blocked(why.clone()));
+        }
+        let prefix = (!self.prefix.is_empty()).then(|| StorePath::from(self.prefix.as_str()));
+        match self.store.list_with_delimiter(prefix.as_ref()).await {
+            Ok(_) => Reach::Reachable,
+            Err(e) => match classify(&e) {
+                Fetch::NotHere(Miss::NotFound) => Reach::Missing,
+                Fetch::NotHere(Miss::Forbidden) => Reach::CredentialsRefused,
+                Fetch::Failed(failure) => Reach::Failed(failure),
+                Fetch::Found(_) => Reach::Reachable,
+            },
+        }
+    }
 }
 
 /// Names are checked when they are resolved; an endpoint given as a literal address is checked

@@ -2,6 +2,7 @@
 //! (`import`, `account`, `domain`) that talk to a running server.
 
 mod apply;
+mod check;
 mod client;
 mod config;
 mod export;
@@ -28,6 +29,16 @@ enum Command {
         /// The config file (TOML); PIXELWAY_SECTION__KEY variables override its keys.
         #[arg(long, env = "PIXELWAY_CONFIG")]
         config: Option<PathBuf>,
+    },
+    /// Check a config file as `serve` would, without serving; with --reach, also ask each origin
+    /// whether it can be used. Exits non-zero on a problem.
+    Check {
+        /// The config file to check.
+        #[arg(long, env = "PIXELWAY_CONFIG")]
+        config: PathBuf,
+        /// Also reach every origin (bucket there, credentials accepted), shown as a table.
+        #[arg(long)]
+        reach: bool,
     },
     /// Upload a folder tree into an account's Media Library through the management API
     /// (parallel, resumable: files already there with the same content are skipped).
@@ -139,6 +150,11 @@ fn main() -> std::process::ExitCode {
     }
     let result = match command {
         Command::Serve { config } => runtime.block_on(serve::run(config)),
+        Command::Check { config, reach } => match runtime.block_on(check::run(&config, reach)) {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Command::Import {
             dir,
             account,

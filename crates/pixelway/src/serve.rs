@@ -24,13 +24,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let storage = &config.storage;
     let store = open_store(storage).await?;
-    let ctx = BuildContext {
-        default_timeout: config.limits.origin_timeout,
-        address_policy: AddressPolicy {
-            allow_private: config.limits.allow_private_origin_addresses,
-            allowed_networks: config.limits.allowed_origin_networks.clone(),
-        },
-    };
+    let ctx = origin_context(&config);
     // The Media Library is the operator's own storage ([storage.s3]), not an account's origin:
     // the address guard does not apply to it.
     let media_ctx = BuildContext {
@@ -105,6 +99,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         control, catalog, originals, results, workers, settings,
     ));
     app.load_purges().await.context("loading recorded purges")?;
+    tokio::spawn(pixelway_server::readiness::check_origins(Arc::clone(&app)));
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("server.listen = {}", config.server.listen))?;
@@ -125,6 +120,17 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     )
     .await;
     Ok(())
+}
+
+/// How origins are built: the default timeout and the outbound address policy of `[limits]`.
+pub fn origin_context(config: &Config) -> BuildContext {
+    BuildContext {
+        default_timeout: config.limits.origin_timeout,
+        address_policy: AddressPolicy {
+            allow_private: config.limits.allow_private_origin_addresses,
+            allowed_networks: config.limits.allowed_origin_networks.clone(),
+        },
+    }
 }
 
 /// Opens (creating) the store `[storage]` names, with its secrets key.

@@ -247,3 +247,149 @@ mod reqwest {
         .unwrap()
     }
 }
+
+/// `pixelway check --config FILE [--reach]`: (ok, standard output, standard error).
+fn check(config: &str, reach: bool) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pixelway.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut command = Command::new(BIN);
+    command.args(["check", "--config"]).arg(&path);
+    if reach {
+        command.arg("--reach");
+    }
+    let output = command.current_dir(dir.path()).output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// One account with an S3 bucket that exists, one that does not, a web server that refuses
+/// the credentials and one that nothing listens on.
+fn reach_config(moto: &pixelway_testkit::Moto, forbidding: &pixelway_testkit::WebOrigin) -> String {
+    format!(
+        r#"
+[limits]
+allow_private_origin_addresses = true
+origin_timeout = "3s"
+
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+
+  [[account.origin]]
+  name = "photos"
+  type = "s3"
+  bucket = "check-photos"
+  endpoint = "{moto}"
+  access_key_id = "testing"
+  secret_access_key = "testing"
+  allow_http = true
+
+  [[account.origin]]
+  name = "gone"
+  type = "s3"
+  bucket = "no-such-bucket"
+  endpoint = "{moto}"
+  access_key_id = "testing"
+  secret_access_key = "testing"
+  allow_http = true
+
+  [[account.origin]]
+  name = "locked"
+  type = "web_folder"
+  base_url = "{forbidding}"
+
+  [[account.origin]]
+  name = "down"
+  type = "web_folder"
+  base_url = "http://127.0.0.1:{closed}"
+
+  [[account.endpoint]]
+  identifier = "shop"
+  origins = ["photos", "gone", "locked", "down"]
+"#,
+        moto = moto.endpoint,
+        forbidding = forbidding.base_url,
+        closed = pixelway_testkit::closed_port(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_validates_a_file_and_reaches_every_origin() {
+    let (ok, out, _) = check(
+        "[[account]]\nid = \"acme\"\nprivate_key = \"a\"\npublic_key = \"b\"\n",
+        false,
+    );
+    assert!(ok && out.contains("valid — 1 accounts"), "{out}");
+    let (ok, _, err) = check(
+        "[[account]]\nid = \"acme\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"images\"\nendpoint = \"127.0.0.1:9000\"\n",
+        false,
+    );
+    assert!(!ok, "a bad endpoint fails the check");
+    assert!(
+        err.contains("origin \"bucket\": origin field endpoint"),
+        "{err}"
+    );
+
+    let moto = pixelway_testkit::Moto::shared();
+    moto.create_bucket("check-photos").await;
+    let forbidding = pixelway_testkit::WebOrigin::start();
+    forbidding.set(
+        "/.pixelway-reach-check/none",
+        pixelway_testkit::Behaviour::Status(403),
+    );
+    let config = reach_config(moto, &forbidding);
+    let (ok, out, err) = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || check(&config, true)
+    })
+    .await
+    .unwrap();
+    assert!(!ok, "problems make the check fail:\n{out}\n{err}");
+    let row = |origin: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(origin))
+            .unwrap_or_else(|| panic!("no row for {origin}:\n{out}"))
+            .to_string()
+    };
+    assert!(row("photos").ends_with("reachable"), "{out}");
+    assert!(
+        row("gone").ends_with("bucket or container missing"),
+        "{out}"
+    );
+    assert!(row("locked").ends_with("credentials refused"), "{out}");
+    assert!(row("down").contains("ECONNREFUSED"), "{out}");
+    assert!(out.contains("3 of 4 origins cannot be used"), "{out}");
+
+    // Serving the same file: the start-up checks warn, and /readyz lists the problems.
+    let server = Pixelway::start(BIN, Some(&config));
+    let warning = server
+        .wait_for_output("origin check failed at start-up")
+        .expect("a start-up warning");
+    assert!(warning.contains("gone") || warning.contains("locked") || warning.contains("down"));
+    let mut ready = String::new();
+    for _ in 0..100 {
+        ready = pixelway_testkit::http_client()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if !ready.contains("being checked") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready.starts_with("ready\n"), "{ready}");
+    assert!(ready.contains("4 checked, 3 with problems"), "{ready}");
+    assert!(
+        ready.contains("origin \"gone\": bucket or container missing"),
+        "{ready}"
+    );
+}

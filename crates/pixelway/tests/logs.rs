@@ -98,14 +98,19 @@ async fn each_request_is_one_line_and_origin_failures_say_where() {
     }
     // A second request is a hit of the cache of originals, and says so.
     let again = fetch(&server, "/acme/shop/red.jpg").await;
-    let line = server.wait_for_output(&format!("request_id={again}")).unwrap();
+    let line = server
+        .wait_for_output(&format!("request_id={again}"))
+        .unwrap();
     assert!(line.contains("cache=cache"), "{line}");
     // Debug level, yet no SQL statements: they are only logged when PIXELWAY_LOG names sqlx.
     assert!(
         !server.output().iter().any(|l| l.contains("sqlx::query")),
         "no SQL in the log"
     );
-    assert!(!access.contains('\u{1b}'), "no colour codes when the log is not a terminal");
+    assert!(
+        !access.contains('\u{1b}'),
+        "no colour codes when the log is not a terminal"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use crate::control::Control;
 use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -75,6 +75,8 @@ pub struct App {
     pub metrics: crate::metrics::Metrics,
     /// The dashboard's own state (failed sign-ins).
     pub dashboard: crate::dashboard::DashboardState,
+    /// What the start-up origin checks found (`/readyz`).
+    pub readiness: crate::readiness::Readiness,
 }
 
 impl App {
@@ -99,6 +101,7 @@ impl App {
             private_files: Default::default(),
             metrics: Default::default(),
             dashboard: Default::default(),
+            readiness: Default::default(),
         }
     }
 
@@ -132,7 +135,10 @@ pub fn router(app: Arc<App>) -> Router {
     // Uploads have their own body limit; everything else the general one.
     let limited = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(|| async { "ready\n" }))
+        .route(
+            "/readyz",
+            get(|State(app): State<Arc<App>>| async move { app.readiness.report() }),
+        )
         .merge(crate::api::router(Arc::clone(&app)))
         .merge(crate::dashboard::router(Arc::clone(&app)))
         .fallback(delivery::deliver)

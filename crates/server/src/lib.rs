@@ -16,6 +16,7 @@ pub mod listen;
 pub mod metrics;
 pub mod private_files;
 pub mod purge;
+pub mod readiness;
 
 pub use app::{App, Settings, router};
 pub use catalog::{Catalog, MediaLibraryFactory};
