@@ -313,12 +313,25 @@ async fn a_trusted_proxy_names_the_host() {
 }
 
 /// With `server.public_hosts` set, the start-up banner prints URLs on a public host (another
-/// host would answer "unknown host"), and the dashboard's address.
+/// host would answer "unknown host"), and the dashboard's address; a default image missing from
+/// the Media Library is warned about.
 #[test]
 fn the_banner_uses_a_public_host() {
     let web = WebOrigin::start();
-    let server = Pixelway::start(BIN, Some(&two_accounts(&web)));
+    let config = two_accounts(&web).replace(
+        "identifier = \"product-images\"\n",
+        "identifier = \"product-images\"\n  default_image = \"no-such-default.jpg\"\n",
+    );
+    let server = Pixelway::start(BIN, Some(&config));
     let port = server.addr.port();
+    // A default image that is not in the Media Library is named at start.
+    let warning = server
+        .wait_for_output("default image is not in the Media Library")
+        .expect("a warning about the missing default image");
+    assert!(
+        warning.contains("no-such-default.jpg") && warning.contains("account=acme"),
+        "{warning}"
+    );
     let line = server
         .wait_for_output("account \"acme\"")
         .expect("the banner names acme");

@@ -221,3 +221,95 @@ fn environment_references_are_expanded_and_escaped() {
         "line 2: environment variable MISSING is not set (named as ${MISSING})"
     );
 }
+
+/// The keys the loader accepts in a table, read from the error it gives for an unknown one
+/// (every table refuses unknown keys and lists the ones it takes).
+fn accepted_keys(config_with_unknown: &str) -> std::collections::BTreeSet<String> {
+    let mut accepted = std::collections::BTreeSet::new();
+    Jail::expect_with(|jail| {
+        jail.create_file("pixelway.toml", config_with_unknown)?;
+        let error = Config::load(Some(Path::new("pixelway.toml")))
+            .expect_err("an unknown key is refused")
+            .to_string();
+        let listed = error
+            .split_once("expected")
+            .unwrap_or_else(|| panic!("no list of keys in {error:?}"))
+            .1;
+        // "expected `one of `listen`, `public_hosts`, …``": the names are the segments
+        // between backticks that are bare identifiers.
+        accepted = listed
+            .split('`')
+            .filter(|key| {
+                !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            })
+            .map(str::to_string)
+            .collect();
+        Ok(())
+    });
+    accepted
+}
+
+/// The keys a table of the example file has (`path` names the table; `[0]` the first of an
+/// array of tables).
+fn example_keys(path: &[&str]) -> std::collections::BTreeSet<String> {
+    let mut value: serde_json::Value =
+        figment::Figment::from(figment::providers::Toml::string(EXAMPLE))
+            .extract()
+            .unwrap();
+    for step in path {
+        value = match step.parse::<usize>() {
+            Ok(index) => value[index].take(),
+            Err(_) => value[*step].take(),
+        };
+    }
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("no table {path:?} in the example"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// Every key the loader accepts is in docs/pixelway.example.toml and every key there is one the
+/// loader accepts, table by table, so the two cannot drift apart (issue 11, item 8).
+#[test]
+fn the_example_file_names_every_key_the_loader_takes() {
+    const ACCOUNT: &str = "[[account]]\nid = \"a\"\nprivate_key = \"k\"\npublic_key = \"p\"\n";
+    let tables: [(&[&str], String); 9] = [
+        (&["server"], "[server]\nzz_unknown = 1\n".into()),
+        (&["storage"], "[storage]\nzz_unknown = 1\n".into()),
+        (&["storage", "s3"], "[storage.s3]\nzz_unknown = 1\n".into()),
+        (&["limits"], "[limits]\nzz_unknown = 1\n".into()),
+        (&["delivery"], "[delivery]\nzz_unknown = 1\n".into()),
+        (&["account", "0"], format!("{ACCOUNT}zz_unknown = 1\n")),
+        (
+            &["account", "0", "endpoint", "1"],
+            format!("{ACCOUNT}[[account.endpoint]]\nidentifier = \"x\"\nzz_unknown = 1\n"),
+        ),
+        (
+            &["account", "0", "named_transformation", "0"],
+            format!(
+                "{ACCOUNT}[[account.named_transformation]]\nname = \"x\"\ntransformation = \"w-1\"\nzz_unknown = 1\n"
+            ),
+        ),
+        (
+            &["custom_domain", "1"],
+            format!(
+                "{ACCOUNT}[[custom_domain]]\nhost = \"x.test\"\naccount = \"a\"\nzz_unknown = 1\n"
+            ),
+        ),
+    ];
+    for (path, probe) in tables {
+        let accepted = accepted_keys(&probe);
+        let documented = example_keys(path);
+        let undocumented: Vec<_> = accepted.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&accepted).collect();
+        assert!(
+            undocumented.is_empty() && unknown.is_empty(),
+            "table {path:?}: accepted but not in the example: {undocumented:?}; in the example but not accepted: {unknown:?}"
+        );
+    }
+}
