@@ -5,8 +5,9 @@
 //! A file whose entities are unchanged since they were last applied (same fingerprint) is not
 //! applied again.
 
+use crate::config::AccountConfig;
 use crate::config::Config;
-use pixelway_store::{AccountSettings, EndpointInput, Store};
+use pixelway_store::{AccountSettings, DeclaredAccount, EndpointInput, Store};
 
 pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
     if store.applied_fingerprint().await?.as_deref() == Some(&config.declared_fingerprint) {
@@ -14,59 +15,11 @@ pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut apply = store.begin_config_apply().await?;
-    for account in &config.accounts {
-        let id = account.id.as_str();
-        let account_key = format!("[[account]] id = {id:?}");
-        let settings = AccountSettings {
-            hide_origin_header: account.hide_origin_header,
-            use_best_format: account.use_best_format,
-            auto_avif: account.auto_avif,
-        };
-        apply
-            .account(
-                id,
-                &account.private_key,
-                &account.public_key,
-                &settings,
-                &account_key,
-            )
-            .await?;
-        // The default endpoint comes with the account; it is the file's only when the file
-        // declares it (`identifier = ""`), else the API and dashboard may set its origins.
-        // Origins first: the first one an account gets joins its default endpoint, and an
-        // endpoint declared below may then set its own order.
-        for origin in &account.origins {
-            let key = format!(
-                "{account_key} › [[account.origin]] name = {:?}",
-                origin.name
-            );
-            apply.origin(id, &origin.name, &origin.spec, &key).await?;
-        }
-        for endpoint in &account.endpoints {
-            let input = EndpointInput {
-                identifier: endpoint.identifier.clone(),
-                description: endpoint.description.clone(),
-                default_image: endpoint.default_image.clone(),
-                signed_urls_only: endpoint.signed_urls_only,
-                named_transformations_only: endpoint.named_transformations_only,
-                origin_names: endpoint.origins.clone(),
-            };
-            let key = format!(
-                "{account_key} › [[account.endpoint]] identifier = {:?}",
-                endpoint.identifier
-            );
-            apply.endpoint(id, &input, &key).await?;
-        }
-        for named in &account.named_transformations {
-            let key = format!(
-                "{account_key} › [[account.named_transformation]] name = {:?}",
-                named.name
-            );
-            apply
-                .named_transformation(id, &named.name, &named.transformation, &key)
-                .await?;
-        }
-    }
+    // Every account in a few multi-row statements per chunk (a first start with many tenants
+    // would otherwise run millions of statements).
+    let declared: Vec<DeclaredAccount<'_>> = config.accounts.iter().map(declared).collect();
+    apply.accounts(&declared).await?;
+    drop(declared);
     for domain in &config.custom_domains {
         let key = format!(
             "[[custom_domain]] host = {:?}",
@@ -85,4 +38,63 @@ pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
         tracing::warn!(entity = %removed, "removed: the config file no longer declares it");
     }
     Ok(())
+}
+
+/// An account of the file, with the file's key for it and for everything in it. The default
+/// endpoint is the file's only when the file declares it (`identifier = ""`); otherwise the API
+/// and dashboard may set its origins.
+fn declared(account: &AccountConfig) -> DeclaredAccount<'_> {
+    let account_key = format!("[[account]] id = {:?}", account.id);
+    DeclaredAccount {
+        id: &account.id,
+        private_key: &account.private_key,
+        public_key: &account.public_key,
+        settings: AccountSettings {
+            hide_origin_header: account.hide_origin_header,
+            use_best_format: account.use_best_format,
+            auto_avif: account.auto_avif,
+        },
+        origins: account
+            .origins
+            .iter()
+            .map(|origin| {
+                let key = format!(
+                    "{account_key} › [[account.origin]] name = {:?}",
+                    origin.name
+                );
+                (origin.name.as_str(), &origin.spec, key)
+            })
+            .collect(),
+        endpoints: account
+            .endpoints
+            .iter()
+            .map(|endpoint| {
+                let key = format!(
+                    "{account_key} › [[account.endpoint]] identifier = {:?}",
+                    endpoint.identifier
+                );
+                let input = EndpointInput {
+                    identifier: endpoint.identifier.clone(),
+                    description: endpoint.description.clone(),
+                    default_image: endpoint.default_image.clone(),
+                    signed_urls_only: endpoint.signed_urls_only,
+                    named_transformations_only: endpoint.named_transformations_only,
+                    origin_names: endpoint.origins.clone(),
+                };
+                (input, key)
+            })
+            .collect(),
+        named_transformations: account
+            .named_transformations
+            .iter()
+            .map(|named| {
+                let key = format!(
+                    "{account_key} › [[account.named_transformation]] name = {:?}",
+                    named.name
+                );
+                (named.name.as_str(), named.transformation.as_str(), key)
+            })
+            .collect(),
+        key: account_key,
+    }
 }

@@ -235,7 +235,7 @@ def names_in(path):
 
 first = ik.accounts.origins.create(type="WEB_FOLDER", name="first", base_url=os.environ["WEB1"])
 second = ik.accounts.origins.create(type="WEB_FOLDER", name="second", base_url=os.environ["WEB2"])
-bucket = ik.accounts.origins.create(type="S3_COMPATIBLE", name="bucket", bucket="api-bucket",
+bucket = ik.accounts.origins.create(type="S3_COMPATIBLE", name="bucket", bucket=os.environ["BUCKET"],
                                     endpoint=os.environ["MOTO"], access_key="moto-key",
                                     secret_key="SECRET-NEVER-SHOWN", s3_force_path_style=True)
 listed = httpx.get(BASE + "/v1/accounts/origins", auth=("private_acme", "")).text
@@ -259,7 +259,7 @@ assert endpoints[""].id == "default" and endpoints["shop"].description == "the s
 assert ik.accounts.url_endpoints.get("default").url_prefix == ""
 
 # Secrets are write-only: an update that leaves them out keeps them.
-ik.accounts.origins.update(bucket.id, type="S3_COMPATIBLE", name="bucket", bucket="api-bucket",
+ik.accounts.origins.update(bucket.id, type="S3_COMPATIBLE", name="bucket", bucket=os.environ["BUCKET"],
                            endpoint=os.environ["MOTO"], access_key="moto-key", secret_key="")
 assert names_in(f"/{A}/shop/in-bucket.jpg") == (200, "bucket")
 
@@ -304,7 +304,7 @@ const A = 'acme';
 const originOf = async (path) => (await get(path)).headers.get('x-pixelway-origin');
 const first = await ik.accounts.origins.create({ type: 'WEB_FOLDER', name: 'first', baseUrl: process.env.WEB1 });
 const second = await ik.accounts.origins.create({ type: 'WEB_FOLDER', name: 'second', baseUrl: process.env.WEB2 });
-const bucket = await ik.accounts.origins.create({ type: 'S3_COMPATIBLE', name: 'bucket', bucket: 'api-bucket',
+const bucket = await ik.accounts.origins.create({ type: 'S3_COMPATIBLE', name: 'bucket', bucket: process.env.BUCKET,
   endpoint: process.env.MOTO, accessKey: 'moto-key', secretKey: 'NODE-SECRET', s3ForcePathStyle: true });
 assert.ok(!JSON.stringify(await ik.accounts.origins.list()).includes('NODE-SECRET'));
 assert.strictEqual((await ik.accounts.origins.get(bucket.id)).name, 'bucket');
@@ -344,15 +344,18 @@ async fn run_endpoints_scenario(sdk: Sdk, scenario: &'static str) {
     web1.serve("/both.jpg", &cups);
     web1.serve("/only-first.jpg", &cups);
     web2.serve("/both.jpg", &cups);
+    // A bucket per scenario: the two may share one S3 server (one test process).
+    let bucket = format!("api-bucket-{}", format!("{sdk:?}").to_lowercase());
     let moto = pixelway_testkit::Moto::shared();
-    moto.create_bucket("api-bucket").await;
-    moto.put("api-bucket", "in-bucket.jpg", &cups).await;
+    moto.create_bucket(&bucket).await;
+    moto.put(&bucket, "in-bucket.jpg", &cups).await;
     let server = Pixelway::start(BIN, Some(&config()));
     server.put_media("acme", "lib.jpg", &cups);
     let env = [
         ("WEB1", web1.base_url.clone()),
         ("WEB2", web2.base_url.clone()),
         ("MOTO", moto.endpoint.clone()),
+        ("BUCKET", bucket),
         ("CUPS", sample_path("cups.jpg")),
     ];
     let base = server.base_url.clone();

@@ -6,6 +6,7 @@
 //! are written. The delivery path never queries the store: it reads a [`Snapshot`] loaded once
 //! and reloaded after changes.
 
+mod bulk;
 mod entities;
 mod files;
 mod provenance;
@@ -17,9 +18,10 @@ mod uploads;
 pub mod validate;
 mod writes;
 
+pub use bulk::DeclaredAccount;
 pub use entities::{AccountSummary, EndpointFields};
 pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed};
-pub use provenance::{ConfigApply, Declared, Entity};
+pub use provenance::{ConfigApply, Declared};
 pub use records::{
     AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
     NamedTransformation, OriginRecord, Snapshot,

@@ -4,8 +4,7 @@
 //! they are removed. Entities made through the API are never marked, so the file never touches
 //! them — unless it declares one by the same name, which it then takes over.
 
-use crate::{AccountSettings, EndpointInput, Store, StoreError};
-use pixelway_origins::OriginSpec;
+use crate::{Store, StoreError};
 use sqlx::SqliteConnection;
 
 /// One application of the config file.
@@ -22,67 +21,23 @@ impl Default for Declared {
     }
 }
 
-/// An entity, by its natural key.
-#[derive(Debug, Clone, Copy)]
-pub enum Entity<'a> {
-    Account(&'a str),
-    Origin {
-        account: &'a str,
-        name: &'a str,
-    },
-    Endpoint {
-        account: &'a str,
-        identifier: &'a str,
-    },
-    NamedTransformation {
-        account: &'a str,
-        name: &'a str,
-    },
-    Domain(&'a str),
-}
-
-/// Marks `entity` as declared by the config file under `key` in this generation.
-async fn declare(
+/// Marks custom domain `host` as declared by the config file under `key` in this generation.
+/// (Accounts and what is in them are marked by the writes themselves: `bulk.rs`.)
+async fn declare_domain(
     tx: &mut SqliteConnection,
     declared: &Declared,
-    entity: Entity<'_>,
+    host: &str,
     key: &str,
 ) -> Result<(), StoreError> {
-    {
-        let (table, condition, first, second) = match entity {
-            Entity::Account(id) => ("accounts", "id = $3", id, ""),
-            Entity::Origin { account, name } => {
-                ("origins", "account_id = $3 AND name = $4", account, name)
-            }
-            Entity::Endpoint {
-                account,
-                identifier,
-            } => (
-                "endpoints",
-                "account_id = $3 AND identifier = $4",
-                account,
-                identifier,
-            ),
-            Entity::NamedTransformation { account, name } => (
-                "named_transformations",
-                "account_id = $3 AND name = $4",
-                account,
-                name,
-            ),
-            Entity::Domain(host) => ("custom_domains", "host = $3", host, ""),
-        };
-        let sql =
-            format!("UPDATE {table} SET managed_by = $1, config_generation = $2 WHERE {condition}");
-        let mut query = sqlx::query(crate::audited(sql))
-            .bind(key)
-            .bind(&declared.generation)
-            .bind(first);
-        if !second.is_empty() || matches!(entity, Entity::Endpoint { .. }) {
-            query = query.bind(second);
-        }
-        query.execute(&mut *tx).await?;
-        Ok(())
-    }
+    sqlx::query(
+        "UPDATE custom_domains SET managed_by = $1, config_generation = $2 WHERE host = $3",
+    )
+    .bind(key)
+    .bind(&declared.generation)
+    .bind(host)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Removes what the config file managed before but no longer declares; returns the keys
@@ -148,67 +103,19 @@ impl Store {
     }
 }
 
-impl ConfigApply<'_> {
-    /// An account, declared under `key`.
-    pub async fn account(
-        &mut self,
-        id: &str,
-        private_key: &str,
-        public_key: &str,
-        settings: &AccountSettings,
-        key: &str,
-    ) -> Result<(), StoreError> {
-        self.store
-            .upsert_account_in(&mut self.tx, id, private_key, public_key, settings)
-            .await?;
-        declare(&mut self.tx, &self.declared, Entity::Account(id), key).await
+impl<'s> ConfigApply<'s> {
+    /// This application's generation mark.
+    pub(crate) fn generation(&self) -> &str {
+        &self.declared.generation
     }
 
-    /// An origin of `account`, declared under `key`.
-    pub async fn origin(
-        &mut self,
-        account: &str,
-        name: &str,
-        spec: &OriginSpec,
-        key: &str,
-    ) -> Result<(), StoreError> {
+    pub(crate) fn store(&self) -> &'s Store {
         self.store
-            .upsert_origin_in(&mut self.tx, account, name, spec)
-            .await?;
-        let entity = Entity::Origin { account, name };
-        declare(&mut self.tx, &self.declared, entity, key).await
     }
 
-    /// An endpoint of `account`, declared under `key`.
-    pub async fn endpoint(
-        &mut self,
-        account: &str,
-        input: &EndpointInput,
-        key: &str,
-    ) -> Result<(), StoreError> {
-        self.store
-            .upsert_endpoint_in(&mut self.tx, account, input)
-            .await?;
-        let entity = Entity::Endpoint {
-            account,
-            identifier: &input.identifier,
-        };
-        declare(&mut self.tx, &self.declared, entity, key).await
-    }
-
-    /// A named transformation of `account`, declared under `key`.
-    pub async fn named_transformation(
-        &mut self,
-        account: &str,
-        name: &str,
-        transformation: &str,
-        key: &str,
-    ) -> Result<(), StoreError> {
-        self.store
-            .upsert_named_transformation_in(&mut self.tx, account, name, transformation)
-            .await?;
-        let entity = Entity::NamedTransformation { account, name };
-        declare(&mut self.tx, &self.declared, entity, key).await
+    /// The transaction every write of this application goes into.
+    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
     }
 
     /// A custom domain, declared under `key`.
@@ -223,7 +130,7 @@ impl ConfigApply<'_> {
             .upsert_domain_in(&mut self.tx, host, account, endpoint_identifier)
             .await?;
         let host = host.to_ascii_lowercase();
-        declare(&mut self.tx, &self.declared, Entity::Domain(&host), key).await
+        declare_domain(&mut self.tx, &self.declared, &host, key).await
     }
 
     /// Removes what the file no longer declares, records `fingerprint` as applied, and

@@ -60,10 +60,11 @@ impl Moto {
             .send()
             .await
             .expect("put object");
+        let status = response.status();
         assert!(
-            response.status().is_success(),
-            "put {bucket}/{key}: {}",
-            response.status()
+            status.is_success(),
+            "put {bucket}/{key}: {status} {}",
+            response.text().await.unwrap_or_default()
         );
     }
 

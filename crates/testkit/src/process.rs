@@ -97,8 +97,22 @@ fn spawn_from_keeper(command: Command) -> std::io::Result<Child> {
         .map_err(|_| std::io::Error::other("spawner thread gone"))?
 }
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago, for a server that is told its port (an emulator). It is
+/// taken below the kernel's ephemeral range (32768 and up on Linux), where the servers that
+/// bind port 0 meanwhile — pixelway, web origins, clients — never land, so the port is still
+/// free when the slow-starting server binds it.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Spread over the range by process, then walk it; each candidate is checked by binding.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    for _ in 0..12_000 {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % 12_000;
+        let port = 20_000 + (start - 20_000 + offset) % 12_000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

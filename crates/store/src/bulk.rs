@@ -1,0 +1,376 @@
+//! Applying many accounts of a config file at once: each statement writes a chunk of accounts
+//! (their rows, origins, endpoints, origin order, named transformations) with multi-row
+//! upserts, instead of a dozen statements per account. A first start with 100,000 accounts
+//! is then a few thousand statements, not millions. The rules are the per-entity writes' own
+//! (`writes.rs`): names checked first, a new account gets its default endpoint, the first
+//! origin an account ever gets joins that default endpoint, every row marked with the file's
+//! key for it and this generation.
+
+use crate::provenance::ConfigApply;
+use crate::{AccountSettings, EndpointInput, StoreError, new_id, now_unix, validate};
+use pixelway_origins::OriginSpec;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::collections::HashMap;
+
+/// Accounts written per round of statements (keeps every statement under SQLite's limit on
+/// bound values).
+const CHUNK: usize = 200;
+
+/// An account as the config file declares it, with everything in it.
+#[derive(Debug, Clone)]
+pub struct DeclaredAccount<'a> {
+    pub id: &'a str,
+    pub private_key: &'a str,
+    pub public_key: &'a str,
+    pub settings: AccountSettings,
+    /// The file's key for the account (`[[account]] id = "…"`).
+    pub key: String,
+    /// (name, spec, key)
+    pub origins: Vec<(&'a str, &'a OriginSpec, String)>,
+    /// (endpoint, key)
+    pub endpoints: Vec<(EndpointInput, String)>,
+    /// (name, transformation, key)
+    pub named_transformations: Vec<(&'a str, &'a str, String)>,
+}
+
+impl ConfigApply<'_> {
+    /// Writes every declared account, in chunks.
+    pub async fn accounts(&mut self, accounts: &[DeclaredAccount<'_>]) -> Result<(), StoreError> {
+        for account in accounts {
+            check_names(account)?;
+        }
+        for chunk in accounts.chunks(CHUNK) {
+            self.write_chunk(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_chunk(&mut self, chunk: &[DeclaredAccount<'_>]) -> Result<(), StoreError> {
+        let generation = self.generation().to_string();
+        let store = self.store();
+        let sealed_keys: Vec<String> = chunk
+            .iter()
+            .map(|a| store.secrets().seal(a.private_key))
+            .collect();
+        let mut origins = Vec::new();
+        for account in chunk {
+            for (name, spec, key) in &account.origins {
+                origins.push((account.id, *name, store.seal_spec(spec)?, key.as_str()));
+            }
+        }
+        let tx = self.connection();
+        upsert_accounts(tx, chunk, &sealed_keys, &generation).await?;
+        let ids: Vec<&str> = chunk.iter().map(|a| a.id).collect();
+        let had_origins = accounts_with_origins(tx, &ids).await?;
+        upsert_origins(tx, &origins, &generation).await?;
+        let origin_ids = ids_by_name(tx, "origins", "name", &ids).await?;
+        upsert_endpoints(tx, chunk, &generation).await?;
+        let endpoint_ids = ids_by_name(tx, "endpoints", "identifier", &ids).await?;
+        let links = endpoint_links(chunk, &had_origins, &origin_ids, &endpoint_ids)?;
+        replace_links(tx, &links).await?;
+        upsert_named(tx, chunk, &generation).await
+    }
+}
+
+fn check_names(account: &DeclaredAccount<'_>) -> Result<(), StoreError> {
+    validate::account_id(account.id)?;
+    for (name, _, _) in &account.origins {
+        validate::origin_name(name)?;
+    }
+    for (endpoint, _) in &account.endpoints {
+        validate::endpoint_identifier(&endpoint.identifier)?;
+    }
+    for (name, _, _) in &account.named_transformations {
+        validate::transformation_name(name)?;
+    }
+    Ok(())
+}
+
+/// The accounts (managed by the file) and their default endpoints.
+async fn upsert_accounts(
+    tx: &mut SqliteConnection,
+    chunk: &[DeclaredAccount<'_>],
+    sealed_keys: &[String],
+    generation: &str,
+) -> Result<(), StoreError> {
+    let now = now_unix();
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO accounts (id, private_key_enc, public_key, hide_origin_header, \
+         use_best_format, auto_avif, created_at, managed_by, config_generation) ",
+    );
+    query.push_values(
+        chunk.iter().zip(sealed_keys),
+        |mut row, (account, sealed)| {
+            row.push_bind(account.id)
+                .push_bind(sealed.as_str())
+                .push_bind(account.public_key)
+                .push_bind(account.settings.hide_origin_header as i64)
+                .push_bind(account.settings.use_best_format.map(i64::from))
+                .push_bind(account.settings.auto_avif.map(i64::from))
+                .push_bind(now)
+                .push_bind(account.key.as_str())
+                .push_bind(generation);
+        },
+    );
+    query.push(
+        " ON CONFLICT (id) DO UPDATE SET private_key_enc = excluded.private_key_enc, \
+         public_key = excluded.public_key, hide_origin_header = excluded.hide_origin_header, \
+         use_best_format = excluded.use_best_format, auto_avif = excluded.auto_avif, \
+         managed_by = excluded.managed_by, config_generation = excluded.config_generation",
+    );
+    query.build().execute(&mut *tx).await?;
+    let mut defaults: QueryBuilder<Sqlite> =
+        QueryBuilder::new("INSERT INTO endpoints (id, account_id, identifier, created_at) ");
+    defaults.push_values(chunk, |mut row, account| {
+        row.push_bind(new_id())
+            .push_bind(account.id)
+            .push_bind("")
+            .push_bind(now);
+    });
+    defaults.push(" ON CONFLICT (account_id, identifier) DO NOTHING");
+    defaults.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// `WHERE column IN (…)` over `ids`.
+fn push_in(query: &mut QueryBuilder<Sqlite>, column: &str, ids: &[&str]) {
+    query.push(format!(" WHERE {column} IN ("));
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id.to_string());
+    }
+    query.push(")");
+}
+
+/// Which of the accounts have any origin yet (before this apply adds its own).
+async fn accounts_with_origins(
+    tx: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut query: QueryBuilder<Sqlite> =
+        QueryBuilder::new("SELECT DISTINCT account_id FROM origins");
+    push_in(&mut query, "account_id", ids);
+    let rows = query.build().fetch_all(&mut *tx).await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get::<String, _>("account_id")?))
+        .collect()
+}
+
+type SealedOrigin<'a> = (&'a str, &'a str, crate::writes::SealedSpec, &'a str);
+
+async fn upsert_origins(
+    tx: &mut SqliteConnection,
+    origins: &[SealedOrigin<'_>],
+    generation: &str,
+) -> Result<(), StoreError> {
+    if origins.is_empty() {
+        return Ok(());
+    }
+    let now = now_unix();
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO origins (id, account_id, name, kind, spec_json, secrets_enc, created_at, \
+         managed_by, config_generation) ",
+    );
+    query.push_values(origins, |mut row, (account, name, sealed, key)| {
+        row.push_bind(new_id())
+            .push_bind(*account)
+            .push_bind(*name)
+            .push_bind(sealed.kind.as_str())
+            .push_bind(sealed.spec_json.as_str())
+            .push_bind(sealed.sealed.as_deref())
+            .push_bind(now)
+            .push_bind(*key)
+            .push_bind(generation);
+    });
+    query.push(
+        " ON CONFLICT (account_id, name) DO UPDATE SET kind = excluded.kind, \
+         spec_json = excluded.spec_json, secrets_enc = excluded.secrets_enc, \
+         managed_by = excluded.managed_by, config_generation = excluded.config_generation",
+    );
+    query.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// (account, name) → id of the rows of `table` (`origins` by name, `endpoints` by identifier).
+async fn ids_by_name(
+    tx: &mut SqliteConnection,
+    table: &str,
+    name_column: &str,
+    accounts: &[&str],
+) -> Result<HashMap<(String, String), String>, StoreError> {
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT id, account_id, {name_column} AS name FROM {table}"
+    ));
+    push_in(&mut query, "account_id", accounts);
+    let rows = query.build().fetch_all(&mut *tx).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                (row.try_get("account_id")?, row.try_get("name")?),
+                row.try_get("id")?,
+            ))
+        })
+        .collect()
+}
+
+async fn upsert_endpoints(
+    tx: &mut SqliteConnection,
+    chunk: &[DeclaredAccount<'_>],
+    generation: &str,
+) -> Result<(), StoreError> {
+    let rows: Vec<(&str, &EndpointInput, &str)> = chunk
+        .iter()
+        .flat_map(|a| {
+            a.endpoints
+                .iter()
+                .map(move |(e, key)| (a.id, e, key.as_str()))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let now = now_unix();
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO endpoints (id, account_id, identifier, description, default_image, \
+         signed_urls_only, named_transformations_only, created_at, managed_by, \
+         config_generation) ",
+    );
+    query.push_values(rows, |mut row, (account, endpoint, key)| {
+        row.push_bind(new_id())
+            .push_bind(account)
+            .push_bind(endpoint.identifier.as_str())
+            .push_bind(endpoint.description.as_str())
+            .push_bind(endpoint.default_image.as_deref())
+            .push_bind(endpoint.signed_urls_only as i64)
+            .push_bind(endpoint.named_transformations_only as i64)
+            .push_bind(now)
+            .push_bind(key)
+            .push_bind(generation);
+    });
+    query.push(
+        " ON CONFLICT (account_id, identifier) DO UPDATE SET description = excluded.description, \
+         default_image = excluded.default_image, signed_urls_only = excluded.signed_urls_only, \
+         named_transformations_only = excluded.named_transformations_only, \
+         managed_by = excluded.managed_by, config_generation = excluded.config_generation",
+    );
+    query.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// The origin order to write: (endpoint id, origin ids). An account's first origin joins its
+/// default endpoint; a declared endpoint (the default one too) then sets its own order.
+fn endpoint_links(
+    chunk: &[DeclaredAccount<'_>],
+    had_origins: &std::collections::HashSet<String>,
+    origin_ids: &HashMap<(String, String), String>,
+    endpoint_ids: &HashMap<(String, String), String>,
+) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let id_of = |ids: &HashMap<(String, String), String>, account: &str, name: &str, what| {
+        ids.get(&(account.to_string(), name.to_string()))
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound {
+                what,
+                name: name.to_string(),
+            })
+    };
+    let mut links = Vec::new();
+    for account in chunk {
+        if !had_origins.contains(account.id)
+            && let Some((first, _, _)) = account.origins.first()
+        {
+            let default = id_of(endpoint_ids, account.id, "", "endpoint")?;
+            links.push((
+                default,
+                vec![id_of(origin_ids, account.id, first, "origin")?],
+            ));
+        }
+        for (endpoint, _) in &account.endpoints {
+            let id = id_of(endpoint_ids, account.id, &endpoint.identifier, "endpoint")?;
+            let origins = endpoint
+                .origin_names
+                .iter()
+                .map(|name| id_of(origin_ids, account.id, name, "origin"))
+                .collect::<Result<Vec<_>, _>>()?;
+            links.push((id, origins));
+        }
+    }
+    Ok(links)
+}
+
+/// Replaces the origin order of each endpoint named in `links`.
+async fn replace_links(
+    tx: &mut SqliteConnection,
+    links: &[(String, Vec<String>)],
+) -> Result<(), StoreError> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    let endpoints: Vec<&str> = links.iter().map(|(id, _)| id.as_str()).collect();
+    let mut delete: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM endpoint_origins");
+    push_in(&mut delete, "endpoint_id", &endpoints);
+    delete.build().execute(&mut *tx).await?;
+    // The default endpoint may appear twice (first origin, then declared): the last wins.
+    let mut last: HashMap<&str, &[String]> = HashMap::new();
+    for (endpoint, origins) in links {
+        last.insert(endpoint.as_str(), origins.as_slice());
+    }
+    let rows: Vec<(&str, usize, &str)> = last
+        .iter()
+        .flat_map(|(endpoint, origins)| {
+            origins
+                .iter()
+                .enumerate()
+                .map(move |(position, origin)| (*endpoint, position, origin.as_str()))
+        })
+        .collect();
+    for part in rows.chunks(5000) {
+        let mut insert: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO endpoint_origins (endpoint_id, position, origin_id) ");
+        insert.push_values(part, |mut row, (endpoint, position, origin)| {
+            row.push_bind(*endpoint)
+                .push_bind(*position as i64)
+                .push_bind(*origin);
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+async fn upsert_named(
+    tx: &mut SqliteConnection,
+    chunk: &[DeclaredAccount<'_>],
+    generation: &str,
+) -> Result<(), StoreError> {
+    let rows: Vec<(&str, &str, &str, &str)> = chunk
+        .iter()
+        .flat_map(|a| {
+            a.named_transformations
+                .iter()
+                .map(move |(name, text, key)| (a.id, *name, *text, key.as_str()))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let now = now_unix();
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO named_transformations (id, account_id, name, transformation, enabled, \
+         created_at, managed_by, config_generation) ",
+    );
+    query.push_values(rows, |mut row, (account, name, text, key)| {
+        row.push_bind(new_id())
+            .push_bind(account)
+            .push_bind(name)
+            .push_bind(text)
+            .push_bind(1i64)
+            .push_bind(now)
+            .push_bind(key)
+            .push_bind(generation);
+    });
+    query.push(
+        " ON CONFLICT (account_id, name) DO UPDATE SET transformation = excluded.transformation, \
+         managed_by = excluded.managed_by, config_generation = excluded.config_generation",
+    );
+    query.build().execute(&mut *tx).await?;
+    Ok(())
+}
