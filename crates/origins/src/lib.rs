@@ -9,6 +9,7 @@
 //! description that config files, the store and the API use to build them.
 
 pub mod guard;
+pub mod lazy;
 pub mod local;
 pub mod object;
 pub mod spec;

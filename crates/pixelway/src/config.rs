@@ -342,6 +342,7 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();
         let mut file_text = String::new();
+        let mut entities = (None, None);
         if let Some(file) = file {
             if !file.exists() {
                 bail!("config file {} does not exist", file.display());
@@ -350,7 +351,14 @@ impl Config {
                 .with_context(|| format!("reading {}", file.display()))?;
             let text = expand_env(&text, |name| std::env::var(name).ok())
                 .with_context(|| format!("config file {}", file.display()))?;
-            figment = figment.merge(Toml::string(&text));
+            // The entities (accounts, custom domains) are read apart from the settings: a file
+            // with many tenants is mostly entities, and figment's value tree is slow for them.
+            let mut table: toml::Table = text
+                .parse()
+                .map_err(|e| anyhow::anyhow!("invalid configuration ({}): {e}", file.display()))?;
+            entities = (table.remove("account"), table.remove("custom_domain"));
+            let settings = toml::to_string(&table).context("config file settings")?;
+            figment = figment.merge(Toml::string(&settings));
             file_text = text;
         }
         figment = figment.merge(
@@ -362,6 +370,8 @@ impl Config {
         );
         let source = file.map_or("environment".to_string(), |f| f.display().to_string());
         let mut config: Config = figment.extract().map_err(|e| describe_errors(e, &source))?;
+        config.accounts = read_entities(entities.0, "account", &source)?;
+        config.custom_domains = read_entities(entities.1, "custom_domain", &source)?;
         config.validate()?;
         config.declared_fingerprint = fingerprint(&file_text);
         Ok(config)
@@ -617,6 +627,34 @@ pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> anyhow
         i += c.len_utf8();
     }
     Ok(out)
+}
+
+/// The `[[name]]` tables of the file, each read on its own so an error names the one it is in
+/// (by its `id` or `host`).
+fn read_entities<T: serde::de::DeserializeOwned>(
+    value: Option<toml::Value>,
+    name: &str,
+    source: &str,
+) -> anyhow::Result<Vec<T>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let toml::Value::Array(items) = value else {
+        bail!("invalid configuration ({source}): `{name}` must be an array of tables ([[{name}]])");
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let label = ["id", "host"]
+                .iter()
+                .find_map(|key| item.get(*key).and_then(|v| v.as_str()))
+                .map_or_else(|| format!("#{}", index + 1), |id| format!("{id:?}"));
+            T::deserialize(item).map_err(|e| {
+                anyhow::anyhow!("invalid configuration ({source}): [[{name}]] {label}: {e}")
+            })
+        })
+        .collect()
 }
 
 fn describe_errors(errors: figment::Error, source_label: &str) -> anyhow::Error {

@@ -43,6 +43,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     // The declared entities are in the store now; the catalog is built from there.
     drop(std::mem::take(&mut config.accounts));
     drop(std::mem::take(&mut config.custom_domains));
+    release_freed_memory();
     let control = Control::new(store, media, ctx, config.server.public_hosts.clone());
     if embedded {
         seed::seed_samples(&control)

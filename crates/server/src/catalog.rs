@@ -11,12 +11,6 @@ use std::sync::Arc;
 /// Why a catalog could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    /// An account's Media Library folder cannot be created.
-    #[error("media library of {account}: folder: {source}")]
-    MediaLibraryFolder {
-        account: String,
-        source: std::io::Error,
-    },
     /// An account's Media Library origin cannot be built from its spec.
     #[error("media library of {account}: {source}")]
     MediaLibraryOrigin {
@@ -290,7 +284,21 @@ fn build_account(
 ) -> Result<Account, CatalogError> {
     let mut origins: HashMap<&str, ChainOrigin> = HashMap::new();
     for origin in &parts.origins {
-        match origin.spec.build(ctx) {
+        // Checked now, built on first use (`LazyOrigin`): a start with many tenants builds no
+        // client for origins no request reaches. Local folders are cheap and built at once.
+        let built = match origin.spec.kind() {
+            OriginKind::LocalFolder => origin.spec.build(ctx),
+            _ => origin
+                .spec
+                .check()
+                .map(|()| -> Arc<dyn pixelway_origins::Origin> {
+                    Arc::new(pixelway_origins::lazy::LazyOrigin::new(
+                        origin.spec.clone(),
+                        ctx.clone(),
+                    ))
+                }),
+        };
+        match built {
             Ok(live) => {
                 origins.insert(
                     &origin.id,

@@ -374,3 +374,106 @@ async fn upsert_named(
     query.build().execute(&mut *tx).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn web(url: &str) -> OriginSpec {
+        serde_json::from_value(serde_json::json!({"type": "web_folder", "base_url": url})).unwrap()
+    }
+
+    fn account<'a>(id: &'a str, origins: &'a [(&'a str, OriginSpec)]) -> DeclaredAccount<'a> {
+        DeclaredAccount {
+            id,
+            private_key: "p",
+            public_key: "q",
+            settings: AccountSettings::default(),
+            key: format!("[[account]] id = {id:?}"),
+            origins: origins
+                .iter()
+                .map(|(name, spec)| (*name, spec, format!("origin {name}")))
+                .collect(),
+            endpoints: Vec::new(),
+            named_transformations: Vec::new(),
+        }
+    }
+
+    async fn apply(store: &Store, accounts: &[DeclaredAccount<'_>]) -> Vec<String> {
+        let mut apply = store.begin_config_apply().await.unwrap();
+        apply.accounts(accounts).await.unwrap();
+        apply.finish("fingerprint").await.unwrap()
+    }
+
+    async fn default_origins(store: &Store, account: &str) -> Vec<String> {
+        let id = store.default_endpoint_id(account).await.unwrap();
+        let ids = store.endpoint(account, &id).await.unwrap().origin_ids;
+        let origins = store.origins_of(account).await.unwrap();
+        ids.iter()
+            .map(|id| origins.iter().find(|o| &o.id == id).unwrap().name.clone())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn bulk_writes_follow_the_per_entity_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::tests::open_store(dir.path()).await;
+        let origins = [("a", web("http://a.test")), ("b", web("http://b.test"))];
+        // More accounts than one chunk, so chunks are crossed.
+        let ids: Vec<String> = (0..CHUNK + 5).map(|i| format!("t{i}")).collect();
+        let mut declared: Vec<_> = ids.iter().map(|id| account(id, &origins)).collect();
+        declared[0].endpoints.push((
+            EndpointInput {
+                identifier: "shop".into(),
+                origin_names: vec!["b".into(), "a".into()],
+                ..Default::default()
+            },
+            "shop".into(),
+        ));
+        declared[0]
+            .named_transformations
+            .push(("thumb", "w-100", "thumb".into()));
+        assert!(apply(&store, &declared).await.is_empty());
+        // The first origin an account gets joins its default endpoint.
+        assert_eq!(default_origins(&store, "t0").await, ["a"]);
+        assert_eq!(default_origins(&store, &ids[CHUNK + 4]).await, ["a"]);
+        let shop = store
+            .endpoints_of("t0")
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.identifier == "shop")
+            .unwrap();
+        let names = store.origins_of("t0").await.unwrap();
+        let name_of = |id: &String| names.iter().find(|o| &o.id == id).unwrap().name.clone();
+        assert_eq!(
+            shop.origin_ids.iter().map(name_of).collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        assert_eq!(shop.managed_by.as_deref(), Some("shop"));
+
+        // Applying again keeps ids; the default endpoint, now declared, takes its own order;
+        // what the file stops declaring goes.
+        let before = store.origins_of("t1").await.unwrap();
+        declared[1].endpoints.push((
+            EndpointInput {
+                identifier: String::new(),
+                origin_names: vec!["b".into()],
+                ..Default::default()
+            },
+            "default".into(),
+        ));
+        declared[0].endpoints.clear();
+        declared.truncate(2);
+        let removed = apply(&store, &declared).await;
+        assert_eq!(store.origins_of("t1").await.unwrap(), before);
+        assert_eq!(default_origins(&store, "t1").await, ["b"]);
+        assert!(removed.contains(&"shop".to_string()), "{removed:?}");
+        assert!(removed.iter().any(|k| k.contains("t2")), "{removed:?}");
+        assert!(
+            store.endpoints_of("t2").await.unwrap().is_empty(),
+            "t2 is gone"
+        );
+    }
+}

@@ -235,6 +235,8 @@ fn accepted_keys(config_with_unknown: &str) -> std::collections::BTreeSet<String
             .split_once("expected")
             .unwrap_or_else(|| panic!("no list of keys in {error:?}"))
             .1;
+        // The reader may add where the table sits ("in `endpoint`") after the list.
+        let listed = listed.split("\nin `").next().unwrap_or(listed);
         // "expected `one of `listen`, `public_hosts`, …``": the names are the segments
         // between backticks that are bare identifiers.
         accepted = listed

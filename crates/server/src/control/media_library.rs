@@ -250,13 +250,13 @@ fn clear_spool(spool: &Path) -> std::io::Result<()> {
 
 impl MediaLibraryFactory for MediaLibrary {
     fn media_library(&self, account: &str) -> Result<Arc<dyn Origin>, CatalogError> {
+        // An account's folder is made by its first write (`put`, `persist_durably`), not here:
+        // a start with many tenants would otherwise make a hundred thousand folders, and a
+        // missing folder reads as "no such file", which it is.
         if let Self::Local { root, .. } = self {
-            std::fs::create_dir_all(root.join(account)).map_err(|source| {
-                CatalogError::MediaLibraryFolder {
-                    account: account.to_string(),
-                    source,
-                }
-            })?;
+            return Ok(Arc::new(pixelway_origins::local::LocalFolder::new(
+                root.join(account),
+            )));
         }
         self.account_spec(account)
             .build(self.ctx())
