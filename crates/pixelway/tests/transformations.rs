@@ -541,3 +541,96 @@ fn pixels_of_reference() -> RgbaImage {
             .unwrap();
     pixels(&out.bytes)
 }
+
+/// An untransformed URL, as ImageKit's "use best format" answers it: a JPEG or PNG comes back
+/// as WebP (AVIF where the account allows it) to a client that accepts it, never larger than
+/// the stored file, with `Vary: Accept`; everything else keeps its bytes (issue 10, item 3).
+#[tokio::test]
+async fn untransformed_urls_get_the_best_format_the_client_accepts() {
+    let server = start();
+    for account in ["avif-first", "as-stored"] {
+        server.put_media(account, "cups.jpg", CUPS);
+    }
+    let tiny = tiny_png();
+    server.put_media("demo", "tiny.png", &tiny);
+    server.put_media("demo", "notes.txt", b"plain text, not an image");
+    let gif = gif_bytes();
+    server.put_media("demo", "dot.gif", &gif);
+    let browser = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8";
+
+    let converted = get_with(&server.url("/demo/samples/cups.jpg"), browser).await;
+    assert_eq!(converted.status(), StatusCode::OK);
+    assert_eq!(converted.headers()["content-type"], "image/webp");
+    assert_eq!(converted.headers()["vary"], "Accept");
+    let etag = converted.headers()["etag"].clone();
+    let body = converted.bytes().await.unwrap();
+    assert!(body.len() < CUPS.len(), "{} ≥ {}", body.len(), CUPS.len());
+    let info = probe(&body).unwrap();
+    assert_eq!(info, (InputKind::Webp, 400, 250));
+    // The second request is the cached result: same bytes, same ETag.
+    let again = get_with(&server.url("/demo/samples/cups.jpg"), browser).await;
+    assert_eq!(again.headers()["etag"], etag);
+    assert_eq!(again.bytes().await.unwrap(), body);
+
+    // AVIF where the account opted in.
+    let avif = get_with(&server.url("/avif-first/cups.jpg"), browser).await;
+    assert_eq!(avif.headers()["content-type"], "image/avif");
+
+    // The stored bytes: a client without WebP (the answer still varies by Accept), orig-true,
+    // an account with the setting off, GIF, non-images.
+    let jpeg_only = get_with(&server.url("/demo/samples/cups.jpg"), "image/jpeg,*/*").await;
+    assert_eq!(jpeg_only.headers()["vary"], "Accept");
+    assert_eq!(&jpeg_only.bytes().await.unwrap()[..], CUPS);
+    let original = get_with(&server.url("/demo/tr:orig-true/samples/cups.jpg"), browser).await;
+    assert_eq!(&original.bytes().await.unwrap()[..], CUPS);
+    let off = get_with(&server.url("/as-stored/cups.jpg"), browser).await;
+    assert!(!off.headers().contains_key("vary"));
+    assert_eq!(&off.bytes().await.unwrap()[..], CUPS);
+    for (path, bytes) in [
+        ("dot.gif", &gif[..]),
+        ("notes.txt", b"plain text, not an image"),
+    ] {
+        let kept = get_with(&server.url(&format!("/demo/{path}")), browser).await;
+        assert!(!kept.headers().contains_key("vary"), "{path}");
+        assert_eq!(&kept.bytes().await.unwrap()[..], bytes, "{path}");
+    }
+    // Never larger than the stored file, whichever way it goes.
+    for path in ["tiny.png", "halves.png", "samples/cups.jpg"] {
+        let served = get_with(&server.url(&format!("/demo/{path}")), browser).await;
+        let stored = std::fs::metadata(server.data_dir.join("media/demo").join(path))
+            .unwrap()
+            .len();
+        assert!(
+            served.bytes().await.unwrap().len() as u64 <= stored,
+            "{path}"
+        );
+    }
+    let tiny_served = get_with(&server.url("/demo/tiny.png"), browser).await;
+    let content_type = tiny_served.headers()["content-type"].clone();
+    let tiny_body = tiny_served.bytes().await.unwrap();
+    if content_type == "image/png" {
+        assert_eq!(
+            &tiny_body[..],
+            &tiny[..],
+            "kept as stored when WebP is not smaller"
+        );
+    }
+}
+
+/// A 2×2 PNG of one colour, already as small as PNG gets.
+fn tiny_png() -> Vec<u8> {
+    let img = RgbImage::from_pixel(2, 2, Rgb([10, 20, 30]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, pixelway_transform::image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// A one-frame 4×4 GIF.
+fn gif_bytes() -> Vec<u8> {
+    let img = RgbaImage::from_pixel(4, 4, Rgba([200, 10, 10, 255]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, pixelway_transform::image::ImageFormat::Gif)
+        .unwrap();
+    out.into_inner()
+}

@@ -156,6 +156,7 @@ async fn serve(
         }
         Err(other) => return Err(other),
     };
+    let untransformed = transformation.is_none();
     let (original, negotiated) = match transformation.filter(|t| t.needs_processing()) {
         Some(t) => {
             let started = std::time::Instant::now();
@@ -164,6 +165,9 @@ async fn serve(
             probe.sample.transform = made.then(|| started.elapsed());
             probe.transformation_cached = !made;
             (result, negotiated)
+        }
+        None if untransformed => {
+            best_format_original(app, account, endpoint, &route, original, headers, probe).await
         }
         None => (original, false),
     };
@@ -324,6 +328,75 @@ async fn transform_step(
     )
     .await?;
     Ok((result, negotiated, made))
+}
+
+/// Step 6 for an untransformed URL, as ImageKit's "use best format" does it: a JPEG or PNG is
+/// answered in the best format the client accepts (WebP, or AVIF where the account allows it)
+/// at the default quality, through the same result cache and worker pool as any
+/// transformation — unless the converted file is not smaller, the setting is off, or the input
+/// is anything else (GIF, SVG, WebP, non-images, `orig-true`), which keep their bytes. The
+/// answer depends on `Accept` whenever the setting applies (`Vary: Accept`). A conversion that
+/// fails for any reason serves the original rather than an error.
+async fn best_format_original(
+    app: &App,
+    account: &Account,
+    endpoint: &Endpoint,
+    route: &Route,
+    original: Original,
+    headers: &HeaderMap,
+    probe: &mut Probe,
+) -> (Original, bool) {
+    let best_format = account
+        .record
+        .settings
+        .use_best_format
+        .unwrap_or(app.settings.best_format);
+    if !best_format || !matches!(original.content_type.as_str(), "image/jpeg" | "image/png") {
+        return (original, false);
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let auto_avif = account
+        .record
+        .settings
+        .auto_avif
+        .unwrap_or(app.settings.auto_avif);
+    let can_convert = accept.contains("image/webp") || (auto_avif && accept.contains("image/avif"));
+    if !can_convert {
+        return (original, true);
+    }
+    let Ok(implicit) = Transformation::parse("f-auto", &|_| None) else {
+        return (original, true);
+    };
+    let started = std::time::Instant::now();
+    let converted = transform_step(
+        app,
+        account,
+        endpoint,
+        route,
+        original.clone(),
+        &implicit,
+        headers,
+    )
+    .await;
+    match converted {
+        Ok((result, _, made)) => {
+            probe.sample.transform = made.then(|| started.elapsed());
+            probe.transformation_cached = !made;
+            // Never a larger file than the one stored.
+            if result.body.len < original.body.len {
+                (result, true)
+            } else {
+                (original, true)
+            }
+        }
+        Err(error) => {
+            tracing::debug!(%error, "best-format conversion failed; serving the original");
+            (original, true)
+        }
+    }
 }
 
 /// Step 5: the default image (a Media Library path) when no origin has the file: the one the

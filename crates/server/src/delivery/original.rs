@@ -8,7 +8,7 @@ use pixelway_origins::{Body, Failure, Object};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A file ready to be served.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Original {
     /// Name of the origin that had it (for `x-pixelway-origin`).
     pub origin_name: String,
