@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Hit-path throughput: pixelway serving a ~92 KB JPEG from its Media Library against nginx serving
-# the same file from disk, side by side on this machine with wrk. Prints requests/s and the ratio.
+# the same file from disk, side by side on this machine with wrk, alternating runs; then the same
+# untransformed URL asked with Accept: image/webp (pixelway's cached WebP against nginx serving a
+# pre-made WebP of the same bytes). Prints requests/s, p99 latency and the ratios.
 # Usage: bench/hit-path.sh [seconds=10] [connections=64]
 # Needs: nginx and wrk (apt-get install nginx-light wrk). Everything listens on 127.0.0.1 only and
 # stops by itself.
@@ -50,17 +52,38 @@ for i in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$PX_PORT/demo/sam
 curl -sf -o /dev/null "http://127.0.0.1:$NG_PORT/demo/samples/cups.jpg"
 cmp <(curl -s "http://127.0.0.1:$PX_PORT/demo/samples/cups.jpg") "$FILE"
 
-run() { wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
-echo "file: $(stat -c %s "$FILE") bytes; wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s; $(nproc) cores"
-NG1=$(run "http://127.0.0.1:$NG_PORT/demo/samples/cups.jpg")
-PX1=$(run "http://127.0.0.1:$PX_PORT/demo/samples/cups.jpg")
-NG2=$(run "http://127.0.0.1:$NG_PORT/demo/samples/cups.jpg")
-PX2=$(run "http://127.0.0.1:$PX_PORT/demo/samples/cups.jpg")
-python3 - "$NG1" "$PX1" "$NG2" "$PX2" <<'PY'
+# The untransformed URL with Accept: image/webp: pixelway answers its cached WebP ("use best
+# format"); nginx serves a pre-made WebP of the very same bytes.
+ACCEPT_WEBP="Accept: image/webp,*/*"
+curl -sf -H "$ACCEPT_WEBP" -o "$WORK/www/demo/samples/cups.webp" "http://127.0.0.1:$PX_PORT/demo/samples/cups.jpg"
+sed -i 's/types { image\/jpeg jpg; }/types { image\/jpeg jpg; image\/webp webp; }/' "$WORK/nginx.conf"
+nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" -s reload; sleep 0.5
+
+# One wrk run: "requests/s p99-in-ms".
+run() {
+  local url=$1; shift
+  wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@" "$url" | awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; p99=v}
+    END {print rps, p99}'
+}
+echo "file: $(stat -c %s "$FILE") bytes (WebP: $(stat -c %s "$WORK/www/demo/samples/cups.webp") bytes); wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s; $(nproc) cores"
+compare() {
+  local label=$1 ng_url=$2 px_url=$3; shift 3
+  local ng1 px1 ng2 px2
+  ng1=$(run "$ng_url" "$@"); px1=$(run "$px_url" "$@")
+  ng2=$(run "$ng_url" "$@"); px2=$(run "$px_url" "$@")
+  python3 - "$label" "$ng1" "$px1" "$ng2" "$px2" <<'PY'
 import sys
-ng1, px1, ng2, px2 = map(float, sys.argv[1:])
+label = sys.argv[1]
+(ng1, ngp1), (px1, pxp1), (ng2, ngp2), (px2, pxp2) = [tuple(map(float, a.split())) for a in sys.argv[2:]]
 ng, px = (ng1 + ng2) / 2, (px1 + px2) / 2
-print(f"nginx     {ng1:10.0f} {ng2:10.0f} req/s  (mean {ng:.0f})")
-print(f"pixelway  {px1:10.0f} {px2:10.0f} req/s  (mean {px:.0f})")
-print(f"ratio pixelway/nginx: {px / ng:.2f}")
+ngp, pxp = (ngp1 + ngp2) / 2, (pxp1 + pxp2) / 2
+print(f"{label}")
+print(f"  nginx     {ng1:9.0f} {ng2:9.0f} req/s (mean {ng:.0f}), p99 {ngp:.2f} ms")
+print(f"  pixelway  {px1:9.0f} {px2:9.0f} req/s (mean {px:.0f}), p99 {pxp:.2f} ms")
+print(f"  ratio pixelway/nginx: {px / ng:.2f} req/s, {pxp / ngp:.2f} p99")
 PY
+}
+compare "original JPEG" "http://127.0.0.1:$NG_PORT/demo/samples/cups.jpg" "http://127.0.0.1:$PX_PORT/demo/samples/cups.jpg"
+compare "untransformed URL, Accept: image/webp" "http://127.0.0.1:$NG_PORT/demo/samples/cups.webp" "http://127.0.0.1:$PX_PORT/demo/samples/cups.jpg" -H "$ACCEPT_WEBP"
