@@ -404,6 +404,17 @@ fn id_of(list: &serde_json::Value, field: &str, value: &str) -> String {
         .to_string()
 }
 
+/// The ids of acme's origin `site` and endpoint `shop`, as the API lists them.
+async fn acme_site_and_shop(server: &Pixelway) -> (String, String) {
+    let (_, origins) = api(server, "private_acme", "GET", "/v1/accounts/origins", "").await;
+    let path = "/v1/accounts/url-endpoints";
+    let (_, endpoints) = api(server, "private_acme", "GET", path, "").await;
+    (
+        id_of(&origins, "name", "site"),
+        id_of(&endpoints, "urlPrefix", "shop"),
+    )
+}
+
 /// acme uploads `path` (as `name` in `folder`) through the API; returns its file id.
 async fn upload_as(server: &Pixelway, key: &str, folder: &str, name: &str, bytes: &[u8]) -> String {
     let form = pixelway_testkit::multipart::Form::new()
@@ -447,17 +458,7 @@ async fn the_management_api_refuses_the_other_accounts_things() {
     assert_eq!(status, StatusCode::OK, "{job}");
     let job_id = job["jobId"].as_str().unwrap().to_string();
 
-    let (_, origins) = api(&server, "private_acme", "GET", "/v1/accounts/origins", "").await;
-    let origin = id_of(&origins, "name", "site");
-    let (_, endpoints) = api(
-        &server,
-        "private_acme",
-        "GET",
-        "/v1/accounts/url-endpoints",
-        "",
-    )
-    .await;
-    let endpoint = id_of(&endpoints, "urlPrefix", "shop");
+    let (origin, endpoint) = acme_site_and_shop(&server).await;
     let (_, named) = api(
         &server,
         "private_acme",
@@ -740,17 +741,7 @@ async fn the_dashboard_refuses_the_other_accounts_things() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &web).await;
     let file = upload_as(&server, "private_acme", "/vault", "secret.jpg", CUPS).await;
-    let (_, origins) = api(&server, "private_acme", "GET", "/v1/accounts/origins", "").await;
-    let origin = id_of(&origins, "name", "site");
-    let (_, endpoints) = api(
-        &server,
-        "private_acme",
-        "GET",
-        "/v1/accounts/url-endpoints",
-        "",
-    )
-    .await;
-    let endpoint = id_of(&endpoints, "urlPrefix", "shop");
+    let (origin, endpoint) = acme_site_and_shop(&server).await;
 
     let rival = server
         .sign_in(Some("rival"), "private_rival")
