@@ -462,6 +462,43 @@
     });
   }
 
+  // ---- Accounts (operator): new keys are shown once ----------------------------------------
+  function showKeys(keys) {
+    const panel = $('#new-keys');
+    $('[data-keys-account]', panel).textContent = keys.id;
+    $('[data-private-key]', panel).textContent = keys.privateKey;
+    $('[data-public-key]', panel).textContent = keys.publicKey;
+    $('[data-copy-private]', panel).dataset.copy = keys.privateKey;
+    panel.hidden = false;
+    panel.scrollIntoView({ block: 'nearest' });
+  }
+  const accountForm = $('#account-form');
+  if (accountForm) {
+    accountForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      clearErrors(accountForm);
+      const id = accountForm.elements.id.value.trim();
+      if (!id) { showError(accountForm, 'id: the account id is required', 'id'); return; }
+      try {
+        showKeys(await api('POST', '/v1/operator/accounts', { id }));
+        flash(`Account ${id} created.`);
+        accountForm.reset();
+      } catch (error) {
+        showError(accountForm, error.message, 'id');
+      }
+    });
+    $$('[data-rotate]').forEach((button) => button.addEventListener('click', async () => {
+      const id = button.dataset.rotate;
+      if (!confirm(`Rotate the keys of ${id}? URLs signed with the old key and its dashboard sessions stop working.`)) return;
+      try {
+        showKeys(await api('POST', `/v1/operator/accounts/${encodeURIComponent(id)}/keys`));
+        flash(`New keys for ${id}.`);
+      } catch (error) {
+        showError(accountForm, error.message);
+      }
+    }));
+  }
+
   // ---- Custom domains (operator) -------------------------------------------------------------
   const domainForm = $('#domain-form');
   if (domainForm) {

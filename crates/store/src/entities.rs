@@ -527,6 +527,29 @@ impl Store {
         rows.iter().map(account_summary_from_row).collect()
     }
 
+    /// At most `limit` accounts whose id contains `text`, by id (a page of the operator's list).
+    pub async fn accounts_matching(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<AccountSummary>, StoreError> {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT id, public_key, managed_by FROM accounts WHERE id LIKE $1 ESCAPE '\\' \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(pattern)
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(account_summary_from_row).collect()
+    }
+
     async fn account_summary(&self, id: &str) -> Result<AccountSummary, StoreError> {
         let row = sqlx::query("SELECT id, public_key, managed_by FROM accounts WHERE id = $1")
             .bind(id)

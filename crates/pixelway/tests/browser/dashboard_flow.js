@@ -178,7 +178,33 @@ check((await text('[data-route-account]')) === 'acme' && (await text('[data-rout
   'the custom domain routes to the endpoint');
 check((await text('[data-status]')) === '200', 'and serves');
 await shot('tester-domain');
+
+// ---- The operator makes an account; its key is shown once and opens its dashboard ----------
+await visit('/dashboard/accounts');
+await page.fill('#account-form input[name=id]', 'fresh');
+await page.click('#account-form button[type=submit]');
+await page.waitForSelector('#new-keys:not([hidden])');
+const firstKey = await text('[data-private-key]');
+check(firstKey.startsWith('private_'), `the new private key is shown: ${firstKey}`);
+await shot('accounts');
+await visit('/dashboard/accounts?q=fre');
+check(await page.locator('[data-account="fresh"]').count() === 1, 'the new account is found');
+await page.click('[data-account="fresh"] button[data-rotate]');
+await page.waitForFunction((old) => {
+  const key = document.querySelector('[data-private-key]')?.textContent || '';
+  return key.startsWith('private_') && key !== old;
+}, firstKey);
+const freshKey = await text('[data-private-key]');
 await Promise.all([page.waitForURL('**/dashboard/sign-in'), page.click('.sign-out button')]);
+await page.fill('input[name=account]', 'fresh');
+await page.fill('input[name=key]', freshKey);
+await Promise.all([page.waitForURL('**/dashboard'), page.click('.sign-in button[type=submit]')]);
+check((await text('[data-identity]')).includes('fresh'), 'the rotated key opens the new account');
+await Promise.all([page.waitForURL('**/dashboard/sign-in'), page.click('.sign-out button')]);
+await page.fill('input[name=account]', 'fresh');
+await page.fill('input[name=key]', firstKey);
+await page.click('.sign-in button[type=submit]');
+check((await text('#sign-in-error')).includes('do not match'), 'the key before rotation no longer works');
 
 const unexpected = consoleErrors.filter((e) => !e.includes('Failed to load resource'));
 check(unexpected.length === 0, `no script or policy errors: ${unexpected.join(' | ')}`);

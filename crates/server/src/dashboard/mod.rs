@@ -13,9 +13,11 @@
 //! - [`session`]: sign-in, sessions, CSRF tokens, the limit on failed sign-ins
 //! - [`sign_in`]: the sign-in and sign-out pages; [`home`]: `/` of a public host
 //! - [`overview`]: traffic charts; [`endpoints`], [`origins`], [`library`], [`named`],
-//!   [`domains`]: one page module per resource; [`tester`]: the URL tester
+//!   [`domains`], [`accounts`] (operator): one page module per resource; [`tester`]: the URL
+//!   tester
 //! - [`shell`]: what every page shares (navigation, who is signed in); [`error`]: errors as pages
 
+pub mod accounts;
 pub mod assets;
 pub mod domains;
 pub mod endpoints;
@@ -69,6 +71,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/dashboard/tester", get(tester::page))
         .route("/dashboard/named", get(named::page))
         .route("/dashboard/domains", get(domains::page))
+        .route("/dashboard/accounts", get(accounts::page))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .route("/dashboard/{*rest}", get(error::not_found))
         .layer(middleware::from_fn(page_headers))

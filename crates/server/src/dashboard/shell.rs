@@ -13,7 +13,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct Shell {
     pub title: String,
-    /// `overview`, `endpoints`, `origins`, `library`, `named`, `tester`, `domains`.
+    /// `overview`, `endpoints`, `origins`, `library`, `named`, `accounts`, `tester`, `domains`.
     pub section: &'static str,
     /// Who is signed in: an account id, or `operator`; empty on pages outside a session.
     pub identity: String,
@@ -58,6 +58,9 @@ impl Shell {
                 ("library", "Media Library", "/dashboard/library"),
                 ("named", "Named transformations", "/dashboard/named"),
             ]);
+        }
+        if self.operator {
+            items.push(("accounts", "Accounts", "/dashboard/accounts"));
         }
         items.extend([
             ("tester", "URL tester", "/dashboard/tester"),
