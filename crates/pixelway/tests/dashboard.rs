@@ -376,3 +376,56 @@ async fn the_front_page_of_a_public_host_links_to_the_dashboard() {
     let css = page(&server, None, "/dashboard/assets/dashboard.css").await;
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
+
+/// A private file's thumbnail in the Media Library is a URL the dashboard signs with the
+/// account's key: it loads, while the same URL unsigned is refused.
+#[tokio::test]
+async fn private_files_have_signed_previews() {
+    let server = start();
+    let form = pixelway_testkit::multipart::Form::new()
+        .text("fileName", "secret.jpg")
+        .text("folder", "/vault")
+        .text("useUniqueFileName", "false")
+        .text("isPrivateFile", "true")
+        .file("file", "secret.jpg", CUPS);
+    assert_eq!(
+        server.upload("private_acme", form).await.status(),
+        StatusCode::OK
+    );
+    let session = server.sign_in(Some("acme"), "private_acme").await.unwrap();
+    let library = page(
+        &server,
+        Some(&session),
+        "/dashboard/library?folder=%2Fvault%2F",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let src = library
+        .split("src=\"")
+        .skip(1)
+        .map(|rest| {
+            rest.split('"')
+                .next()
+                .unwrap()
+                .replace("&amp;", "&")
+                .replace("&#38;", "&")
+        })
+        .find(|src| src.contains("secret.jpg"))
+        .unwrap_or_else(|| panic!("a thumbnail for the private file:\n{library}"));
+    assert!(src.contains("ik-s="), "{src}");
+    let signed = page(&server, None, &src).await;
+    assert_eq!(signed.status(), StatusCode::OK, "{src}");
+    assert!(
+        signed.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("image/")
+    );
+    let unsigned = src.split('?').next().unwrap();
+    assert_eq!(
+        page(&server, None, unsigned).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -73,6 +73,7 @@ pub async fn browse(
         ..FileList::default()
     };
     let listed = app.control.store().list_files(account, &request).await?;
+    let signer = Signer::of(&app, account);
     let truncated = listed.len() > PAGE_SIZE;
     let (mut folders, mut files) = (Vec::new(), Vec::new());
     for entry in listed.into_iter().take(PAGE_SIZE) {
@@ -81,7 +82,7 @@ pub async fn browse(
                 name: f.name,
                 path: f.path,
             }),
-            Listed::File(file) => files.push(tile(account, &file)),
+            Listed::File(file) => files.push(tile(&signer, account, &file)),
         }
     }
     render(BrowsePage {
@@ -94,16 +95,11 @@ pub async fn browse(
     })
 }
 
-fn tile(account: &str, file: &FileRecord) -> FileTile {
-    let shows = file.file_type == "image" && !file.is_private;
+fn tile(signer: &Signer, account: &str, file: &FileRecord) -> FileTile {
     FileTile {
         id: file.id.clone(),
         name: file.name.clone(),
-        thumbnail: if shows {
-            transformed_url(account, THUMBNAIL, &file.path)
-        } else {
-            String::new()
-        },
+        thumbnail: preview_url(signer, account, THUMBNAIL, file),
         label: if file.is_private {
             "private".to_string()
         } else {
@@ -111,6 +107,52 @@ fn tile(account: &str, file: &FileRecord) -> FileTile {
         },
         private: file.is_private,
     }
+}
+
+/// Signs the dashboard's own previews of private files with the account's key, valid until the
+/// end of the next hour (so a page reloaded within the hour asks for the same, cached URLs).
+pub struct Signer {
+    private_key: Option<String>,
+}
+
+impl Signer {
+    pub fn of(app: &App, account: &str) -> Self {
+        Self {
+            private_key: app
+                .catalog
+                .load()
+                .accounts
+                .get(account)
+                .map(|a| a.record.private_key.clone()),
+        }
+    }
+
+    /// `unsigned` (the target after the endpoint prefix) with `ik-t` and `ik-s`.
+    fn sign(&self, unsigned: &str) -> Option<String> {
+        let key = self.private_key.as_deref()?;
+        let expires = (crate::now_unix().max(0) as u64 / 3600 + 2) * 3600;
+        let signature = pixelway_route::signature::sign(key, unsigned, expires);
+        Some(format!("{unsigned}?ik-t={expires}&ik-s={signature}"))
+    }
+}
+
+/// A preview of an image file through a transformation; signed for private files; empty for
+/// files that are not images.
+fn preview_url(signer: &Signer, account: &str, transformation: &str, file: &FileRecord) -> String {
+    if file.file_type != "image" {
+        return String::new();
+    }
+    if !file.is_private {
+        return transformed_url(account, transformation, &file.path);
+    }
+    let unsigned = format!(
+        "{transformation}/{}",
+        crate::api::json::encode_path(file.path.trim_start_matches('/'))
+    );
+    signer
+        .sign(&unsigned)
+        .map(|signed| format!("/{account}/{signed}"))
+        .unwrap_or_default()
 }
 
 /// `/{account}/{transformation}/{path}` on this host (the default endpoint).
@@ -168,11 +210,12 @@ pub async fn file(
     render(FilePage {
         shell: Shell::new(file.name.clone(), "library", &session),
         url: file_url(&delivery_base(&app, &headers), account, &path),
-        preview: if file.file_type == "image" && !file.is_private {
-            transformed_url(account, "tr:w-960,h-720,c-at_max", &path)
-        } else {
-            String::new()
-        },
+        preview: preview_url(
+            &Signer::of(&app, account),
+            account,
+            "tr:w-960,h-720,c-at_max",
+            &file,
+        ),
         size: human_size(file.size),
         tags: file.tags.join(", "),
         folder,
