@@ -39,11 +39,6 @@ impl LazyOrigin {
             .as_ref()
             .map_err(|e| Failure::other(format!("origin cannot be built: {e}")))
     }
-
-    /// Whether the client has been built (for tests and diagnostics).
-    pub fn is_built(&self) -> bool {
-        self.built.get().is_some()
-    }
 }
 
 #[async_trait::async_trait]

@@ -17,16 +17,22 @@ use std::net::{IpAddr, SocketAddr};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Peer(pub Option<IpAddr>);
 
+impl Peer {
+    /// The peer the accept loop recorded in the request's extensions.
+    pub fn of(extensions: &axum::http::Extensions) -> Self {
+        Peer(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(address)| address.ip()),
+        )
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(address)| address.ip()),
-        ))
+        Ok(Peer::of(&parts.extensions))
     }
 }
 

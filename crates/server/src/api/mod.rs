@@ -147,12 +147,7 @@ pub async fn only_on_api_hosts(
     next: Next,
 ) -> Response {
     use pixelway_route::Directory;
-    let peer = crate::forwarded::Peer(
-        request
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip()),
-    );
+    let peer = crate::forwarded::Peer::of(request.extensions());
     let proxies = &app.settings.trusted_proxies;
     let Ok(host) = crate::forwarded::request_host(request.uri(), request.headers(), peer, proxies)
     else {
