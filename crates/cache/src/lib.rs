@@ -1,16 +1,21 @@
-//! Disk caches (originals now, transformed results later) and the coalescing of identical work.
+//! Caches: on disk (originals and transformed results), in memory (hot answers), and the
+//! coalescing of identical work.
 //!
 //! - [`DiskCache`]: entries on local disk, each one file (a small JSON header, then the bytes),
 //!   written to a temporary file and renamed into place, so a partial entry is never served.
 //!   Bounded in bytes with least-recently-used eviction; entries older than a TTL are misses.
+//! - [`MemoryCache`]: hot objects in RAM, bounded in bytes, scan-resistant, invalidated by
+//!   scope in O(1).
 //! - [`Coalescer`]: N concurrent callers asking for one key share one execution of the work.
 
 mod coalesce;
 mod entry;
 mod index;
+mod memory;
 
 pub use coalesce::Coalescer;
 pub use entry::{CachedEntry, EntryMeta, HEAD_LEN};
+pub use memory::{MemoryCache, MemoryStats, Stamp, Weighed};
 
 /// Where an entry's body starts in its file (after the fixed header).
 pub const HEADER_OFFSET: u64 = entry::HEADER_LEN as u64;

@@ -77,6 +77,11 @@ pub struct StorageConfig {
     /// Default: `{data_dir}/cache`.
     pub cache_dir: Option<PathBuf>,
     pub cache_max_bytes: ByteSize,
+    /// The memory tier in front of the disk caches; unset: an eighth of the machine's memory,
+    /// at most 2 GiB; 0 turns it off.
+    pub memory_cache_bytes: Option<ByteSize>,
+    /// Larger answers stay on disk only.
+    pub memory_cache_max_object: ByteSize,
     #[serde(with = "duration")]
     pub original_ttl: Duration,
     /// Base64 32-byte key; empty: generated into `{data_dir}/secrets.key`.
@@ -264,6 +269,8 @@ impl Default for StorageConfig {
             media_library: None,
             cache_dir: None,
             cache_max_bytes: ByteSize::gib(10),
+            memory_cache_bytes: None,
+            memory_cache_max_object: ByteSize::mib(1),
             original_ttl: Duration::from_secs(7 * 24 * 3600),
             secrets_key: String::new(),
             s3: S3Config::default(),
@@ -335,6 +342,22 @@ impl StorageConfig {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("cache"))
     }
+
+    /// The memory tier's budget: as set, else an eighth of the machine's memory (at most
+    /// 2 GiB; 256 MiB when the machine's memory cannot be read).
+    pub fn memory_cache_bytes(&self) -> u64 {
+        if let Some(set) = self.memory_cache_bytes {
+            return set.as_u64();
+        }
+        let total = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|info| {
+                let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+                let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+                Some(kib * 1024)
+            });
+        total.map_or(256 << 20, |bytes| (bytes / 8).min(2 << 30))
+    }
 }
 
 impl Config {
@@ -353,8 +376,7 @@ impl Config {
                 .with_context(|| format!("config file {}", file.display()))?;
             // The entities (accounts, custom domains) are read apart from the settings: a file
             // with many tenants is mostly entities, and figment's value tree is slow for them.
-            let mut table: toml::Table = text
-                .parse()
+            let mut table = crate::config_parse::parse(&text)
                 .map_err(|e| anyhow::anyhow!("invalid configuration ({}): {e}", file.display()))?;
             entities = (table.remove("account"), table.remove("custom_domain"));
             let settings = toml::to_string(&table).context("config file settings")?;
@@ -630,8 +652,8 @@ pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> anyhow
 }
 
 /// The `[[name]]` tables of the file, each read on its own so an error names the one it is in
-/// (by its `id` or `host`).
-fn read_entities<T: serde::de::DeserializeOwned>(
+/// (by its `id` or `host`); a long list is read in one slice per core at once.
+fn read_entities<T: serde::de::DeserializeOwned + Send>(
     value: Option<toml::Value>,
     name: &str,
     source: &str,
@@ -642,19 +664,43 @@ fn read_entities<T: serde::de::DeserializeOwned>(
     let toml::Value::Array(items) = value else {
         bail!("invalid configuration ({source}): `{name}` must be an array of tables ([[{name}]])");
     };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let label = ["id", "host"]
-                .iter()
-                .find_map(|key| item.get(*key).and_then(|v| v.as_str()))
-                .map_or_else(|| format!("#{}", index + 1), |id| format!("{id:?}"));
-            T::deserialize(item).map_err(|e| {
-                anyhow::anyhow!("invalid configuration ({source}): [[{name}]] {label}: {e}")
-            })
+    let read = |(index, item): (usize, toml::Value)| {
+        let label = ["id", "host"]
+            .iter()
+            .find_map(|key| item.get(*key).and_then(|v| v.as_str()))
+            .map_or_else(|| format!("#{}", index + 1), |id| format!("{id:?}"));
+        T::deserialize(item).map_err(|e| {
+            anyhow::anyhow!("invalid configuration ({source}): [[{name}]] {label}: {e}")
         })
-        .collect()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < 2000 || cores < 2 {
+        return items.into_iter().enumerate().map(read).collect();
+    }
+    let per_slice = items.len().div_ceil(cores);
+    let mut slices: Vec<Vec<(usize, toml::Value)>> = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        if index % per_slice == 0 {
+            slices.push(Vec::with_capacity(per_slice));
+        }
+        slices.last_mut().expect("a slice").push((index, item));
+    }
+    let read = &read;
+    let parts: Vec<anyhow::Result<Vec<T>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = slices
+            .into_iter()
+            .map(|slice| scope.spawn(move || slice.into_iter().map(read).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a reader thread panicked"))
+            .collect()
+    });
+    let mut all = Vec::new();
+    for part in parts {
+        all.extend(part?);
+    }
+    Ok(all)
 }
 
 fn describe_errors(errors: figment::Error, source_label: &str) -> anyhow::Error {

@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod client;
 mod config;
+mod config_parse;
 mod export;
 mod media;
 mod seed;
@@ -12,6 +13,12 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+
+/// mimalloc instead of glibc's allocator: the server allocates small, short-lived objects per
+/// request and millions of them at a many-tenant start-up, where glibc's malloc took a quarter
+/// of the time (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// pixelway: a self-hosted image CDN.
 #[derive(Debug, Parser)]

@@ -95,6 +95,8 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         upload_read_timeout: config.limits.upload_read_timeout,
         public_url: Some(config.server.public_url.clone()).filter(|u| !u.is_empty()),
         trusted_proxies: config.server.trusted_proxies.clone(),
+        memory_cache_bytes: storage.memory_cache_bytes(),
+        memory_cache_max_object: storage.memory_cache_max_object.as_u64(),
     };
     let app = Arc::new(App::new(
         control, catalog, originals, results, workers, settings,
@@ -148,12 +150,11 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Store> {
         .context("storage.database_url")
 }
 
-/// Returns freed heap memory to the system (glibc keeps it otherwise).
+/// Returns freed heap memory to the system (the allocator keeps some otherwise).
 fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    // SAFETY: mi_collect only walks the allocator's own free lists.
     unsafe {
-        libc::malloc_trim(0);
+        libmimalloc_sys::mi_collect(true);
     }
 }
 

@@ -118,6 +118,20 @@ async fn preference_order_prefix_and_fallthrough_to_backup() {
     let library = server.data_dir.join("media/acme/shoes/red.jpg");
     std::fs::create_dir_all(library.parent().unwrap()).unwrap();
     std::fs::write(library, b"from the library").unwrap();
+    // Written behind pixelway's back (not through the API, which would say so): until its URL
+    // is purged, the answer held in memory is still the products bucket's.
+    let held = get(&server, "/acme/product-images/shoes/red.jpg").await;
+    assert_eq!(held.headers()["x-pixelway-origin"], "products");
+    let url = server.url("/acme/product-images/shoes/red.jpg");
+    let (status, _) = server
+        .api(
+            pixelway_testkit::api::Auth::Basic("private_acme"),
+            "POST",
+            "/v1/files/purge",
+            &serde_json::json!({ "url": url }).to_string(),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
     let preferred = get(&server, "/acme/product-images/shoes/red.jpg").await;
     assert_eq!(preferred.headers()["x-pixelway-origin"], "media-library");
     assert_eq!(preferred.text().await.unwrap(), "from the library");

@@ -96,12 +96,14 @@ async fn each_request_is_one_line_and_origin_failures_say_where() {
     ] {
         assert!(warning.contains(field), "{field} in {warning}");
     }
-    // A second request is a hit of the cache of originals, and says so.
+    // A second request is a hit of the memory tier, and says so (and which origin the file
+    // came from).
     let again = fetch(&server, "/acme/shop/red.jpg").await;
     let line = server
         .wait_for_output(&format!("request_id={again}"))
         .unwrap();
-    assert!(line.contains("cache=cache"), "{line}");
+    assert!(line.contains("cache=memory"), "{line}");
+    assert!(line.contains("origin=working"), "{line}");
     // Debug level, yet no SQL statements: they are only logged when PIXELWAY_LOG names sqlx.
     assert!(
         !server.output().iter().any(|l| l.contains("sqlx::query")),

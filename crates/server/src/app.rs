@@ -3,6 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::control::Control;
+use crate::delivery::Answer;
 use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pixelway_cache::{Coalescer, DiskCache};
+use pixelway_cache::{Coalescer, DiskCache, MemoryCache};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -52,6 +53,10 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Proxies whose forwarded host and client headers are believed (`server.trusted_proxies`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The memory tier's budget in bytes (`storage.memory_cache_bytes`; 0: off).
+    pub memory_cache_bytes: u64,
+    /// Larger answers are not held in memory (`storage.memory_cache_max_object`).
+    pub memory_cache_max_object: u64,
 }
 
 /// Shared state of the running server.
@@ -65,6 +70,8 @@ pub struct App {
     /// format choice.
     pub results: Arc<DiskCache>,
     pub transforms: Coalescer<String, Result<(), TransformFail>>,
+    /// Hot answers in memory, in front of both disk caches.
+    pub memory: MemoryCache<Answer>,
     pub workers: Workers,
     pub settings: Settings,
     /// Purges by URL: cached entries of a purged path stored before the purge are misses.
@@ -95,6 +102,10 @@ impl App {
             coalescer: Coalescer::default(),
             results: Arc::new(results),
             transforms: Coalescer::default(),
+            memory: MemoryCache::new(
+                settings.memory_cache_bytes,
+                settings.memory_cache_max_object,
+            ),
             workers,
             settings,
             purges: crate::purge::Ledger::default(),

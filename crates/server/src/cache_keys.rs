@@ -7,6 +7,10 @@
 //! - A result is keyed by the endpoint and path it was asked for, the original's ETag (a changed
 //!   original never gets a stale result), the canonical transformation text, and the format
 //!   facts that can change the output.
+//! - An answer in the memory tier is keyed by what the request asked, as routed: the endpoint,
+//!   the path, the transformation text as written (so a hit needs no parsing) and the two facts
+//!   of `Accept` an answer can depend on. It is invalidated by its file's scope (account and
+//!   path: a write or a purge) and by its account's generation (any change to the account).
 
 use pixelway_transform::Transformation;
 use pixelway_transform::pipeline::FormatChoice;
@@ -14,6 +18,40 @@ use pixelway_transform::pipeline::FormatChoice;
 /// The key of the cached original of `path` from the origin with id `origin_id`.
 pub fn original(origin_id: &str, path: &str) -> String {
     format!("{origin_id}\n{path}")
+}
+
+/// The key of an answer in the memory tier. Parts are length-prefixed: no two requests
+/// share a key whatever their paths contain.
+pub fn answer(
+    endpoint_id: &str,
+    path: &str,
+    path_transformation: Option<&str>,
+    query_transformation: Option<&str>,
+    accepts: (bool, bool),
+) -> String {
+    use std::fmt::Write;
+    let mut key = String::with_capacity(endpoint_id.len() + path.len() + 48);
+    for part in [
+        Some(endpoint_id),
+        Some(path),
+        path_transformation,
+        query_transformation,
+    ] {
+        match part {
+            Some(text) => {
+                let _ = write!(key, "{}:{text}", text.len());
+            }
+            None => key.push('-'),
+        }
+    }
+    key.push(if accepts.0 { 'W' } else { 'w' });
+    key.push(if accepts.1 { 'A' } else { 'a' });
+    key
+}
+
+/// What invalidates every answer of one file in the memory tier.
+pub fn file_scope<'a>(account: &'a str, path: &'a str) -> (&'a str, &'a str) {
+    (account, path)
 }
 
 /// The key of a transformed result.
@@ -65,5 +103,22 @@ mod tests {
         }
         assert_eq!(base, result("e1", "a.jpg", "\"x\"", &t("w-100"), choice));
         assert_ne!(original("o1", "a.jpg"), original("o2", "a.jpg"));
+    }
+
+    #[test]
+    fn answers_differ_by_every_part_of_their_key() {
+        let base = answer("e1", "a.jpg", Some("w-1"), None, (true, false));
+        for other in [
+            answer("e2", "a.jpg", Some("w-1"), None, (true, false)),
+            answer("e1", "b.jpg", Some("w-1"), None, (true, false)),
+            answer("e1", "a.jpg", None, Some("w-1"), (true, false)),
+            answer("e1", "a.jpg", Some("w-2"), None, (true, false)),
+            answer("e1", "a.jpg", Some("w-1"), None, (false, false)),
+            answer("e1", "a.jpg", Some("w-1"), None, (true, true)),
+            // A path that contains what would be the next part is still another key.
+            answer("e1", "a.jpg5:w-1", None, None, (true, false)),
+        ] {
+            assert_ne!(base, other);
+        }
     }
 }

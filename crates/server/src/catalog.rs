@@ -59,7 +59,13 @@ pub struct Account {
     pub named_transformations: HashMap<String, String>,
     /// The account has private files: delivery asks [`crate::private_files`] about each path.
     pub has_private_files: bool,
+    /// Changes whenever the account is built again (any change to it): an answer held in the
+    /// memory tier is served only under the generation it was made under.
+    pub generation: u64,
 }
+
+/// Source of [`Account::generation`]s: unique for the life of the process.
+static NEXT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Everything delivery needs to route and serve.
 #[derive(Debug, Default)]
@@ -352,6 +358,7 @@ fn build_account(
             .map(|n| (n.name.clone(), n.transformation.clone()))
             .collect(),
         has_private_files: parts.has_private_files,
+        generation: NEXT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
     })
 }
 

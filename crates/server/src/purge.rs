@@ -95,12 +95,23 @@ fn wildcard_allowed(prefix: &str) -> bool {
     levels >= 2 || prefix.len() >= 15 || names_a_file
 }
 
+/// The file name a folder prefix is routed with.
+const FOLDER_STAND_IN: &str = "_";
+
 /// Purges the cached originals and results behind `url`, on behalf of `account`.
 pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, PurgeError> {
     let bad = || PurgeError::BadUrl(url.to_string());
     let (target, wildcard) = match url.strip_suffix('*') {
         Some(prefix) => (prefix, true),
         None => (url, false),
+    };
+    // A prefix that ends at a folder (`…/shoes/*`) is routed with a stand-in file name, which
+    // is taken off the routed path again.
+    let stand_in = wildcard && target.ends_with('/');
+    let target = if stand_in {
+        format!("{target}{FOLDER_STAND_IN}")
+    } else {
+        target.to_string()
     };
     let uri: Uri = target.parse().map_err(|_| bad())?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
@@ -118,7 +129,14 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
     let (_, endpoint) = catalog
         .endpoint(&route.account, &route.identifier)
         .ok_or(PurgeError::OtherAccount)?;
-    let path = route.file.as_str();
+    let path = match stand_in {
+        true => route
+            .file
+            .as_str()
+            .strip_suffix(FOLDER_STAND_IN)
+            .ok_or_else(bad)?,
+        false => route.file.as_str(),
+    };
     if wildcard && !wildcard_allowed(path) {
         return Err(PurgeError::WildcardTooBroad);
     }
@@ -133,6 +151,12 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
     }
     app.purges
         .record(&route.account, path, wildcard, crate::now_unix() as u64);
+    if wildcard {
+        app.memory.invalidate_all();
+    } else {
+        app.memory
+            .invalidate(crate::cache_keys::file_scope(&route.account, path));
+    }
     Ok(Purged {
         account: route.account,
         endpoint: route.identifier,
@@ -224,6 +248,8 @@ pub(crate) mod tests {
     /// Settings for unit tests of the server.
     pub fn settings() -> crate::Settings {
         crate::Settings {
+            memory_cache_bytes: 1 << 20,
+            memory_cache_max_object: 64 << 10,
             max_origin_bytes: 1 << 20,
             original_ttl: Duration::from_secs(60),
             admin_token: String::new(),
@@ -328,5 +354,12 @@ pub(crate) mod tests {
         assert!(wide.wildcard);
         assert_eq!(wide.path, "shoes/red");
         assert!(app.purges.is_purged("acme", "shoes/red-2.jpg", 0));
+        // A whole folder (two levels).
+        let folder = purge_url(&app, "acme", "https://img.test/acme/shop/shoes/summer/*")
+            .await
+            .unwrap();
+        assert_eq!(folder.path, "shoes/summer/");
+        assert!(app.purges.is_purged("acme", "shoes/summer/blue.jpg", 0));
+        assert!(!app.purges.is_purged("acme", "shoes/summerset.jpg", 0));
     }
 }

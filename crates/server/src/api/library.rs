@@ -190,11 +190,13 @@ pub async fn add_file(app: &App, new: NewFile, spooled: Spooled) -> Result<FileR
 }
 
 /// Drops what is remembered of a library path: its cached original (a bucket library's
-/// originals are cached; a local one is read in place) and whether it is private. Results
-/// need nothing: their keys hold the original's ETag.
+/// originals are cached; a local one is read in place), its answers in the memory tier, and
+/// whether it is private. Results on disk need nothing: their keys hold the original's ETag.
 async fn forget_cached(app: &App, account: &str, path: &str) {
     let key = crate::cache_keys::original(&crate::catalog::media_library_id(account), path);
     app.originals.remove(&key).await;
+    app.memory
+        .invalidate(crate::cache_keys::file_scope(account, path));
     app.private_files.forget(account, path);
 }
 

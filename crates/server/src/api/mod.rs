@@ -29,6 +29,7 @@ pub mod openapi;
 pub mod operator;
 pub mod origin_json;
 pub mod purge;
+pub mod stats;
 pub mod upload;
 
 use crate::app::App;
@@ -123,6 +124,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
             put(operator::map_domain).delete(operator::unmap_domain),
         )
         .route("/openapi.json", get(openapi::document))
+        .route("/metrics", get(stats::metrics))
         .route("/v1", any(no_such_route))
         .route("/v1/{*rest}", any(no_such_route))
         .route("/api", any(no_such_route))

@@ -11,6 +11,10 @@ use pixelway_origins::{Body, Failure, Fetch, Miss};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How long the memory tier serves a file of a local folder origin (changed by others than
+/// pixelway) before looking at the folder again.
+const LOCAL_RECHECK: Duration = Duration::from_secs(2);
+
 /// Why a coalesced fetch did not store the file; shared by every waiter, so it is `Clone`.
 #[derive(Debug, Clone)]
 pub enum FetchFail {
@@ -106,9 +110,16 @@ pub async fn try_origin(
     if origin.serves_local_files {
         return match origin.origin.fetch(path).await {
             Fetch::Found(object) => {
-                let original =
-                    Original::from_object(object, &origin.name, app.settings.max_origin_bytes)
-                        .map_err(FetchFail::Failed)?;
+                // The Media Library changes only through pixelway (which invalidates what
+                // memory holds of a file); another local folder is looked at again soon.
+                let recheck = origin.kind.is_some().then_some(LOCAL_RECHECK);
+                let original = Original::from_object(
+                    object,
+                    &origin.name,
+                    app.settings.max_origin_bytes,
+                    recheck,
+                )
+                .map_err(FetchFail::Failed)?;
                 Ok((original, "found"))
             }
             Fetch::NotHere(miss) => Err(FetchFail::Missed(miss)),
@@ -122,7 +133,10 @@ pub async fn try_origin(
         .await
         && !app.purges.is_purged(account, path, entry.meta.stored_at)
     {
-        return Ok((Original::from_cache(entry, &origin.name), "cached"));
+        return Ok((
+            Original::from_cache(entry, &origin.name, app.settings.original_ttl),
+            "cached",
+        ));
     }
     let work = {
         let (origin, path, key) = (origin.clone(), path.to_string(), key.clone());
@@ -132,7 +146,10 @@ pub async fn try_origin(
     };
     app.coalescer.run(key.clone(), work).await?;
     match app.originals.get(&key, None).await {
-        Some(entry) => Ok((Original::from_cache(entry, &origin.name), "found")),
+        Some(entry) => Ok((
+            Original::from_cache(entry, &origin.name, app.settings.original_ttl),
+            "found",
+        )),
         // Evicted between storing and opening: only under extreme cache pressure.
         None => Err(FetchFail::Failed(Failure::other("cache entry vanished"))),
     }

@@ -3,19 +3,22 @@
 //! route → authorize (signature, private files) → parse transformation → find the original (origin chain) → default
 //! image → transform (result cache, worker pool) → respond. Each step is one function; errors are [`DeliveryError`]s, mapped to HTTP in one place.
 
+mod answer;
 mod chain;
 mod original;
 mod respond;
 pub mod sniff;
 mod transform;
 
+pub use answer::{Answer, Payload};
 pub use chain::{Attempt, FetchFail};
-pub use transform::{TransformFail, Workers};
+pub use transform::{Rendition, TransformFail, Workers};
 
 use crate::app::App;
 use crate::catalog::{Account, Endpoint};
 use crate::error::DeliveryError;
 use crate::forwarded::Peer;
+use answer::Made;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -55,6 +58,7 @@ pub async fn deliver(
             .rev()
             .find(|a| a.outcome == "found" || a.outcome == "cached");
         let tier = match (probe.sample.transform.is_some(), fetched, served) {
+            _ if probe.from_memory.is_some() => "memory",
             (true, _, _) => "transformed",
             (false, true, _) => "origin",
             (false, false, Some(a)) if a.outcome == "cached" => "cache",
@@ -62,10 +66,14 @@ pub async fn deliver(
             (false, false, Some(_)) => "cache",
             (false, false, None) => "",
         };
+        let origin = match probe.from_memory {
+            Some(origin) => origin,
+            None => served.map(|a| a.origin.clone()).unwrap_or_default(),
+        };
         response.extensions_mut().insert(crate::access_log::Served {
             account,
             tier,
-            origin: served.map(|a| a.origin.clone()).unwrap_or_default(),
+            origin,
         });
     }
     response
@@ -85,6 +93,8 @@ pub struct Probe {
     pub transformation: Option<String>,
     /// The answer came from the result cache.
     pub transformation_cached: bool,
+    /// The answer came from the memory tier (with the name of the origin it came from).
+    pub from_memory: Option<String>,
     /// The connection's peer (a trusted proxy's forwarded host counts).
     peer: Peer,
 }
@@ -130,12 +140,33 @@ async fn serve(
     }
     let access = authorize(app, &route, account, endpoint, headers).await?;
     let tracing_allowed = access.tracing_allowed || probe.detailed;
+    let path = route.file.as_str();
+    // An answer held in memory for exactly this request: no parsing, no file, no origin.
+    let memory_key = (!tracing_allowed && app.memory.is_on()).then(|| {
+        crate::cache_keys::answer(
+            &endpoint.record.id,
+            path,
+            route.path_transformation.as_deref(),
+            route.query_transformation.as_deref(),
+            accepts(headers),
+        )
+    });
+    if let Some(held) = memory_key.as_deref().and_then(|key| app.memory.get(key))
+        && held.account_generation == account.generation
+        && held.is_fresh(std::time::Instant::now())
+    {
+        probe.from_memory = Some(held.origin_name.clone());
+        return respond::respond(&held, headers);
+    }
+    // Taken before anything is read: a write or purge from now on refuses what is made here.
+    let stamp = app
+        .memory
+        .stamp(crate::cache_keys::file_scope(&route.account, path));
     let transformation = parse_transformation(&route, account, endpoint)?;
     if probe.detailed {
         probe.transformation = transformation.as_ref().map(Transformation::canonical);
     }
     let attempts = &mut probe.attempts;
-    let path = route.file.as_str();
     let found = chain::find(
         app,
         &route.account,
@@ -156,25 +187,26 @@ async fn serve(
         }
         Err(other) => return Err(other),
     };
+    let origin_name = original.origin_name.clone();
     let untransformed = transformation.is_none();
-    let (original, negotiated) = match transformation.filter(|t| t.needs_processing()) {
+    let (made, negotiated): (Made, bool) = match transformation.filter(|t| t.needs_processing()) {
         Some(t) => {
             let started = std::time::Instant::now();
-            let (result, negotiated, made) =
-                transform_step(app, account, endpoint, &route, original, &t, headers).await?;
-            probe.sample.transform = made.then(|| started.elapsed());
-            probe.transformation_cached = !made;
-            (result, negotiated)
+            let (result, negotiated, made_now) =
+                transform_step(app, account, endpoint, &route, &original, &t, headers).await?;
+            probe.sample.transform = made_now.then(|| started.elapsed());
+            probe.transformation_cached = !made_now;
+            (result.into(), negotiated)
         }
         None if untransformed => {
             best_format_original(app, account, endpoint, &route, original, headers, probe).await
         }
-        None => (original, false),
+        None => (original.into(), false),
     };
     let mut extra = response_headers(
         app,
         account,
-        &original,
+        &origin_name,
         is_default,
         tracing_allowed,
         &probe.attempts,
@@ -182,7 +214,26 @@ async fn serve(
     if negotiated {
         extra.headers.push(("vary", "Accept".to_string()));
     }
-    respond::respond(original, headers, extra).await
+    let answer = Answer::new(made, &extra, account.generation, origin_name);
+    if let Some(key) = memory_key
+        && !is_default
+        && app.memory.admits(answer.body.len())
+        && let Some(in_memory) = answer.in_memory().await
+    {
+        let response = respond::respond(&in_memory, headers);
+        app.memory.insert(key, stamp, in_memory);
+        return response;
+    }
+    respond::respond(&answer, headers)
+}
+
+/// The two facts of `Accept` an answer can depend on: WebP and AVIF accepted.
+fn accepts(headers: &HeaderMap) -> (bool, bool) {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    (accept.contains("image/webp"), accept.contains("image/avif"))
 }
 
 /// Step 1: Host + path + query → route. The host is named by [`crate::forwarded::request_host`]:
@@ -292,17 +343,14 @@ async fn transform_step(
     account: &Account,
     endpoint: &Endpoint,
     route: &Route,
-    original: Original,
+    original: &Original,
     transformation: &Transformation,
     headers: &HeaderMap,
-) -> Result<(Original, bool, bool), DeliveryError> {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+) -> Result<(Rendition, bool, bool), DeliveryError> {
+    let (accepts_webp, accepts_avif) = accepts(headers);
     let choice = FormatChoice {
-        accepts_webp: accept.contains("image/webp"),
-        accepts_avif: accept.contains("image/avif"),
+        accepts_webp,
+        accepts_avif,
         best_format: account
             .record
             .settings
@@ -345,56 +393,45 @@ async fn best_format_original(
     original: Original,
     headers: &HeaderMap,
     probe: &mut Probe,
-) -> (Original, bool) {
+) -> (Made, bool) {
     let best_format = account
         .record
         .settings
         .use_best_format
         .unwrap_or(app.settings.best_format);
     if !best_format || !matches!(original.content_type.as_str(), "image/jpeg" | "image/png") {
-        return (original, false);
+        return (original.into(), false);
     }
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let (accepts_webp, accepts_avif) = accepts(headers);
     let auto_avif = account
         .record
         .settings
         .auto_avif
         .unwrap_or(app.settings.auto_avif);
-    let can_convert = accept.contains("image/webp") || (auto_avif && accept.contains("image/avif"));
+    let can_convert = accepts_webp || (auto_avif && accepts_avif);
     if !can_convert {
-        return (original, true);
+        return (original.into(), true);
     }
     let Ok(implicit) = Transformation::parse("f-auto", &|_| None) else {
-        return (original, true);
+        return (original.into(), true);
     };
     let started = std::time::Instant::now();
-    let converted = transform_step(
-        app,
-        account,
-        endpoint,
-        route,
-        original.clone(),
-        &implicit,
-        headers,
-    )
-    .await;
+    let converted =
+        transform_step(app, account, endpoint, route, &original, &implicit, headers).await;
     match converted {
         Ok((result, _, made)) => {
             probe.sample.transform = made.then(|| started.elapsed());
             probe.transformation_cached = !made;
             // Never a larger file than the one stored.
             if result.body.len < original.body.len {
-                (result, true)
+                (result.into(), true)
             } else {
-                (original, true)
+                (original.into(), true)
             }
         }
         Err(error) => {
             tracing::debug!(%error, "best-format conversion failed; serving the original");
-            (original, true)
+            (original.into(), true)
         }
     }
 }
@@ -444,7 +481,7 @@ async fn default_image(
 fn response_headers(
     app: &App,
     account: &Account,
-    original: &Original,
+    origin_name: &str,
     is_default: bool,
     tracing_allowed: bool,
     attempts: &[Attempt],
@@ -466,7 +503,7 @@ fn response_headers(
     if !account.record.settings.hide_origin_header {
         extra
             .headers
-            .push(("x-pixelway-origin", original.origin_name.clone()));
+            .push(("x-pixelway-origin", origin_name.to_string()));
     }
     if is_default {
         extra

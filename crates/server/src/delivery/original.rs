@@ -5,9 +5,9 @@ use super::sniff;
 use pixelway_cache::CachedEntry;
 use pixelway_origins::local::LocalFile;
 use pixelway_origins::{Body, Failure, Object};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// A file ready to be served.
+/// A file ready to be served or transformed.
 #[derive(Debug, Clone)]
 pub struct Original {
     /// Name of the origin that had it (for `x-pixelway-origin`).
@@ -18,18 +18,22 @@ pub struct Original {
     pub last_modified: Option<SystemTime>,
     /// The bytes: open file, offset, length and the first chunk already read.
     pub body: LocalFile,
+    /// Until when what is made from it may be served from memory without looking at the
+    /// origin again (`None`: until a write invalidates it).
+    pub fresh_until: Option<Instant>,
 }
 
 impl Original {
-    /// An original served from the cache of originals.
-    pub fn from_cache(entry: CachedEntry, origin_name: &str) -> Self {
+    /// An original served from the cache of originals, used for `ttl` after it was stored.
+    pub fn from_cache(entry: CachedEntry, origin_name: &str, ttl: Duration) -> Self {
         let meta = entry.meta;
         Self {
             origin_name: origin_name.to_string(),
-            etag: format!("\"{}\"", &meta.sha256[..32.min(meta.sha256.len())]),
+            etag: etag_of_entry(&meta.sha256),
             last_modified: meta
                 .last_modified
                 .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+            fresh_until: Some(Instant::now() + ttl.saturating_sub(meta.age())),
             body: LocalFile {
                 file: entry.file,
                 offset: pixelway_cache::HEADER_OFFSET,
@@ -40,8 +44,14 @@ impl Original {
         }
     }
 
-    /// An original that is a local file (Media Library on disk, local folder origin).
-    pub fn from_object(object: Object, origin_name: &str, limit: u64) -> Result<Self, Failure> {
+    /// An original that is a local file (Media Library on disk, local folder origin), looked
+    /// at again after `recheck` (`None`: only writes through pixelway change it).
+    pub fn from_object(
+        object: Object,
+        origin_name: &str,
+        limit: u64,
+        recheck: Option<Duration>,
+    ) -> Result<Self, Failure> {
         let Body::Local(body) = object.body else {
             return Err(Failure::other("expected a local file"));
         };
@@ -57,7 +67,13 @@ impl Original {
             content_type: sniff::content_type(&body.head),
             etag: format!("\"{:x}-{mtime_nanos:x}\"", body.len),
             last_modified: object.last_modified,
+            fresh_until: recheck.map(|after| Instant::now() + after),
             body,
         })
     }
+}
+
+/// The ETag of a cache entry: the start of its SHA-256.
+pub fn etag_of_entry(sha256: &str) -> String {
+    format!("\"{}\"", &sha256[..32.min(sha256.len())])
 }

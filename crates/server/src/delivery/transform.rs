@@ -40,6 +40,34 @@ impl Workers {
     }
 }
 
+/// A transformed result, from the result cache.
+#[derive(Debug, Clone)]
+pub struct Rendition {
+    pub content_type: String,
+    /// Quoted strong ETag of the result's own bytes.
+    pub etag: String,
+    pub body: pixelway_origins::local::LocalFile,
+    /// As fresh as the original it was made from.
+    pub fresh_until: Option<std::time::Instant>,
+}
+
+impl Rendition {
+    fn from_cache(entry: pixelway_cache::CachedEntry, original: &Original) -> Self {
+        let meta = entry.meta;
+        Self {
+            etag: super::original::etag_of_entry(&meta.sha256),
+            body: pixelway_origins::local::LocalFile {
+                file: entry.file,
+                offset: pixelway_cache::HEADER_OFFSET,
+                len: meta.size,
+                head: entry.head,
+            },
+            content_type: meta.content_type,
+            fresh_until: original.fresh_until,
+        }
+    }
+}
+
 /// Why a coalesced transform failed; shared by every waiter.
 #[derive(Debug, Clone)]
 pub enum TransformFail {
@@ -54,18 +82,17 @@ pub async fn transformed(
     account: &str,
     endpoint_id: &str,
     path: &str,
-    original: Original,
+    original: &Original,
     transformation: &Transformation,
     choice: FormatChoice,
-) -> Result<(Original, bool), DeliveryError> {
+) -> Result<(Rendition, bool), DeliveryError> {
     let key = crate::cache_keys::result(endpoint_id, path, &original.etag, transformation, choice);
     if let Some(entry) = app.results.get(&key, None).await
         && !app.purges.is_purged(account, path, entry.meta.stored_at)
     {
-        return Ok((Original::from_cache(entry, &original.origin_name), false));
+        return Ok((Rendition::from_cache(entry, original), false));
     }
-    let label = original.origin_name.clone();
-    let origin_name = label.clone();
+    let origin_name = original.origin_name.clone();
     let stop = Stop::default();
     let work = {
         let key = key.clone();
@@ -76,6 +103,7 @@ pub async fn transformed(
         // Only the request that starts the work needs a queue slot: the others wait for it.
         let admitted = Arc::clone(&app.workers.admitted);
         let stop = stop.clone();
+        let original = original.clone();
         move || async move {
             let _admission = admitted
                 .try_acquire_owned()
@@ -121,7 +149,7 @@ pub async fn transformed(
         .get(&key, None)
         .await
         .ok_or_else(|| DeliveryError::Internal("result vanished from the cache".into()))?;
-    Ok((Original::from_cache(entry, &label), true))
+    Ok((Rendition::from_cache(entry, original), true))
 }
 
 /// Reads the original and runs the pipeline, all on the blocking pool. The worker slot

@@ -1,0 +1,136 @@
+//! Parsing a config file's TOML text quickly when it declares many tenants: the text is cut
+//! at its `[[account]]` lines into one piece per core, the pieces are parsed at once on their
+//! own threads and their tables joined (accounts and custom domains appended in file order).
+//! The result is the table a whole-file parse gives; whenever the pieces do not join cleanly
+//! (a piece does not parse on its own, or two pieces set the same key) the whole file is parsed
+//! the ordinary way, so errors and their line numbers are toml's own.
+
+/// Below this many `[[account]]` tables the file is parsed whole.
+const PARALLEL_FROM: usize = 2000;
+/// Arrays of tables that may continue from one piece into the next.
+const APPENDED: [&str; 2] = ["account", "custom_domain"];
+
+/// The file's table.
+pub fn parse(text: &str) -> Result<toml::Table, toml::de::Error> {
+    let pieces = split_at_accounts(text);
+    if pieces.len() < 2 {
+        return text.parse();
+    }
+    let parsed: Vec<Result<toml::Table, toml::de::Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|piece| scope.spawn(move || piece.parse::<toml::Table>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a parser thread panicked"))
+            .collect()
+    });
+    match join(parsed) {
+        Some(table) => Ok(table),
+        None => text.parse(),
+    }
+}
+
+/// The text in one piece per core, each (but the first) starting at an `[[account]]` line.
+fn split_at_accounts(text: &str) -> Vec<&str> {
+    let starts: Vec<usize> = line_starts(text)
+        .filter(|&at| {
+            text[at..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with("[[account]]")
+        })
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if starts.len() < PARALLEL_FROM || cores < 2 {
+        return vec![text];
+    }
+    let per_piece = starts.len().div_ceil(cores);
+    let mut cuts: Vec<usize> = starts.iter().step_by(per_piece).skip(1).copied().collect();
+    cuts.push(text.len());
+    let mut pieces = Vec::with_capacity(cuts.len());
+    let mut from = 0;
+    for cut in cuts {
+        pieces.push(&text[from..cut]);
+        from = cut;
+    }
+    pieces
+}
+
+fn line_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1))
+}
+
+/// The pieces' tables as one, or `None` when they do not join as a whole-file parse would.
+fn join(parsed: Vec<Result<toml::Table, toml::de::Error>>) -> Option<toml::Table> {
+    let mut tables = parsed.into_iter();
+    let mut whole = tables.next()?.ok()?;
+    for table in tables {
+        for (key, value) in table.ok()? {
+            match (whole.get_mut(&key), value) {
+                (None, value) => {
+                    whole.insert(key, value);
+                }
+                (Some(toml::Value::Array(items)), toml::Value::Array(more))
+                    if APPENDED.contains(&key.as_str()) =>
+                {
+                    items.extend(more);
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(whole)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(accounts: usize, tail: &str) -> String {
+        let mut text = String::from("[server]\nlisten = \"127.0.0.1:1\"\n");
+        for i in 0..accounts {
+            text.push_str(&format!(
+                "[[account]]\nid = \"t{i}\"\n  [[account.endpoint]]\n  identifier = \"e\"\n"
+            ));
+            if i % 1000 == 0 {
+                text.push_str(&format!("[[custom_domain]]\nhost = \"h{i}.test\"\n"));
+            }
+        }
+        text.push_str(tail);
+        text
+    }
+
+    #[test]
+    fn pieces_join_into_the_whole_files_table() {
+        for tail in ["", "[delivery]\nuse_best_format = false\n"] {
+            let text = file(PARALLEL_FROM * 2 + 7, tail);
+            assert!(split_at_accounts(&text).len() > 1 || num_cores() < 2);
+            let whole: toml::Table = text.parse().unwrap();
+            assert_eq!(parse(&text).unwrap(), whole);
+        }
+    }
+
+    #[test]
+    fn what_does_not_join_is_parsed_whole_with_tomls_own_errors() {
+        // The same table twice (in two pieces): toml's duplicate-key error, not a merge.
+        let text = file(PARALLEL_FROM * 2, "[server]\nlisten = \"127.0.0.1:2\"\n");
+        let expected = text.parse::<toml::Table>().unwrap_err().to_string();
+        assert_eq!(parse(&text).unwrap_err().to_string(), expected);
+        // An `[[account]]` line inside a multi-line string is no cut.
+        let mut text = file(PARALLEL_FROM * 2, "");
+        let at = split_at_accounts(&text)[0].len();
+        text.insert_str(at, "description = \"\"\"\n");
+        let close = text[at..].find("id =").unwrap() + at;
+        text.insert_str(close, "\"\"\"\n");
+        let whole = text.parse::<toml::Table>();
+        assert_eq!(
+            parse(&text).map_err(|e| e.to_string()),
+            whole.map_err(|e| e.to_string())
+        );
+    }
+
+    fn num_cores() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
