@@ -67,9 +67,13 @@ pub struct CachedEntry {
 }
 
 impl CachedEntry {
-    /// Opens an entry and reads its header and the start of its body in one trip to the
+    /// Opens an entry and reads its header and the start of its body: right here when all of
+    /// it is in the kernel's caches (nothing waits for the disk), else in one trip to the
     /// blocking pool.
     pub(crate) async fn open(path: &Path) -> io::Result<Self> {
+        if let Some(opened) = Self::open_cached(path) {
+            return opened;
+        }
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || Self::open_blocking(&path))
             .await
@@ -79,8 +83,38 @@ impl CachedEntry {
     fn open_blocking(path: &Path) -> io::Result<Self> {
         use std::os::unix::fs::FileExt;
         let file = std::fs::File::open(path)?;
+        Self::read(file, |file, buffer, at| file.read_exact_at(buffer, at))
+    }
+
+    /// The entry when its path, header and first bytes are all cached (`RESOLVE_CACHED`,
+    /// `RWF_NOWAIT`); `None` when something would have to come from the disk.
+    fn open_cached(path: &Path) -> Option<io::Result<Self>> {
+        use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+        let file = match rustix::fs::openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED)
+        {
+            Ok(fd) => std::fs::File::from(fd),
+            Err(rustix::io::Errno::NOENT) => {
+                return Some(Err(io::Error::from(io::ErrorKind::NotFound)));
+            }
+            Err(_) => return None,
+        };
+        let mut would_block = false;
+        let read = Self::read(file, |file, buffer, at| {
+            read_exact_nowait(file, buffer, at).inspect_err(|e| {
+                would_block = e.kind() == io::ErrorKind::WouldBlock;
+            })
+        });
+        (!would_block).then_some(read)
+    }
+
+    /// Reads the header and the first bytes of the body of `file` with `read_at`.
+    fn read(
+        file: std::fs::File,
+        mut read_at: impl FnMut(&std::fs::File, &mut [u8], u64) -> io::Result<()>,
+    ) -> io::Result<Self> {
         let mut header = vec![0u8; HEADER_LEN];
-        file.read_exact_at(&mut header, 0)?;
+        read_at(&file, &mut header, 0)?;
         let meta = decode_header(&header)?;
         if file.metadata()?.len() != HEADER_LEN as u64 + meta.size {
             return Err(io::Error::new(
@@ -89,7 +123,7 @@ impl CachedEntry {
             ));
         }
         let mut head = vec![0u8; (meta.size as usize).min(HEAD_LEN)];
-        file.read_exact_at(&mut head, HEADER_LEN as u64)?;
+        read_at(&file, &mut head, HEADER_LEN as u64)?;
         Ok(Self {
             meta,
             file: Arc::new(file),
@@ -101,6 +135,22 @@ impl CachedEntry {
     pub fn body_offset(&self) -> u64 {
         HEADER_LEN as u64
     }
+}
+
+/// Fills `buffer` from `at` with reads that never wait for the disk: `WouldBlock` when a part
+/// is not in the page cache.
+fn read_exact_nowait(file: &std::fs::File, buffer: &mut [u8], at: u64) -> io::Result<()> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let mut slices = [io::IoSliceMut::new(&mut buffer[filled..])];
+        let flags = rustix::io::ReadWriteFlags::NOWAIT;
+        match rustix::io::preadv2(file, &mut slices, at + filled as u64, flags) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+            Ok(n) => filled += n,
+            Err(_) => return Err(io::Error::from(io::ErrorKind::WouldBlock)),
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn encode_header(meta: &EntryMeta) -> io::Result<Vec<u8>> {

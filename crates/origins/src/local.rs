@@ -46,6 +46,63 @@ impl LocalFile {
         Self::from_file(open_beneath(root, relative)?, 0)
     }
 
+    /// [`LocalFile::open_beneath_blocking`] without ever waiting for the disk, so it may run
+    /// on the async runtime: the path is resolved only from the kernel's lookup cache
+    /// (`RESOLVE_CACHED`) and the first chunk read only from the page cache (`RWF_NOWAIT`).
+    /// `None` when anything is not in memory (or the kernel cannot say): then open it on the
+    /// blocking pool. A hot file costs no trip to another thread this way.
+    pub fn open_beneath_cached(
+        root: &Path,
+        relative: &str,
+    ) -> Option<io::Result<(Self, std::fs::Metadata)>> {
+        use rustix::fs::{CWD, Mode, OFlags, ResolveFlags};
+        let cached = ResolveFlags::CACHED;
+        let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let dir = match rustix::fs::openat2(CWD, root, dir_flags, Mode::empty(), cached) {
+            Ok(dir) => dir,
+            Err(_) => return None,
+        };
+        let read = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let beneath = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS | cached;
+        let file = match rustix::fs::openat2(&dir, relative, read, Mode::empty(), beneath) {
+            Ok(fd) => File::from(fd),
+            Err(rustix::io::Errno::NOENT) => {
+                return Some(Err(io::Error::from(io::ErrorKind::NotFound)));
+            }
+            Err(rustix::io::Errno::XDEV | rustix::io::Errno::LOOP) => {
+                return Some(Err(outside_as_not_found(rustix::io::Errno::XDEV)));
+            }
+            // Not cached (EAGAIN), no openat2 (ENOSYS), anything else: the blocking way says.
+            Err(_) => return None,
+        };
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() {
+            return Some(Err(io::Error::new(io::ErrorKind::NotFound, "not a file")));
+        }
+        let len = meta.len();
+        let mut head = vec![0u8; (len as usize).min(CHUNK)];
+        let mut filled = 0;
+        while filled < head.len() {
+            let mut slices = [std::io::IoSliceMut::new(&mut head[filled..])];
+            match rustix::io::preadv2(
+                &file,
+                &mut slices,
+                filled as u64,
+                rustix::io::ReadWriteFlags::NOWAIT,
+            ) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => filled += n,
+            }
+        }
+        let local = Self {
+            file: Arc::new(file),
+            offset: 0,
+            len,
+            head: Bytes::from(head),
+        };
+        Some(Ok((local, meta)))
+    }
+
     fn from_file(file: File, offset: u64) -> io::Result<(Self, std::fs::Metadata)> {
         let meta = file.metadata()?;
         if !meta.is_file() {
@@ -157,11 +214,16 @@ impl Origin for LocalFolder {
         if !plain {
             return Fetch::NotHere(Miss::NotFound);
         }
-        let root = self.root.clone();
-        let path = path.to_string();
-        let opened =
-            tokio::task::spawn_blocking(move || LocalFile::open_beneath_blocking(&root, &path))
-                .await;
+        // A file in the kernel's caches is opened right here; any other on the blocking pool.
+        let opened = match LocalFile::open_beneath_cached(&self.root, path) {
+            Some(opened) => Ok(opened),
+            None => {
+                let root = self.root.clone();
+                let path = path.to_string();
+                tokio::task::spawn_blocking(move || LocalFile::open_beneath_blocking(&root, &path))
+                    .await
+            }
+        };
         match opened {
             Ok(Ok((local, meta))) => Fetch::Found(Object {
                 size: Some(local.len),
@@ -215,6 +277,36 @@ impl LocalFile {
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    /// The cached way gives what the blocking way gives, or nothing (never another answer).
+    #[test]
+    fn the_cached_open_agrees_with_the_blocking_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        let bytes: Vec<u8> = (0..CHUNK as u32 + 1000).map(|n| n as u8).collect();
+        std::fs::write(root.join("sub/big.bin"), &bytes).unwrap();
+        std::fs::write(dir.path().join("secret"), b"s").unwrap();
+        symlink("../secret", root.join("out")).unwrap();
+        // Just written: in the page cache, so the cached way answers.
+        let (cached, meta) = LocalFile::open_beneath_cached(&root, "sub/big.bin")
+            .expect("a file just written is cached")
+            .unwrap();
+        let (blocking, _) = LocalFile::open_beneath_blocking(&root, "sub/big.bin").unwrap();
+        assert_eq!(cached.len, blocking.len);
+        assert_eq!(meta.len(), bytes.len() as u64);
+        assert_eq!(cached.head, blocking.head);
+        assert_eq!(&cached.head[..], &bytes[..CHUNK]);
+        for refused in ["out", "missing.jpg", "sub"] {
+            if let Some(answer) = LocalFile::open_beneath_cached(&root, refused) {
+                assert_eq!(
+                    answer.unwrap_err().kind(),
+                    io::ErrorKind::NotFound,
+                    "{refused}"
+                );
+            }
+        }
+    }
 
     /// The walk used on kernels without `openat2` opens plain files and refuses every link.
     #[test]

@@ -138,10 +138,16 @@ impl AdminToken {
     }
 }
 
+/// Threads of the runtime's blocking pool.
+const MAX_BLOCKING_THREADS: usize = 64;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // File reads and image work run on the blocking pool (image work is bounded further by
+        // limits.transform_workers); a cap keeps its threads, and their allocator caches, few.
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
     {
         Ok(runtime) => runtime,

@@ -14,7 +14,7 @@ use tracing::Instrument;
 #[derive(Debug, Clone, Default)]
 pub struct Served {
     pub account: String,
-    /// `library`, `cache`, `origin` or `transformed`: where the bytes came from.
+    /// `memory`, `library`, `cache`, `origin` or `transformed`: where the bytes came from.
     pub tier: &'static str,
     /// The origin that had the file.
     pub origin: String,
@@ -22,6 +22,12 @@ pub struct Served {
 
 /// The middleware.
 pub async fn log_requests(request: Request, next: Next) -> Response {
+    let lines_on = tracing::enabled!(target: "pixelway::access", tracing::Level::INFO);
+    if !lines_on && !tracing::enabled!(tracing::Level::INFO) {
+        // Neither access lines nor request spans are wanted (PIXELWAY_LOG above info): nothing
+        // to gather per request.
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
