@@ -5,10 +5,8 @@
 
 use axum::extract::Request;
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
-use tracing::Instrument;
 
 /// What delivery adds to its answers for the access log.
 #[derive(Debug, Clone, Default)]
@@ -20,60 +18,71 @@ pub struct Served {
     pub origin: String,
 }
 
-/// The middleware.
-pub async fn log_requests(request: Request, next: Next) -> Response {
-    let lines_on = tracing::enabled!(target: "pixelway::access", tracing::Level::INFO);
-    if !lines_on && !tracing::enabled!(tracing::Level::INFO) {
-        // Neither access lines nor request spans are wanted (PIXELWAY_LOG above info): nothing
-        // to gather per request.
-        return next.run(request).await;
-    }
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let host = request
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_string())
-        .or_else(|| {
-            request
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_string)
+/// An access line being gathered: what is known of the request when it comes in.
+pub struct Line {
+    started: Instant,
+    method: axum::http::Method,
+    path: String,
+    host: String,
+    id: String,
+}
+
+impl Line {
+    /// Starts the line for `request` (with its request id), or `None` when neither access
+    /// lines nor request spans are wanted (`PIXELWAY_LOG` above info): then nothing is
+    /// gathered per request.
+    pub fn start(request: &Request, id: &str) -> Option<Self> {
+        let lines_on = tracing::enabled!(target: "pixelway::access", tracing::Level::INFO);
+        if !lines_on && !tracing::enabled!(tracing::Level::INFO) {
+            return None;
+        }
+        let host = request
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .or_else(|| {
+                request
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        Some(Self {
+            started: Instant::now(),
+            method: request.method().clone(),
+            path: request.uri().path().to_string(),
+            host,
+            id: id.to_string(),
         })
-        .unwrap_or_default();
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let span = tracing::info_span!("request", id = %id);
-    let response = next.run(request).instrument(span).await;
-    let served = response
-        .extensions()
-        .get::<Served>()
-        .cloned()
-        .unwrap_or_default();
-    let bytes = response
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    tracing::info!(
-        target: "pixelway::access",
-        %method,
-        %host,
-        %path,
-        status = response.status().as_u16(),
-        bytes,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        cache = %served.tier,
-        origin = %served.origin,
-        account = %served.account,
-        request_id = %id,
-        "request"
-    );
-    response
+    }
+
+    /// The span every line logged while the request runs is inside.
+    pub fn span(&self) -> tracing::Span {
+        tracing::info_span!("request", id = %self.id)
+    }
+
+    /// Writes the line for `response`.
+    pub fn finish(self, response: &Response) {
+        let served = response.extensions().get::<Served>();
+        let bytes = response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        tracing::info!(
+            target: "pixelway::access",
+            method = %self.method,
+            host = %self.host,
+            path = %self.path,
+            status = response.status().as_u16(),
+            bytes,
+            duration_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            cache = %served.map_or("", |s| s.tier),
+            origin = %served.map_or("", |s| s.origin.as_str()),
+            account = %served.map_or("", |s| s.account.as_str()),
+            request_id = %self.id,
+            "request"
+        );
+    }
 }

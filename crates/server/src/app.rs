@@ -8,16 +8,14 @@ use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+
 use axum::routing::get;
 use pixelway_cache::{Coalescer, DiskCache, MemoryCache};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Delivery settings taken from the config file.
 #[derive(Debug, Clone)]
@@ -159,30 +157,6 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(limited)
         .with_state(app)
         .layer(middleware::from_fn(move |request: Request, next: Next| {
-            refuse_large_headers(request, next, max_header_bytes)
+            crate::edge::edge(max_header_bytes, request, next)
         }))
-        // Every answer, errors and health checks included: browsers never sniff a type.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(middleware::from_fn(crate::access_log::log_requests))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-/// 431 when the request's header section (names and values) is longer than `limit` bytes.
-async fn refuse_large_headers(request: Request, next: Next, limit: usize) -> Response {
-    let size: usize = request
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    if size > limit {
-        let message = format!(
-            "request headers are {size} bytes, more than the limit of {limit} (limits.max_header_bytes)\n"
-        );
-        return (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message).into_response();
-    }
-    next.run(request).await
 }

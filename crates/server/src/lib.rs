@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod control;
 pub mod dashboard;
 pub mod delivery;
+pub mod edge;
 pub mod error;
 pub mod forwarded;
 pub mod listen;

@@ -159,9 +159,7 @@ pub async fn only_on_api_hosts(
     let catalog = app.catalog.load();
     if catalog.is_custom_domain(&host) {
         drop(catalog);
-        let (parts, _) = request.into_parts();
-        let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
-        return crate::delivery::deliver(State(app), peer, method, uri, headers).await;
+        return crate::delivery::deliver(State(app), peer, request).await;
     }
     let loopback = host == "localhost"
         || host

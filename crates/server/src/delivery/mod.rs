@@ -34,15 +34,14 @@ use std::sync::Arc;
 pub async fn deliver(
     State(app): State<Arc<App>>,
     peer: Peer,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: axum::extract::Request,
 ) -> Response {
     let mut probe = Probe {
         peer,
         ..Probe::default()
     };
-    let mut response = match serve(&app, &method, &uri, &headers, &mut probe).await {
+    let (method, uri, headers) = (request.method(), request.uri(), request.headers());
+    let mut response = match serve(&app, method, uri, headers, &mut probe).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
