@@ -634,3 +634,89 @@ fn gif_bytes() -> Vec<u8> {
         .unwrap();
     out.into_inner()
 }
+
+async fn get_with_headers(url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = pixelway_testkit::http_client().get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+/// `w-auto` and `dpr-auto` take the client hints (`Sec-CH-Width`, `Sec-CH-DPR`, or the older
+/// `Width`/`DPR`); the answer says so in `Vary` and asks for them with `Accept-CH`; answers for
+/// different hints never stand in for each other (memory tier and result cache alike).
+#[tokio::test]
+async fn client_hints_size_auto_width_and_dpr() {
+    let server = start();
+    let url = server.url("/demo/tr:w-auto/samples/cups.jpg");
+    for round in 0..2 {
+        for (hints, width) in [
+            (&[("sec-ch-width", "100")][..], 100),
+            (&[("sec-ch-width", "150")][..], 150),
+            (&[("width", "120")][..], 120),
+            (&[][..], 400),
+        ] {
+            let answer = get_with_headers(&url, hints).await;
+            assert_eq!(answer.status(), StatusCode::OK);
+            let vary = answer.headers()["vary"].to_str().unwrap().to_string();
+            assert!(vary.contains("Sec-CH-Width"), "{vary}");
+            assert_eq!(answer.headers()["accept-ch"], "Sec-CH-Width");
+            let got = shape(&answer.bytes().await.unwrap()).1;
+            assert_eq!(got, width, "round {round}, hints {hints:?}");
+        }
+    }
+    let dpr = server.url("/demo/tr:w-100,dpr-auto/samples/cups.jpg");
+    for (hints, width) in [
+        (&[("sec-ch-dpr", "2")][..], 200),
+        (&[("dpr", "1.5")][..], 150),
+        (&[][..], 100),
+    ] {
+        let answer = get_with_headers(&dpr, hints).await;
+        assert_eq!(answer.headers()["accept-ch"], "Sec-CH-DPR");
+        assert_eq!(shape(&answer.bytes().await.unwrap()).1, width, "{hints:?}");
+    }
+    // A fixed size varies by nothing of the kind.
+    let fixed = get_with_headers(
+        &server.url("/demo/tr:w-100/samples/cups.jpg"),
+        &[("sec-ch-width", "300")],
+    )
+    .await;
+    assert!(!fixed.headers().contains_key("accept-ch"));
+    assert_eq!(shape(&fixed.bytes().await.unwrap()).1, 100);
+    let bad = get(&server.url("/demo/tr:h-auto/samples/cups.jpg")).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+/// `?ik-attachment=true` makes the answer a download named after the file, transformed or not;
+/// without it the answer is inline as before.
+#[tokio::test]
+async fn ik_attachment_answers_a_download_named_after_the_file() {
+    let server = start();
+    let plain = get(&server.url("/demo/samples/cups.jpg")).await;
+    assert!(!plain.headers().contains_key("content-disposition"));
+    for url in [
+        "/demo/samples/cups.jpg?ik-attachment=true",
+        "/demo/tr:w-100/samples/cups.jpg?ik-attachment=true",
+        "/demo/samples/cups.jpg?tr=w-100&ik-attachment=true",
+    ] {
+        let answer = get(&server.url(url)).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{url}");
+        assert_eq!(
+            answer.headers()["content-disposition"],
+            "attachment; filename=\"cups.jpg\"; filename*=UTF-8''cups%2Ejpg",
+            "{url}"
+        );
+        assert!(probe(&answer.bytes().await.unwrap()).is_ok());
+    }
+    let unicode =
+        get(&server.url("/demo/test/dir%20with%20space/%C3%BC.jpg?ik-attachment=true")).await;
+    assert_eq!(
+        unicode.headers()["content-disposition"],
+        "attachment; filename=\"_.jpg\"; filename*=UTF-8''%C3%BC%2Ejpg"
+    );
+    // Asked twice, each parameter: refused as ambiguous.
+    let twice =
+        get(&server.url("/demo/samples/cups.jpg?ik-attachment=true&ik-attachment=false")).await;
+    assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
+}

@@ -8,12 +8,12 @@
 //!   original never gets a stale result), the canonical transformation text, and the format
 //!   facts that can change the output.
 //! - An answer in the memory tier is keyed by what the request asked, as routed: the endpoint,
-//!   the path, the transformation text as written (so a hit needs no parsing) and the two facts
-//!   of `Accept` an answer can depend on. It is invalidated by its file's scope (account and
+//!   the path, the transformation text as written (so a hit needs no parsing), the two facts
+//!   of `Accept` and the client hints an answer can depend on. It is invalidated by its file's scope (account and
 //!   path: a write or a purge) and by its account's generation (any change to the account).
 
-use pixelway_transform::Transformation;
 use pixelway_transform::pipeline::FormatChoice;
+use pixelway_transform::{ClientHints, Transformation};
 
 /// The key of the cached original of `path` from the origin with id `origin_id`.
 pub fn original(origin_id: &str, path: &str) -> String {
@@ -28,6 +28,7 @@ pub fn answer(
     path_transformation: Option<&str>,
     query_transformation: Option<&str>,
     accepts: (bool, bool),
+    hints: ClientHints,
 ) -> String {
     use std::fmt::Write;
     let mut key = String::with_capacity(endpoint_id.len() + path.len() + 48);
@@ -46,6 +47,12 @@ pub fn answer(
     }
     key.push(if accepts.0 { 'W' } else { 'w' });
     key.push(if accepts.1 { 'A' } else { 'a' });
+    if let Some(width) = hints.width {
+        let _ = write!(key, "cw{width}");
+    }
+    if let Some(dpr) = hints.dpr {
+        let _ = write!(key, "cd{dpr}");
+    }
     key
 }
 
@@ -107,16 +114,34 @@ mod tests {
 
     #[test]
     fn answers_differ_by_every_part_of_their_key() {
-        let base = answer("e1", "a.jpg", Some("w-1"), None, (true, false));
+        let none = ClientHints::default();
+        let base = answer("e1", "a.jpg", Some("w-1"), None, (true, false), none);
+        let hinted = |width, dpr| ClientHints { width, dpr };
         for other in [
-            answer("e2", "a.jpg", Some("w-1"), None, (true, false)),
-            answer("e1", "b.jpg", Some("w-1"), None, (true, false)),
-            answer("e1", "a.jpg", None, Some("w-1"), (true, false)),
-            answer("e1", "a.jpg", Some("w-2"), None, (true, false)),
-            answer("e1", "a.jpg", Some("w-1"), None, (false, false)),
-            answer("e1", "a.jpg", Some("w-1"), None, (true, true)),
+            answer("e2", "a.jpg", Some("w-1"), None, (true, false), none),
+            answer("e1", "b.jpg", Some("w-1"), None, (true, false), none),
+            answer("e1", "a.jpg", None, Some("w-1"), (true, false), none),
+            answer("e1", "a.jpg", Some("w-2"), None, (true, false), none),
+            answer("e1", "a.jpg", Some("w-1"), None, (false, false), none),
+            answer("e1", "a.jpg", Some("w-1"), None, (true, true), none),
+            answer(
+                "e1",
+                "a.jpg",
+                Some("w-1"),
+                None,
+                (true, false),
+                hinted(Some(9), None),
+            ),
+            answer(
+                "e1",
+                "a.jpg",
+                Some("w-1"),
+                None,
+                (true, false),
+                hinted(None, Some(2.0)),
+            ),
             // A path that contains what would be the next part is still another key.
-            answer("e1", "a.jpg5:w-1", None, None, (true, false)),
+            answer("e1", "a.jpg5:w-1", None, None, (true, false), none),
         ] {
             assert_ne!(base, other);
         }

@@ -19,7 +19,7 @@ mod tests;
 
 pub use color::Color;
 pub use params::{
-    Border, Crop, CropMode, Dimension, Flip, Focus, Format, Radius, Rotation, Unsharp,
+    Border, Crop, CropMode, Dimension, Dpr, Flip, Focus, Format, Radius, Rotation, Unsharp,
 };
 
 use std::fmt::Write as _;
@@ -51,7 +51,7 @@ pub struct Step {
     pub y: Option<u32>,
     pub x_center: Option<u32>,
     pub y_center: Option<u32>,
-    pub dpr: Option<f32>,
+    pub dpr: Option<Dpr>,
     pub quality: Option<u8>,
     pub format: Option<Format>,
     pub progressive: Option<bool>,
@@ -163,6 +163,49 @@ impl Transformation {
     pub fn format(&self) -> Option<Format> {
         self.steps.iter().rev().find_map(|s| s.format)
     }
+
+    /// Replaces `w-auto` and `dpr-auto` by the request's client hints (`Sec-CH-Width` in
+    /// physical pixels, `Sec-CH-DPR`): without a width hint the original width is kept, without
+    /// a DPR hint the factor is 1. Says which hints the answer depends on (for `Vary`); the
+    /// canonical text then names the resolved values, so results are cached per value.
+    pub fn resolve_client_hints(&mut self, hints: ClientHints) -> UsedHints {
+        let mut used = UsedHints::default();
+        for step in &mut self.steps {
+            if step.width == Some(Dimension::Auto) {
+                used.width = true;
+                step.width = hints
+                    .width
+                    .filter(|w| (1..=100_000).contains(w))
+                    .map(Dimension::Pixels);
+            }
+            if step.dpr == Some(Dpr::Auto) {
+                used.dpr = true;
+                step.dpr = hints
+                    .dpr
+                    .filter(|d| d.is_finite())
+                    .map(|d| Dpr::Factor(((d.clamp(0.1, 5.0) * 100.0).round() / 100.0) as f32));
+            }
+        }
+        // A step that asked only for hints the request did not give has nothing left to do.
+        self.steps.retain(|step| *step != Step::default());
+        used
+    }
+}
+
+/// The client hints a request carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClientHints {
+    /// `Sec-CH-Width` (or the older `Width`): the image's layout width in physical pixels.
+    pub width: Option<u32>,
+    /// `Sec-CH-DPR` (or the older `DPR`).
+    pub dpr: Option<f64>,
+}
+
+/// Which client hints a transformation used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsedHints {
+    pub width: bool,
+    pub dpr: bool,
 }
 
 /// `n-<name>` when it is a step's only parameter; an error when mixed with others.

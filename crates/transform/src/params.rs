@@ -81,6 +81,26 @@ const NOT_SUPPORTED: &[&str] = &[
 pub enum Dimension {
     Pixels(u32),
     Fraction(f32),
+    /// `w-auto`: the `Sec-CH-Width` client hint, resolved per request
+    /// ([`crate::Transformation::resolve_client_hints`]); the original width without one.
+    Auto,
+}
+
+/// `dpr-<n>` or `dpr-auto` (the `Sec-CH-DPR` client hint, resolved per request; 1 without one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dpr {
+    Factor(f32),
+    Auto,
+}
+
+impl Dpr {
+    /// The factor sizes are multiplied by (an unresolved `auto` counts as 1).
+    pub fn factor(self) -> f32 {
+        match self {
+            Dpr::Factor(factor) => factor,
+            Dpr::Auto => 1.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +222,7 @@ fn split_key(param: &str) -> Result<(&'static str, &str), ParseError> {
 fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), ParseError> {
     let bad = |reason: &str| ParseError::new(param, reason);
     match key {
+        "w" if value == "auto" => step.width = Some(Dimension::Auto),
         "w" => step.width = Some(dimension(value).ok_or_else(|| bad(DIMENSION))?),
         "h" => step.height = Some(dimension(value).ok_or_else(|| bad(DIMENSION))?),
         "ar" => step.aspect_ratio = Some(aspect_ratio(value).ok_or_else(|| bad("expected ar-<w>-<h>, e.g. ar-4-3"))?),
@@ -212,7 +233,8 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
         "y" => step.y = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
         "xc" => step.x_center = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
         "yc" => step.y_center = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
-        "dpr" => step.dpr = Some(number(value, 0.1, 5.0).ok_or_else(|| bad("expected a number from 0.1 to 5"))?),
+        "dpr" if value == "auto" => step.dpr = Some(Dpr::Auto),
+        "dpr" => step.dpr = Some(Dpr::Factor(number(value, 0.1, 5.0).ok_or_else(|| bad("expected a number from 0.1 to 5 or auto"))?)),
         "q" => step.quality = Some(int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8),
         "f" => step.format = Some(format(value).ok_or_else(|| bad("expected auto, jpg, png, webp, avif, gif or orig"))?),
         "pr" => step.progressive = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
@@ -425,6 +447,16 @@ impl fmt::Display for Dimension {
         match self {
             Dimension::Pixels(px) => write!(f, "{px}"),
             Dimension::Fraction(fraction) => write!(f, "{fraction}"),
+            Dimension::Auto => write!(f, "auto"),
+        }
+    }
+}
+
+impl fmt::Display for Dpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dpr::Factor(factor) => write!(f, "{factor}"),
+            Dpr::Auto => write!(f, "auto"),
         }
     }
 }

@@ -24,7 +24,7 @@ fn parses_every_essential_parameter() {
         (s.x, s.y, s.x_center, s.y_center),
         (Some(10), Some(20), Some(5), Some(6))
     );
-    assert_eq!(s.dpr, Some(2.0));
+    assert_eq!(s.dpr, Some(Dpr::Factor(2.0)));
     assert_eq!(s.quality, Some(80));
     assert_eq!(s.format, Some(Format::Webp));
     assert_eq!((s.progressive, s.lossless), (Some(true), Some(false)));
@@ -139,7 +139,7 @@ fn longest_key_wins() {
         (s.crop_mode, s.crop),
         (Some(CropMode::Extract), Some(Crop::Force))
     );
-    assert_eq!(s.dpr, Some(1.5));
+    assert_eq!(s.dpr, Some(Dpr::Factor(1.5)));
     assert_eq!(s.default_image.as_deref(), Some("x.jpg"));
     assert_eq!(s.blur, Some(3));
     assert_eq!(s.sharpen, Some(5));
@@ -230,4 +230,42 @@ fn generated_inputs_roundtrip_or_fail_cleanly() {
             assert_eq!(again.steps, t.steps, "{text:?} → {canonical:?}");
         }
     }
+}
+
+/// `w-auto` and `dpr-auto` take the request's client hints; without them the original width and
+/// a factor of 1. The canonical text names the resolved values (so results are cached per value).
+#[test]
+fn client_hints_resolve_auto_width_and_dpr() {
+    let parsed = Transformation::parse("w-auto,dpr-auto:h-300,dpr-auto", &|_| None).unwrap();
+    assert_eq!(parsed.canonical(), "w-auto,dpr-auto:h-300,dpr-auto");
+    assert_eq!(parsed.steps[0].width, Some(Dimension::Auto));
+    let hinted = |width, dpr| {
+        let mut t = parsed.clone();
+        let used = t.resolve_client_hints(ClientHints { width, dpr });
+        (t.canonical(), used)
+    };
+    let both = UsedHints {
+        width: true,
+        dpr: true,
+    };
+    assert_eq!(
+        hinted(Some(640), Some(2.0)),
+        ("w-640,dpr-2:h-300,dpr-2".into(), both)
+    );
+    assert_eq!(hinted(None, None), ("h-300".into(), both));
+    assert_eq!(
+        hinted(Some(0), Some(9.0)),
+        ("dpr-5:h-300,dpr-5".into(), both)
+    );
+    // Nothing auto: nothing used, nothing changed.
+    let mut plain = Transformation::parse("w-300,dpr-2", &|_| None).unwrap();
+    let used = plain.resolve_client_hints(ClientHints {
+        width: Some(10),
+        dpr: Some(3.0),
+    });
+    assert_eq!(
+        (plain.canonical().as_str(), used),
+        ("w-300,dpr-2", UsedHints::default())
+    );
+    assert!(Transformation::parse("h-auto", &|_| None).is_err());
 }

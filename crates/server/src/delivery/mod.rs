@@ -25,8 +25,8 @@ use axum::response::{IntoResponse, Response};
 use original::Original;
 use pixelway_route::signature::SignatureError;
 use pixelway_route::{Route, Signed};
-use pixelway_transform::Transformation;
 use pixelway_transform::pipeline::{FormatChoice, depends_on_accept};
+use pixelway_transform::{ClientHints, Transformation, UsedHints};
 use respond::Extra;
 use std::sync::Arc;
 
@@ -141,13 +141,16 @@ async fn serve(
     let tracing_allowed = access.tracing_allowed || probe.detailed;
     let path = route.file.as_str();
     // An answer held in memory for exactly this request: no parsing, no file, no origin.
-    let memory_key = (!tracing_allowed && app.memory.is_on()).then(|| {
+    let download = attachment(&route);
+    // Downloads are rare and carry their own header: never held in memory.
+    let memory_key = (!tracing_allowed && download.is_none() && app.memory.is_on()).then(|| {
         crate::cache_keys::answer(
             &endpoint.record.id,
             path,
             route.path_transformation.as_deref(),
             route.query_transformation.as_deref(),
             accepts(headers),
+            client_hints(headers),
         )
     });
     if let Some(held) = memory_key.as_deref().and_then(|key| app.memory.get(key))
@@ -161,7 +164,11 @@ async fn serve(
     let stamp = app
         .memory
         .stamp(crate::cache_keys::file_scope(&route.account, path));
-    let transformation = parse_transformation(&route, account, endpoint)?;
+    let mut transformation = parse_transformation(&route, account, endpoint)?;
+    let used_hints = transformation
+        .as_mut()
+        .map(|t| t.resolve_client_hints(client_hints(headers)))
+        .unwrap_or_default();
     if probe.detailed {
         probe.transformation = transformation.as_ref().map(Transformation::canonical);
     }
@@ -210,8 +217,9 @@ async fn serve(
         tracing_allowed,
         &probe.attempts,
     );
-    if negotiated {
-        extra.headers.push(("vary", "Accept".to_string()));
+    add_vary(&mut extra, negotiated, used_hints);
+    if let Some(disposition) = download {
+        extra.headers.push(("content-disposition", disposition));
     }
     let answer = Answer::new(made, &extra, account.generation, origin_name);
     if let Some(key) = memory_key
@@ -224,6 +232,69 @@ async fn serve(
         return response;
     }
     respond::respond(&answer, headers)
+}
+
+/// `?ik-attachment=true`: `Content-Disposition: attachment` named after the path's last
+/// segment (`filename` with anything unsafe in a quoted string replaced, and `filename*` with
+/// the exact UTF-8 name).
+fn attachment(route: &Route) -> Option<String> {
+    if route.query.get("ik-attachment") != Some("true") {
+        return None;
+    }
+    let name = route.file.as_str().rsplit('/').next().unwrap_or("file");
+    let plain: String = name
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '_',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => '_',
+        })
+        .collect();
+    let exact = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    Some(format!(
+        "attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}"
+    ))
+}
+
+/// `Vary` for what the answer was chosen by (`Accept` for a negotiated format, the client
+/// hints `w-auto`/`dpr-auto` read), and `Accept-CH` asking for those hints.
+fn add_vary(extra: &mut Extra, negotiated: bool, hints: UsedHints) {
+    let mut vary = Vec::new();
+    if negotiated {
+        vary.push("Accept");
+    }
+    let mut asked = Vec::new();
+    if hints.width {
+        asked.push("Sec-CH-Width");
+    }
+    if hints.dpr {
+        asked.push("Sec-CH-DPR");
+    }
+    vary.extend(&asked);
+    if !vary.is_empty() {
+        extra.headers.push(("vary", vary.join(", ")));
+    }
+    if !asked.is_empty() {
+        extra.headers.push(("accept-ch", asked.join(", ")));
+    }
+}
+
+/// The client hints of a request (`Sec-CH-Width`/`Sec-CH-DPR`, or the older `Width`/`DPR`).
+fn client_hints(headers: &HeaderMap) -> ClientHints {
+    let number = |names: [&str; 2]| {
+        names.iter().find_map(|name| {
+            headers
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        })
+    };
+    ClientHints {
+        width: number(["sec-ch-width", "width"])
+            .filter(|w| *w >= 1.0 && *w <= 100_000.0)
+            .map(|w| w.ceil() as u32),
+        dpr: number(["sec-ch-dpr", "dpr"]),
+    }
 }
 
 /// The two facts of `Accept` an answer can depend on: WebP and AVIF accepted.

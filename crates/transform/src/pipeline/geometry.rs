@@ -49,9 +49,11 @@ pub struct GeometryError(pub String);
 /// The requested box (width, height) in pixels after fractions, aspect ratio and dpr.
 pub fn requested_box(step: &Step, width: u32, height: u32) -> (Option<u32>, Option<u32>) {
     let resolve = |d: Option<Dimension>, full: u32| {
-        d.map(|d| match d {
-            Dimension::Pixels(px) => px as f64,
-            Dimension::Fraction(f) => f as f64 * full as f64,
+        d.and_then(|d| match d {
+            Dimension::Pixels(px) => Some(px as f64),
+            Dimension::Fraction(f) => Some(f as f64 * full as f64),
+            // Unresolved (no client hint): as if no size were asked for.
+            Dimension::Auto => None,
         })
     };
     let mut w = resolve(step.width, width);
@@ -63,7 +65,7 @@ pub fn requested_box(step: &Step, width: u32, height: u32) -> (Option<u32>, Opti
             _ => {}
         }
     }
-    let dpr = step.dpr.unwrap_or(1.0) as f64;
+    let dpr = step.dpr.map_or(1.0, |d| d.factor()) as f64;
     let round = |v: Option<f64>| v.map(|v| ((v * dpr).round() as u32).max(1));
     (round(w), round(h))
 }

@@ -89,8 +89,6 @@ pub enum ProcessError {
     Geometry(String),
     #[error("output format {0} is not available in this build")]
     UnsupportedOutput(&'static str),
-    #[error("f-gif is only available for GIF inputs")]
-    GifFromNonGif,
     #[error("encoding failed: {0}")]
     Encode(String),
     #[error("progressive JPEG has more than {limit} scans for its size")]
@@ -272,7 +270,6 @@ pub fn output_format(
         InputKind::Heic => Format::Jpeg,
     };
     match requested {
-        Some(Format::Gif) if input != InputKind::Gif => Err(ProcessError::GifFromNonGif),
         Some(Format::Original) => Ok(own),
         Some(Format::Auto) => Ok(negotiate(own, has_alpha, choice)),
         Some(explicit) => Ok(explicit),

@@ -104,10 +104,22 @@ fn formats_and_negotiation() {
             .format,
         Format::Jpeg
     );
-    assert!(matches!(
-        run(CUPS, "f-gif", webp),
-        Err(ProcessError::GifFromNonGif)
-    ));
+    // GIF from any input: one frame of the same picture in 256 colours.
+    let gif = run(CUPS, "w-100,f-gif", webp).unwrap();
+    assert_eq!(gif.format, Format::Gif);
+    let frame = decode_rgba(&gif.bytes, 1_000_000).unwrap();
+    let reference = decode_rgba(&run(CUPS, "w-100,f-png", webp).unwrap().bytes, 1_000_000).unwrap();
+    assert_eq!(frame.dimensions(), reference.dimensions());
+    let close = frame
+        .pixels()
+        .zip(reference.pixels())
+        .filter(|(a, b)| (0..3).all(|c| (a[c] as i32 - b[c] as i32).abs() < 24))
+        .count();
+    assert!(
+        close * 10 >= frame.len() / 4 * 9,
+        "{close} of {} pixels close",
+        frame.len() / 4
+    );
     // Transparent PNG: never JPEG automatically; f-jpg flattens it onto the background.
     let transparent = RgbaImage::from_fn(40, 40, |x, _| {
         Rgba([0, 255, 0, if x < 20 { 0 } else { 255 }])
