@@ -336,6 +336,13 @@ async fn sdk_urls_focus_rotation_and_effects_move_the_right_pixels() {
     let gray = fetch(r#"[{"grayscale": true}]"#).await;
     let p = gray.get_pixel(10, 10);
     assert!(p[0] == p[1] && p[1] == p[2], "{p:?}");
+    // Opacity (`o-`): the same colours, half transparent.
+    let faded = fetch(r#"[{"opacity": 50, "format": "png"}]"#).await;
+    let p = faded.get_pixel(10, 10);
+    assert!(
+        close(p, [255, 0, 0]) && (120..=135).contains(&p[3]),
+        "{p:?}"
+    );
 }
 
 #[tokio::test]

@@ -67,6 +67,8 @@ pub struct Step {
     pub background: Option<Color>,
     pub border: Option<Border>,
     pub trim: Option<u8>,
+    /// `o-<0-100>`: the image's opacity (its alpha scaled), after everything else in the step.
+    pub opacity: Option<u8>,
     pub metadata: Option<bool>,
     /// `orig-true`: the original bytes, every other parameter ignored.
     pub original: Option<bool>,
@@ -318,6 +320,9 @@ impl Step {
         }
         if let Some(v) = self.trim {
             put("t", &v);
+        }
+        if let Some(v) = self.opacity {
+            put("o", &v);
         }
         if let Some(v) = self.metadata {
             put("md", &v);

@@ -36,6 +36,7 @@ const KEYS: &[&str] = &[
     "r",
     "b",
     "t",
+    "o",
 ];
 
 /// ImageKit keys pixelway does not apply (yet): named in the error instead of "unknown".
@@ -66,7 +67,6 @@ const NOT_SUPPORTED: &[&str] = &[
     "dn",
     "pg",
     "z",
-    "o",
     "so",
     "eo",
     "du",
@@ -240,6 +240,7 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
         "pr" => step.progressive = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
         "lo" => step.lossless = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
         "md" => step.metadata = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
+        "o" => step.opacity = Some(int(value, 0, 100).ok_or_else(|| bad("expected an opacity from 0 to 100"))? as u8),
         "bl" => step.blur = Some(int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8),
         "e-grayscale" => step.grayscale = flag(value).ok_or_else(|| bad("a flag takes no value"))?,
         "e-contrast" => step.contrast = flag(value).ok_or_else(|| bad("a flag takes no value"))?,

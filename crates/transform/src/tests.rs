@@ -269,3 +269,16 @@ fn client_hints_resolve_auto_width_and_dpr() {
     );
     assert!(Transformation::parse("h-auto", &|_| None).is_err());
 }
+
+#[test]
+fn opacity_takes_a_percentage() {
+    let t = parse("w-10,o-40").unwrap();
+    assert_eq!(t.steps[0].opacity, Some(40));
+    assert_eq!(t.canonical(), "w-10,o-40");
+    for bad in ["o-101", "o-x", "o-"] {
+        let error = parse(bad).unwrap_err();
+        assert_eq!(error.parameter, bad);
+    }
+    // Keys that begin with an o are still theirs.
+    assert_eq!(parse("orig-true").unwrap().steps[0].original, Some(true));
+}

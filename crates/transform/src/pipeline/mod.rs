@@ -3,11 +3,13 @@
 //! each step's operations → encode in the negotiated format. CPU only; callers run it off the
 //! async runtime.
 
+mod color_profile;
 mod decode;
 mod encode;
 mod frames;
 pub mod geometry;
 mod heif;
+mod metadata;
 mod ops;
 mod smart_crop;
 mod svg_cost;
@@ -203,8 +205,13 @@ pub fn process_within(
         (stored_w, stored_h)
     };
     let min_scale = shrink_on_load_scale(transformation, w, h);
-    let decoded = decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
+    let mut decoded =
+        decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
     budget.check("decode")?;
+    if let Some(profile) = color_profile::embedded(bytes, kind) {
+        decoded = color_profile::to_srgb(decoded, &profile);
+        budget.check("colour conversion")?;
+    }
     let mut image = apply_orientation(decoded, orientation);
     for (i, step) in transformation.steps.iter().enumerate() {
         let logical = (i == 0).then_some((w, h));
@@ -240,7 +247,17 @@ pub fn process_within(
             a: 255,
         }),
     };
-    let bytes = encode::encode(&image, format, options)?;
+    let input = bytes;
+    let mut bytes = encode::encode(&image, format, options)?;
+    let keep_metadata = transformation
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| s.metadata)
+        .unwrap_or(false);
+    if keep_metadata && let Some(exif) = metadata::exif_of(input, kind) {
+        bytes = metadata::with_exif(bytes, format, &exif);
+    }
     Ok(Output {
         bytes,
         format,

@@ -75,7 +75,22 @@ pub fn apply(
             "border",
         )?;
     }
+    if let Some(opacity) = step.opacity {
+        image = done(with_opacity(image, opacity), "opacity")?;
+    }
     Ok(image)
+}
+
+/// `o-<percent>`: every pixel's alpha scaled to `percent` of what it was.
+fn with_opacity(image: DynamicImage, percent: u8) -> DynamicImage {
+    if percent >= 100 {
+        return image;
+    }
+    let mut rgba = image.into_rgba8();
+    for pixel in rgba.pixels_mut() {
+        pixel[3] = ((pixel[3] as u32 * percent as u32 + 50) / 100) as u8;
+    }
+    DynamicImage::ImageRgba8(rgba)
 }
 
 /// Refuses an image with a side over `max_side`.

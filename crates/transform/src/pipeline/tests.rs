@@ -655,3 +655,147 @@ mod bounded_stages {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 }
+
+/// A minimal ICC v2 display profile with Display P3's primaries (adapted to D50, as the
+/// profile connection space wants) and a 2.2 gamma: what a phone's photo carries, in spirit.
+fn display_p3_profile() -> Vec<u8> {
+    let fixed = |v: f64| ((v * 65536.0).round() as i32).to_be_bytes();
+    let xyz = |x: f64, y: f64, z: f64| {
+        let mut tag = b"XYZ \0\0\0\0".to_vec();
+        for v in [x, y, z] {
+            tag.extend(fixed(v));
+        }
+        tag
+    };
+    let mut curve = b"curv\0\0\0\0".to_vec();
+    curve.extend(1u32.to_be_bytes());
+    curve.extend(0x0233u16.to_be_bytes()); // 2.2 as u8Fixed8
+    curve.extend([0, 0]);
+    let tags: Vec<(&[u8; 4], Vec<u8>)> = vec![
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.515121, 0.241196, -0.001053)),
+        (b"gXYZ", xyz(0.291977, 0.692245, 0.041885)),
+        (b"bXYZ", xyz(0.157104, 0.066574, 0.784073)),
+        (b"rTRC", curve.clone()),
+        (b"gTRC", curve.clone()),
+        (b"bTRC", curve),
+    ];
+    let table_len = 4 + 12 * tags.len();
+    let mut data = Vec::new();
+    let mut table = (tags.len() as u32).to_be_bytes().to_vec();
+    for (signature, tag) in &tags {
+        let offset = 128 + table_len + data.len();
+        table.extend(*signature);
+        table.extend((offset as u32).to_be_bytes());
+        table.extend((tag.len() as u32).to_be_bytes());
+        data.extend(tag);
+    }
+    let size = 128 + table_len + data.len();
+    let mut header = vec![0u8; 128];
+    header[0..4].copy_from_slice(&(size as u32).to_be_bytes());
+    header[8..12].copy_from_slice(&0x0210_0000u32.to_be_bytes());
+    header[12..16].copy_from_slice(b"mntr");
+    header[16..20].copy_from_slice(b"RGB ");
+    header[20..24].copy_from_slice(b"XYZ ");
+    header[36..40].copy_from_slice(b"acsp");
+    for (i, v) in [0.9642, 1.0, 0.8249].into_iter().enumerate() {
+        header[68 + 4 * i..72 + 4 * i].copy_from_slice(&fixed(v));
+    }
+    [header, table, data].concat()
+}
+
+/// A flat JPEG of `rgb`, with `profile` embedded as an APP2 segment when given.
+fn flat_jpeg(rgb: [u8; 3], profile: Option<&[u8]>) -> Vec<u8> {
+    let image = image::DynamicImage::ImageRgb8(RgbImage::from_pixel(32, 32, Rgb(rgb)));
+    let options = encode::EncodeOptions {
+        quality: 100,
+        ..opts()
+    };
+    let jpeg = encode::encode(&image, Format::Jpeg, options).unwrap();
+    let Some(profile) = profile else {
+        return jpeg;
+    };
+    let mut segment = b"ICC_PROFILE\0\x01\x01".to_vec();
+    segment.extend(profile);
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE2]);
+    out.extend(((segment.len() + 2) as u16).to_be_bytes());
+    out.extend(segment);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+/// A Display P3 picture is converted to sRGB: sRGB's pure red, written in P3's numbers
+/// (234, 51, 35), comes out as pure red; the same numbers without a profile stay as they are.
+#[test]
+fn wide_gamut_inputs_are_converted_to_srgb() {
+    let profile = display_p3_profile();
+    let centre = |bytes: &[u8]| {
+        let out = run(bytes, "w-16,f-png", FormatChoice::default()).unwrap();
+        decode_output(&out).to_rgb8().get_pixel(8, 8).0
+    };
+    let tagged = centre(&flat_jpeg([234, 51, 35], Some(&profile)));
+    assert!(
+        tagged[0] >= 245 && tagged[1] <= 20 && tagged[2] <= 20,
+        "P3 (234,51,35) became {tagged:?}, expected about sRGB (255,0,0)"
+    );
+    let untagged = centre(&flat_jpeg([234, 51, 35], None));
+    let near = |a: u8, b: u8| (a as i32 - b as i32).abs() <= 4;
+    assert!(
+        near(untagged[0], 234) && near(untagged[1], 51) && near(untagged[2], 35),
+        "untagged pixels changed: {untagged:?}"
+    );
+}
+
+/// A TIFF block with an orientation (6: turned a quarter) and a `Software` text.
+fn exif_block() -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend(2u16.to_be_bytes());
+    // Orientation, SHORT, 1 value: 6.
+    tiff.extend([0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
+    // Software, ASCII, 14 bytes at offset 8 + 2 + 24 + 4 = 38.
+    tiff.extend([0x01, 0x31, 0, 2, 0, 0, 0, 14, 0, 0, 0, 38]);
+    tiff.extend(0u32.to_be_bytes());
+    tiff.extend(b"pixelway-test\0");
+    tiff
+}
+
+fn with_app1(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
+    let mut segment = b"Exif\0\0".to_vec();
+    segment.extend(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(((segment.len() + 2) as u16).to_be_bytes());
+    out.extend(segment);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+/// `md-true` keeps the input's EXIF in JPEG and PNG outputs, with the orientation set upright
+/// (the pixels were turned already); without it the output carries none.
+#[test]
+fn md_true_keeps_the_exif_with_the_orientation_applied() {
+    let input = with_app1(&flat_jpeg([10, 200, 30], None), &exif_block());
+    let read = |bytes: &[u8]| {
+        exif::Reader::new()
+            .read_from_container(&mut std::io::Cursor::new(bytes))
+            .ok()
+    };
+    for text in ["w-16,md-true", "w-16,md-true,f-png"] {
+        let out = run(&input, text, FormatChoice::default()).unwrap();
+        let exif = read(&out.bytes).unwrap_or_else(|| panic!("{text}: no EXIF in the output"));
+        let software = exif
+            .get_field(exif::Tag::Software, exif::In::PRIMARY)
+            .unwrap()
+            .display_value()
+            .to_string();
+        assert!(software.contains("pixelway-test"), "{text}: {software}");
+        let orientation = exif
+            .get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+            .and_then(|f| f.value.get_uint(0));
+        assert_eq!(orientation, Some(1), "{text}");
+    }
+    // Without md-true: stripped.
+    let stripped = run(&input, "w-16", FormatChoice::default()).unwrap();
+    assert!(read(&stripped.bytes).is_none(), "stripped by default");
+}
