@@ -727,3 +727,32 @@ async fn ik_attachment_answers_a_download_named_after_the_file() {
         get(&server.url("/demo/samples/cups.jpg?ik-attachment=true&ik-attachment=false")).await;
     assert_eq!(twice.status(), StatusCode::BAD_REQUEST);
 }
+
+/// Arithmetic expressions in sizes, as ImageKit's SDK writes them; a bad one is a 400 naming it.
+#[tokio::test]
+async fn sdk_urls_with_size_expressions() {
+    let server = start();
+    let endpoint = server.url("/demo");
+    let url = imagekit_url(
+        &endpoint,
+        "/samples/cups.jpg",
+        r#"[{"width": "iw_div_2"}]"#,
+        "path",
+    );
+    assert!(url.contains("w-iw_div_2"), "{url}");
+    let half = get(&url).await;
+    assert_eq!(half.status(), StatusCode::OK);
+    assert_eq!(shape(&half.bytes().await.unwrap()).1, 200);
+    let chained = imagekit_url(
+        &endpoint,
+        "/samples/cups.jpg",
+        r#"[{"width": 300}, {"height": "ch_div_2"}]"#,
+        "query",
+    );
+    let answer = get(&chained).await;
+    let (_, width, height) = shape(&answer.bytes().await.unwrap());
+    assert_eq!((width, height), (150, 94));
+    let bad = get(&server.url("/demo/tr:w-iw_times_2/samples/cups.jpg")).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.text().await.unwrap().contains("w-iw_times_2"));
+}

@@ -7,6 +7,7 @@
 //! one cache entry. [`pipeline`] applies a transformation to an image (CPU only).
 
 mod color;
+pub mod expr;
 #[cfg(any(test, feature = "hostile-inputs"))]
 pub mod hostile_inputs;
 mod params;
@@ -191,6 +192,30 @@ impl Transformation {
         // A step that asked only for hints the request did not give has nothing left to do.
         self.steps.retain(|step| *step != Step::default());
         used
+    }
+}
+
+impl Step {
+    /// This step with its arithmetic expressions (`w-iw_div_2`) turned into pixels for
+    /// `sizes`; an error names an expression that gives no usable size.
+    pub fn with_sizes_resolved(&self, sizes: expr::Sizes) -> Result<Step, String> {
+        let resolve = |d: Option<Dimension>, key: &str| match d {
+            Some(Dimension::Expr(expression)) => {
+                let pixels = expression.eval(sizes).map(f64::round).unwrap_or(-1.0);
+                if !(1.0..=100_000.0).contains(&pixels) {
+                    return Err(format!(
+                        "{key}-{expression} gives {pixels} px, outside 1-100000"
+                    ));
+                }
+                Ok(Some(Dimension::Pixels(pixels as u32)))
+            }
+            other => Ok(other),
+        };
+        Ok(Step {
+            width: resolve(self.width, "w")?,
+            height: resolve(self.height, "h")?,
+            ..self.clone()
+        })
     }
 }
 

@@ -84,6 +84,8 @@ pub enum Dimension {
     /// `w-auto`: the `Sec-CH-Width` client hint, resolved per request
     /// ([`crate::Transformation::resolve_client_hints`]); the original width without one.
     Auto,
+    /// `w-iw_div_2`: resolved to pixels when its step runs ([`crate::expr`]).
+    Expr(crate::expr::Expr),
 }
 
 /// `dpr-<n>` or `dpr-auto` (the `Sec-CH-DPR` client hint, resolved per request; 1 without one).
@@ -223,8 +225,8 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
     let bad = |reason: &str| ParseError::new(param, reason);
     match key {
         "w" if value == "auto" => step.width = Some(Dimension::Auto),
-        "w" => step.width = Some(dimension(value).ok_or_else(|| bad(DIMENSION))?),
-        "h" => step.height = Some(dimension(value).ok_or_else(|| bad(DIMENSION))?),
+        "w" => step.width = Some(size(value).map_err(bad)?),
+        "h" => step.height = Some(size(value).map_err(bad)?),
         "ar" => step.aspect_ratio = Some(aspect_ratio(value).ok_or_else(|| bad("expected ar-<w>-<h>, e.g. ar-4-3"))?),
         "c" => step.crop = Some(crop(value).ok_or_else(|| bad("expected maintain_ratio, force, at_max, at_max_enlarge or at_least"))?),
         "cm" => step.crop_mode = Some(crop_mode(value).ok_or_else(|| bad("expected pad_resize, extract or pad_extract"))?),
@@ -259,7 +261,8 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
     Ok(())
 }
 
-const DIMENSION: &str = "expected pixels (1-100000) or a fraction between 0 and 1";
+const DIMENSION: &str =
+    "expected pixels (1-100000), a fraction between 0 and 1, or an expression such as iw_div_2";
 const COORDINATE: &str = "expected pixels (0-100000)";
 const BOOLEAN: &str = "expected true or false";
 
@@ -274,6 +277,14 @@ fn number(value: &str, min: f32, max: f32) -> Option<f32> {
     let ok = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     let parsed: f32 = if ok { value.parse().ok()? } else { return None };
     (min..=max).contains(&parsed).then_some(parsed)
+}
+
+/// A width or height: pixels, a fraction, or an arithmetic expression.
+fn size(value: &str) -> Result<Dimension, &'static str> {
+    match crate::expr::Expr::parse(value) {
+        Some(expression) => expression.map(Dimension::Expr),
+        None => dimension(value).ok_or(DIMENSION),
+    }
 }
 
 fn dimension(value: &str) -> Option<Dimension> {
@@ -449,6 +460,7 @@ impl fmt::Display for Dimension {
             Dimension::Pixels(px) => write!(f, "{px}"),
             Dimension::Fraction(fraction) => write!(f, "{fraction}"),
             Dimension::Auto => write!(f, "auto"),
+            Dimension::Expr(expression) => write!(f, "{expression}"),
         }
     }
 }

@@ -54,6 +54,8 @@ pub fn requested_box(step: &Step, width: u32, height: u32) -> (Option<u32>, Opti
             Dimension::Fraction(f) => Some(f as f64 * full as f64),
             // Unresolved (no client hint): as if no size were asked for.
             Dimension::Auto => None,
+            // Resolved before the step runs (`Step::with_sizes_resolved`).
+            Dimension::Expr(_) => None,
         })
     };
     let mut w = resolve(step.width, width);

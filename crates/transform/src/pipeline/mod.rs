@@ -204,7 +204,21 @@ pub fn process_within(
     } else {
         (stored_w, stored_h)
     };
-    let min_scale = shrink_on_load_scale(transformation, w, h);
+    // Expressions in sizes (`w-iw_div_2`) become pixels as each step is reached: the first
+    // now (shrink-on-load plans with it), the others on the size the steps before left.
+    let resolve = |step: &crate::Step, current: (u32, u32)| {
+        let sizes = crate::expr::Sizes {
+            initial: (w, h),
+            current,
+        };
+        step.with_sizes_resolved(sizes)
+            .map_err(ProcessError::Geometry)
+    };
+    let first = match transformation.steps.first() {
+        Some(step) => Some(resolve(step, (w, h))?),
+        None => None,
+    };
+    let min_scale = shrink_on_load_scale(first.as_ref(), w, h);
     let mut decoded =
         decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
     budget.check("decode")?;
@@ -215,7 +229,11 @@ pub fn process_within(
     let mut image = apply_orientation(decoded, orientation);
     for (i, step) in transformation.steps.iter().enumerate() {
         let logical = (i == 0).then_some((w, h));
-        image = ops::apply(image, step, limits.max_output_side, logical, budget)?;
+        let step = match (i, &first) {
+            (0, Some(first)) => first.clone(),
+            _ => resolve(step, (image.width(), image.height()))?,
+        };
+        image = ops::apply(image, &step, limits.max_output_side, logical, budget)?;
         budget.check("a transformation step")?;
     }
     let has_alpha = image.color().has_alpha() && !fully_opaque(&image);
@@ -334,8 +352,8 @@ fn negotiate(own: Format, has_alpha: bool, choice: FormatChoice) -> Format {
 
 /// The smallest decode scale that keeps the first step sharp: what it scales its source region
 /// to, over that region's size. Extracts (exact pixel regions) decode at full size.
-fn shrink_on_load_scale(transformation: &Transformation, width: u32, height: u32) -> f64 {
-    let Some(first) = transformation.steps.first() else {
+fn shrink_on_load_scale(first: Option<&crate::Step>, width: u32, height: u32) -> f64 {
+    let Some(first) = first else {
         return 1.0;
     };
     let exact = matches!(

@@ -799,3 +799,25 @@ fn md_true_keeps_the_exif_with_the_orientation_applied() {
     let stripped = run(&input, "w-16", FormatChoice::default()).unwrap();
     assert!(read(&stripped.bytes).is_none(), "stripped by default");
 }
+
+/// Arithmetic expressions in sizes are resolved on the initial size (`iw`, `ih`) and on the
+/// size the earlier steps left (`cw`, `ch`).
+#[test]
+fn size_expressions_resolve_when_their_step_runs() {
+    let size = |text: &str| {
+        let out = run(CUPS, text, FormatChoice::default()).unwrap();
+        (out.width, out.height)
+    };
+    assert_eq!(size("w-iw_div_2"), (200, 125));
+    assert_eq!(size("w-300:w-cw_div_3"), (100, 63));
+    assert_eq!(size("h-ih_mul_0.8_add_iw_mul_0.1"), (384, 240));
+    for bad in ["w-iw_div_0", "w-iw_mul_1000", "w-iw_sub_iw"] {
+        assert!(
+            matches!(
+                run(CUPS, bad, FormatChoice::default()),
+                Err(ProcessError::Geometry(_))
+            ),
+            "{bad}"
+        );
+    }
+}
