@@ -20,7 +20,8 @@ mod tests;
 
 pub use color::Color;
 pub use params::{
-    Border, Crop, CropMode, Dimension, Dpr, Flip, Focus, Format, Radius, Rotation, Unsharp,
+    BlurredBackground, Border, Crop, CropMode, Dimension, Dpr, Flip, Focus, Format, Radius,
+    Rotation, Unsharp,
 };
 
 use std::fmt::Write as _;
@@ -66,6 +67,8 @@ pub struct Step {
     pub flip: Option<Flip>,
     pub radius: Option<Radius>,
     pub background: Option<Color>,
+    /// `bg-blurred…`: the padding made of the picture itself.
+    pub blurred_background: Option<BlurredBackground>,
     pub border: Option<Border>,
     pub trim: Option<u8>,
     /// `o-<0-100>`: the image's opacity (its alpha scaled), after everything else in the step.
@@ -338,6 +341,9 @@ impl Step {
             put("r", v);
         }
         if let Some(v) = &self.background {
+            put("bg", v);
+        }
+        if let Some(v) = &self.blurred_background {
             put("bg", v);
         }
         if let Some(v) = &self.border {

@@ -177,6 +177,16 @@ pub struct Unsharp {
     pub threshold: f32,
 }
 
+/// `bg-blurred[_<intensity>|_auto][_<brightness>]` (with `cm-pad_resize`): the padding is the
+/// picture itself, scaled to cover the canvas, blurred and brightened or darkened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlurredBackground {
+    /// 1–100; `None`: auto.
+    pub intensity: Option<u8>,
+    /// -255–255 added to every channel (`N` writes the minus sign).
+    pub brightness: i16,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Border {
     pub width: u32,
@@ -251,7 +261,8 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
         "rt" => step.rotation = Some(rotation(value).ok_or_else(|| bad("expected degrees (0-359, N<deg> for counter-clockwise) or auto"))?),
         "fl" => step.flip = Some(flip(value).ok_or_else(|| bad("expected h, v, h_v or v_h"))?),
         "r" => step.radius = Some(radius(value).ok_or_else(|| bad("expected a radius in pixels, max, or four values joined by _"))?),
-        "bg" => step.background = Some(Color::parse(value).ok_or_else(|| bad("expected RRGGBB, RRGGBBAA (AA = opacity 00-99) or a colour name"))?),
+        "bg" if value.starts_with("blurred") => (step.background, step.blurred_background) = (None, Some(blurred(value).ok_or_else(|| bad("expected blurred, blurred_<intensity 1-100 or auto>, blurred_<intensity>_<brightness -255 to 255, N for minus>"))?)),
+        "bg" => (step.background, step.blurred_background) = (Some(Color::parse(value).ok_or_else(|| bad("expected RRGGBB, RRGGBBAA (AA = opacity 00-99), a colour name, or blurred"))?), None),
         "b" => step.border = Some(border(value).ok_or_else(|| bad("expected b-<width>_<RRGGBB>"))?),
         "t" => step.trim = Some(trim(value).ok_or_else(|| bad("expected true or a threshold 1 to 99"))?),
         "orig" => step.original = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
@@ -277,6 +288,44 @@ fn number(value: &str, min: f32, max: f32) -> Option<f32> {
     let ok = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     let parsed: f32 = if ok { value.parse().ok()? } else { return None };
     (min..=max).contains(&parsed).then_some(parsed)
+}
+
+fn blurred(value: &str) -> Option<BlurredBackground> {
+    let mut parts = value.split('_');
+    if parts.next()? != "blurred" {
+        return None;
+    }
+    let intensity = match parts.next() {
+        None | Some("auto") => None,
+        Some(n) => Some(int(n, 1, 100)? as u8),
+    };
+    let brightness = match parts.next() {
+        None => 0,
+        Some(n) => match n.strip_prefix('N') {
+            Some(minus) => -(int(minus, 0, 255)? as i16),
+            None => int(n, 0, 255)? as i16,
+        },
+    };
+    parts.next().is_none().then_some(BlurredBackground {
+        intensity,
+        brightness,
+    })
+}
+
+impl fmt::Display for BlurredBackground {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("blurred")?;
+        match self.intensity {
+            Some(n) => write!(f, "_{n}")?,
+            None if self.brightness != 0 => f.write_str("_auto")?,
+            None => {}
+        }
+        match self.brightness {
+            0 => Ok(()),
+            b if b < 0 => write!(f, "_N{}", -b),
+            b => write!(f, "_{b}"),
+        }
+    }
 }
 
 /// A width or height: pixels, a fraction, or an arithmetic expression.

@@ -282,3 +282,26 @@ fn opacity_takes_a_percentage() {
     // Keys that begin with an o are still theirs.
     assert_eq!(parse("orig-true").unwrap().steps[0].original, Some(true));
 }
+
+#[test]
+fn blurred_backgrounds_parse_and_print_canonically() {
+    for (text, canonical) in [
+        ("cm-pad_resize,bg-blurred", "cm-pad_resize,bg-blurred"),
+        ("bg-blurred_25_N15", "bg-blurred_25_N15"),
+        ("bg-blurred_auto_20", "bg-blurred_auto_20"),
+        ("bg-blurred_auto", "bg-blurred"),
+        // One background per step: the last given.
+        ("bg-red,bg-blurred", "bg-blurred"),
+        ("bg-blurred,bg-red", "bg-FF0000"),
+    ] {
+        assert_eq!(parse(text).unwrap().canonical(), canonical, "{text}");
+    }
+    for bad in [
+        "bg-blurred_0",
+        "bg-blurred_25_300",
+        "bg-blurred_x",
+        "bg-blurred_5_5_5",
+    ] {
+        assert_eq!(parse(bad).unwrap_err().parameter, bad);
+    }
+}

@@ -189,17 +189,47 @@ fn apply_geometry(
     Ok(match plan.canvas {
         None => resized,
         Some(((cw, ch), (x, y))) => {
-            let background = step.background.unwrap_or(Color::BLACK);
-            let mut canvas = solid(
-                cw,
-                ch,
-                background,
-                resized.color().has_alpha() || background.a < 255,
-            );
+            let mut canvas = match step.blurred_background {
+                Some(blurred) => blurred_canvas(&resized, (cw, ch), blurred),
+                None => {
+                    let background = step.background.unwrap_or(Color::BLACK);
+                    let alpha = resized.color().has_alpha() || background.a < 255;
+                    solid(cw, ch, background, alpha)
+                }
+            };
             image::imageops::overlay(&mut canvas, &resized, x as i64, y as i64);
             canvas
         }
     })
+}
+
+/// A canvas of `size` made of `picture` scaled to cover it (centred), blurred, with its
+/// brightness moved: `bg-blurred`'s padding.
+fn blurred_canvas(
+    picture: &DynamicImage,
+    (width, height): (u32, u32),
+    blurred: crate::BlurredBackground,
+) -> DynamicImage {
+    let (pw, ph) = (picture.width().max(1), picture.height().max(1));
+    let scale = (width as f64 / pw as f64).max(height as f64 / ph as f64);
+    let (sw, sh) = (
+        ((pw as f64 * scale).ceil() as u32).max(width),
+        ((ph as f64 * scale).ceil() as u32).max(height),
+    );
+    // A blurred background needs no detail: a cheap filter is enough.
+    let covered = picture
+        .resize_exact(sw, sh, image::imageops::FilterType::Triangle)
+        .crop_imm((sw - width) / 2, (sh - height) / 2, width, height);
+    // auto: a blur that hides detail at any size (about 1/40 of the longer side).
+    let sigma = match blurred.intensity {
+        Some(intensity) => intensity as f32 / 2.0,
+        None => (width.max(height) as f32 / 40.0).max(2.0),
+    };
+    let mut canvas = covered.fast_blur(sigma);
+    if blurred.brightness != 0 {
+        canvas = canvas.brighten(blurred.brightness as i32);
+    }
+    canvas
 }
 
 /// Crops the plan's source region and scales it, in one pass (Lanczos3, alpha-aware).

@@ -821,3 +821,26 @@ fn size_expressions_resolve_when_their_step_runs() {
         );
     }
 }
+
+/// `bg-blurred` pads with the picture itself: above a red-left, blue-right picture the
+/// padding is reddish on the left and bluish on the right (a solid black by default), and
+/// darker with a negative brightness.
+#[test]
+fn blurred_padding_is_made_of_the_picture() {
+    let input = halves(200, 100);
+    let padded = |text: &str| {
+        let out = run(&input, text, FormatChoice::default()).unwrap();
+        decode_output(&out).to_rgb8()
+    };
+    let blurred = padded("w-200,h-200,cm-pad_resize,bg-blurred");
+    assert_eq!(blurred.dimensions(), (200, 200));
+    let (left, right) = (blurred.get_pixel(10, 10).0, blurred.get_pixel(190, 10).0);
+    assert!(left[0] > 150 && left[2] < 100, "left padding {left:?}");
+    assert!(right[2] > 150 && right[0] < 100, "right padding {right:?}");
+    let darker = padded("w-200,h-200,cm-pad_resize,bg-blurred_10_N100")
+        .get_pixel(10, 10)
+        .0;
+    assert!(darker[0] + 60 < left[0], "{darker:?} vs {left:?}");
+    let black = padded("w-200,h-200,cm-pad_resize").get_pixel(10, 10).0;
+    assert!(black.iter().all(|c| *c < 10), "{black:?}");
+}
