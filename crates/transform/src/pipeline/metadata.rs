@@ -31,15 +31,7 @@ pub fn exif_of(bytes: &[u8], kind: InputKind) -> Option<Vec<u8>> {
 pub fn with_exif(encoded: Vec<u8>, format: Format, exif: &[u8]) -> Vec<u8> {
     match format {
         Format::Jpeg if encoded.starts_with(&[0xFF, 0xD8]) => {
-            let mut segment = b"Exif\0\0".to_vec();
-            segment.extend(exif);
-            let mut out = Vec::with_capacity(encoded.len() + segment.len() + 4);
-            out.extend(&encoded[..2]);
-            out.extend([0xFF, 0xE1]);
-            out.extend(((segment.len() + 2) as u16).to_be_bytes());
-            out.extend(segment);
-            out.extend(&encoded[2..]);
-            out
+            with_jpeg_segment(&encoded, 0xE1, &[b"Exif\0\0", exif].concat())
         }
         Format::Png if encoded.len() > 33 => {
             // Right after the 8-byte signature and the 25-byte IHDR chunk.
@@ -54,6 +46,18 @@ pub fn with_exif(encoded: Vec<u8>, format: Format, exif: &[u8]) -> Vec<u8> {
         }
         _ => encoded,
     }
+}
+
+/// `jpeg` with an application segment (`marker` 0xE0–0xEF) holding `payload` right after its
+/// start-of-image marker. `payload` must fit one segment (65,533 bytes).
+pub(super) fn with_jpeg_segment(jpeg: &[u8], marker: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(jpeg.len() + payload.len() + 4);
+    out.extend(&jpeg[..2]);
+    out.extend([0xFF, marker]);
+    out.extend(((payload.len() + 2) as u16).to_be_bytes());
+    out.extend(payload);
+    out.extend(&jpeg[2..]);
+    out
 }
 
 /// The TIFF block with its first image's orientation (tag 0x0112) set to 1.

@@ -715,14 +715,8 @@ fn flat_jpeg(rgb: [u8; 3], profile: Option<&[u8]>) -> Vec<u8> {
     let Some(profile) = profile else {
         return jpeg;
     };
-    let mut segment = b"ICC_PROFILE\0\x01\x01".to_vec();
-    segment.extend(profile);
-    let mut out = jpeg[..2].to_vec();
-    out.extend([0xFF, 0xE2]);
-    out.extend(((segment.len() + 2) as u16).to_be_bytes());
-    out.extend(segment);
-    out.extend(&jpeg[2..]);
-    out
+    let segment = [b"ICC_PROFILE\0\x01\x01", profile].concat();
+    metadata::with_jpeg_segment(&jpeg, 0xE2, &segment)
 }
 
 /// A Display P3 picture is converted to sRGB: sRGB's pure red, written in P3's numbers
@@ -760,22 +754,12 @@ fn exif_block() -> Vec<u8> {
     tiff
 }
 
-fn with_app1(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
-    let mut segment = b"Exif\0\0".to_vec();
-    segment.extend(tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend([0xFF, 0xE1]);
-    out.extend(((segment.len() + 2) as u16).to_be_bytes());
-    out.extend(segment);
-    out.extend(&jpeg[2..]);
-    out
-}
-
 /// `md-true` keeps the input's EXIF in JPEG and PNG outputs, with the orientation set upright
 /// (the pixels were turned already); without it the output carries none.
 #[test]
 fn md_true_keeps_the_exif_with_the_orientation_applied() {
-    let input = with_app1(&flat_jpeg([10, 200, 30], None), &exif_block());
+    let exif = [b"Exif\0\0".as_slice(), &exif_block()].concat();
+    let input = metadata::with_jpeg_segment(&flat_jpeg([10, 200, 30], None), 0xE1, &exif);
     let read = |bytes: &[u8]| {
         exif::Reader::new()
             .read_from_container(&mut std::io::Cursor::new(bytes))
