@@ -1,4 +1,5 @@
-//! Arithmetic expressions in sizes (`w-iw_div_2`, `h-ch_mul_0.8_add_20`), as ImageKit writes
+//! Arithmetic expressions in sizes and positions (`w-iw_div_2`, `h-ch_mul_0.8_add_20`,
+//! `x-iw_div_4`), as ImageKit writes
 //! them: values (positive numbers or variables) and operators joined by `_`, evaluated with the
 //! usual precedence (`pow` first, then `mul`/`div`/`mod`, then `add`/`sub`). Variables: the
 //! asset's initial width, height and aspect ratio (`iw`, `ih`, `iar`) and the current ones

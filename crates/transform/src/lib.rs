@@ -20,8 +20,8 @@ mod tests;
 
 pub use color::Color;
 pub use params::{
-    BlurredBackground, Border, Crop, CropMode, Dimension, Dpr, Flip, Focus, Format, Radius,
-    Rotation, Unsharp,
+    BlurredBackground, Border, Coordinate, Crop, CropMode, Dimension, Dpr, Flip, Focus, Format,
+    Radius, Rotation, Unsharp,
 };
 
 use std::fmt::Write as _;
@@ -49,10 +49,10 @@ pub struct Step {
     pub crop: Option<Crop>,
     pub crop_mode: Option<CropMode>,
     pub focus: Option<Focus>,
-    pub x: Option<u32>,
-    pub y: Option<u32>,
-    pub x_center: Option<u32>,
-    pub y_center: Option<u32>,
+    pub x: Option<Coordinate>,
+    pub y: Option<Coordinate>,
+    pub x_center: Option<Coordinate>,
+    pub y_center: Option<Coordinate>,
     pub dpr: Option<Dpr>,
     pub quality: Option<u8>,
     pub format: Option<Format>,
@@ -199,7 +199,7 @@ impl Transformation {
 }
 
 impl Step {
-    /// This step with its arithmetic expressions (`w-iw_div_2`) turned into pixels for
+    /// This step with its arithmetic expressions (`w-iw_div_2`, `x-iw_div_4`) turned into pixels for
     /// `sizes`; an error names an expression that gives no usable size.
     pub fn with_sizes_resolved(&self, sizes: expr::Sizes) -> Result<Step, String> {
         let resolve = |d: Option<Dimension>, key: &str| match d {
@@ -214,9 +214,25 @@ impl Step {
             }
             other => Ok(other),
         };
+        let position = |c: Option<Coordinate>, key: &str| match c {
+            Some(Coordinate::Expr(expression)) => {
+                let pixels = expression.eval(sizes).map(f64::round).unwrap_or(-1.0);
+                if !(0.0..=100_000.0).contains(&pixels) {
+                    return Err(format!(
+                        "{key}-{expression} gives {pixels} px, outside 0-100000"
+                    ));
+                }
+                Ok(Some(Coordinate::Pixels(pixels as u32)))
+            }
+            other => Ok(other),
+        };
         Ok(Step {
             width: resolve(self.width, "w")?,
             height: resolve(self.height, "h")?,
+            x: position(self.x, "x")?,
+            y: position(self.y, "y")?,
+            x_center: position(self.x_center, "xc")?,
+            y_center: position(self.y_center, "yc")?,
             ..self.clone()
         })
     }

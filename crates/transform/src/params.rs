@@ -88,6 +88,32 @@ pub enum Dimension {
     Expr(crate::expr::Expr),
 }
 
+/// A position (`x`, `y`, `xc`, `yc`): pixels, or an expression resolved when its step runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Coordinate {
+    Pixels(u32),
+    Expr(crate::expr::Expr),
+}
+
+impl Coordinate {
+    /// The position in pixels (an expression not resolved yet counts as 0).
+    pub fn pixels(self) -> u32 {
+        match self {
+            Coordinate::Pixels(px) => px,
+            Coordinate::Expr(_) => 0,
+        }
+    }
+}
+
+impl fmt::Display for Coordinate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Coordinate::Pixels(px) => write!(f, "{px}"),
+            Coordinate::Expr(expression) => write!(f, "{expression}"),
+        }
+    }
+}
+
 /// `dpr-<n>` or `dpr-auto` (the `Sec-CH-DPR` client hint, resolved per request; 1 without one).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Dpr {
@@ -241,10 +267,10 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
         "c" => step.crop = Some(crop(value).ok_or_else(|| bad("expected maintain_ratio, force, at_max, at_max_enlarge or at_least"))?),
         "cm" => step.crop_mode = Some(crop_mode(value).ok_or_else(|| bad("expected pad_resize, extract or pad_extract"))?),
         "fo" => step.focus = Some(focus(value).ok_or_else(|| bad("expected center, top, left, bottom, right, top_left, top_right, bottom_left, bottom_right or auto"))?),
-        "x" => step.x = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
-        "y" => step.y = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
-        "xc" => step.x_center = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
-        "yc" => step.y_center = Some(int(value, 0, 100_000).ok_or_else(|| bad(COORDINATE))?),
+        "x" => step.x = Some(coordinate(value).map_err(bad)?),
+        "y" => step.y = Some(coordinate(value).map_err(bad)?),
+        "xc" => step.x_center = Some(coordinate(value).map_err(bad)?),
+        "yc" => step.y_center = Some(coordinate(value).map_err(bad)?),
         "dpr" if value == "auto" => step.dpr = Some(Dpr::Auto),
         "dpr" => step.dpr = Some(Dpr::Factor(number(value, 0.1, 5.0).ok_or_else(|| bad("expected a number from 0.1 to 5 or auto"))?)),
         "q" => step.quality = Some(int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8),
@@ -274,7 +300,7 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
 
 const DIMENSION: &str =
     "expected pixels (1-100000), a fraction between 0 and 1, or an expression such as iw_div_2";
-const COORDINATE: &str = "expected pixels (0-100000)";
+const COORDINATE: &str = "expected pixels (0-100000) or an expression such as iw_div_4";
 const BOOLEAN: &str = "expected true or false";
 
 fn int(value: &str, min: u32, max: u32) -> Option<u32> {
@@ -325,6 +351,16 @@ impl fmt::Display for BlurredBackground {
             b if b < 0 => write!(f, "_N{}", -b),
             b => write!(f, "_{b}"),
         }
+    }
+}
+
+/// A position: pixels, or an arithmetic expression (`x-iw_div_4`).
+fn coordinate(value: &str) -> Result<Coordinate, &'static str> {
+    match crate::expr::Expr::parse(value) {
+        Some(expression) => expression.map(Coordinate::Expr),
+        None => int(value, 0, 100_000)
+            .map(Coordinate::Pixels)
+            .ok_or(COORDINATE),
     }
 }
 

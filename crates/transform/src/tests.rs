@@ -22,7 +22,12 @@ fn parses_every_essential_parameter() {
     assert_eq!(s.focus, Some(Focus::TopLeft));
     assert_eq!(
         (s.x, s.y, s.x_center, s.y_center),
-        (Some(10), Some(20), Some(5), Some(6))
+        (
+            Some(Coordinate::Pixels(10)),
+            Some(Coordinate::Pixels(20)),
+            Some(Coordinate::Pixels(5)),
+            Some(Coordinate::Pixels(6))
+        )
     );
     assert_eq!(s.dpr, Some(Dpr::Factor(2.0)));
     assert_eq!(s.quality, Some(80));

@@ -2,7 +2,7 @@
 //! to a [`Plan`] — which part of the current image to take, what size to scale it to, and what
 //! canvas to place it on. Pure arithmetic, tested against ImageKit's documented examples.
 
-use crate::{Crop, CropMode, Dimension, Focus, Step};
+use crate::{Coordinate, Crop, CropMode, Dimension, Focus, Step};
 
 /// A rectangle in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,15 +192,18 @@ fn extract_origin(
         ))
     };
     if step.x.is_some() || step.y.is_some() {
-        let (x, y) = (step.x.unwrap_or(0), step.y.unwrap_or(0));
+        let (x, y) = (
+            step.x.map_or(0, Coordinate::pixels),
+            step.y.map_or(0, Coordinate::pixels),
+        );
         if x + cw > width || y + ch > height {
             return Err(out_of_bounds());
         }
         return Ok((x, y));
     }
     if step.x_center.is_some() || step.y_center.is_some() {
-        let xc = step.x_center.unwrap_or(width / 2);
-        let yc = step.y_center.unwrap_or(height / 2);
+        let xc = step.x_center.map_or(width / 2, Coordinate::pixels);
+        let yc = step.y_center.map_or(height / 2, Coordinate::pixels);
         let (x, y) = (xc.checked_sub(cw / 2), yc.checked_sub(ch / 2));
         return match (x, y) {
             (Some(x), Some(y)) if x + cw <= width && y + ch <= height => Ok((x, y)),

@@ -795,6 +795,24 @@ fn size_expressions_resolve_when_their_step_runs() {
     assert_eq!(size("w-iw_div_2"), (200, 125));
     assert_eq!(size("w-300:w-cw_div_3"), (100, 63));
     assert_eq!(size("h-ih_mul_0.8_add_iw_mul_0.1"), (384, 240));
+    // Positions too: the right half of the 400 px picture, extracted.
+    assert_eq!(size("w-iw_div_2,h-ih,cm-extract,x-iw_div_2"), (200, 250));
+    let right = run(
+        &halves(200, 100),
+        "w-iw_div_2,h-ih,cm-extract,x-iw_div_2",
+        FormatChoice::default(),
+    )
+    .unwrap();
+    let pixel = decode_output(&right).to_rgb8().get_pixel(10, 50).0;
+    assert!(pixel[2] > 200 && pixel[0] < 50, "the blue half: {pixel:?}");
+    assert!(matches!(
+        run(
+            CUPS,
+            "w-10,h-10,cm-extract,x-iw_sub_iw_sub_1",
+            FormatChoice::default()
+        ),
+        Err(ProcessError::Geometry(_))
+    ));
     for bad in ["w-iw_div_0", "w-iw_mul_1000", "w-iw_sub_iw"] {
         assert!(
             matches!(
