@@ -202,33 +202,21 @@ impl Step {
     /// This step with its arithmetic expressions (`w-iw_div_2`, `x-iw_div_4`) turned into pixels for
     /// `sizes`; an error names an expression that gives no usable size.
     pub fn with_sizes_resolved(&self, sizes: expr::Sizes) -> Result<Step, String> {
-        let resolve = |d: Option<Dimension>, key: &str| match d {
-            Some(Dimension::Expr(expression)) => {
-                let pixels = expression.eval(sizes).map(f64::round).unwrap_or(-1.0);
-                if !(1.0..=100_000.0).contains(&pixels) {
-                    return Err(format!(
-                        "{key}-{expression} gives {pixels} px, outside 1-100000"
-                    ));
-                }
-                Ok(Some(Dimension::Pixels(pixels as u32)))
-            }
-            other => Ok(other),
+        let size = |d: Option<Dimension>, key: &str| -> Result<_, String> {
+            Ok(match d {
+                Some(Dimension::Expr(e)) => Some(Dimension::Pixels(pixels(e, sizes, key, 1)?)),
+                other => other,
+            })
         };
-        let position = |c: Option<Coordinate>, key: &str| match c {
-            Some(Coordinate::Expr(expression)) => {
-                let pixels = expression.eval(sizes).map(f64::round).unwrap_or(-1.0);
-                if !(0.0..=100_000.0).contains(&pixels) {
-                    return Err(format!(
-                        "{key}-{expression} gives {pixels} px, outside 0-100000"
-                    ));
-                }
-                Ok(Some(Coordinate::Pixels(pixels as u32)))
-            }
-            other => Ok(other),
+        let position = |c: Option<Coordinate>, key: &str| -> Result<_, String> {
+            Ok(match c {
+                Some(Coordinate::Expr(e)) => Some(Coordinate::Pixels(pixels(e, sizes, key, 0)?)),
+                other => other,
+            })
         };
         Ok(Step {
-            width: resolve(self.width, "w")?,
-            height: resolve(self.height, "h")?,
+            width: size(self.width, "w")?,
+            height: size(self.height, "h")?,
             x: position(self.x, "x")?,
             y: position(self.y, "y")?,
             x_center: position(self.x_center, "xc")?,
@@ -236,6 +224,17 @@ impl Step {
             ..self.clone()
         })
     }
+}
+
+/// `expression` (the value of `key`) in whole pixels for `sizes`, from `min` to 100,000.
+fn pixels(expression: expr::Expr, sizes: expr::Sizes, key: &str, min: u32) -> Result<u32, String> {
+    let value = expression.eval(sizes).map(f64::round).unwrap_or(-1.0);
+    if !(min as f64..=100_000.0).contains(&value) {
+        return Err(format!(
+            "{key}-{expression} gives {value} px, outside {min}-100000"
+        ));
+    }
+    Ok(value as u32)
 }
 
 /// The client hints a request carries.
