@@ -67,22 +67,17 @@ fn upright(mut tiff: Vec<u8>) -> Vec<u8> {
         Some(b"II") => false,
         _ => return tiff,
     };
-    let read16 = |b: &[u8], at: usize| -> Option<u16> {
-        let v: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-        Some(if big_endian {
-            u16::from_be_bytes(v)
-        } else {
-            u16::from_le_bytes(v)
+    // An unsigned number of `len` bytes at `at`, in the block's byte order.
+    let read = |b: &[u8], at: usize, len: usize| -> Option<u32> {
+        let bytes = b.get(at..at + len)?;
+        let fold = |n: u32, byte: &u8| (n << 8) | *byte as u32;
+        Some(match big_endian {
+            true => bytes.iter().fold(0, fold),
+            false => bytes.iter().rev().fold(0, fold),
         })
     };
-    let read32 = |b: &[u8], at: usize| -> Option<u32> {
-        let v: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        Some(if big_endian {
-            u32::from_be_bytes(v)
-        } else {
-            u32::from_le_bytes(v)
-        })
-    };
+    let read16 = |b: &[u8], at: usize| read(b, at, 2);
+    let read32 = |b: &[u8], at: usize| read(b, at, 4);
     let Some(ifd) = read32(&tiff, 4).map(|o| o as usize) else {
         return tiff;
     };
