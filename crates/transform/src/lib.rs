@@ -228,7 +228,11 @@ impl Step {
 
 /// `expression` (the value of `key`) in whole pixels for `sizes`, from `min` to 100,000.
 fn pixels(expression: expr::Expr, sizes: expr::Sizes, key: &str, min: u32) -> Result<u32, String> {
-    let value = expression.eval(sizes).map(f64::round).unwrap_or(-1.0);
+    let Some(value) = expression.eval(sizes).map(f64::round) else {
+        return Err(format!(
+            "{key}-{expression} gives no number (a division by zero, or too large)"
+        ));
+    };
     if !(min as f64..=100_000.0).contains(&value) {
         return Err(format!(
             "{key}-{expression} gives {value} px, outside {min}-100000"
