@@ -3,9 +3,9 @@
 //! them: values (positive numbers or variables) and operators joined by `_`, evaluated with the
 //! usual precedence (`pow` first, then `mul`/`div`/`mod`, then `add`/`sub`). Variables: the
 //! asset's initial width, height and aspect ratio (`iw`, `ih`, `iar`) and the current ones
-//! before the step (`cw`, `ch`, `car`). The layer variables (`bw`, `bh`, `bar`) belong to
-//! overlays, which are not supported yet. An expression is kept as written in the canonical
-//! text and resolved to pixels when its step runs.
+//! before the step (`cw`, `ch`, `car`), and inside a layer its parent's (`bw`, `bh`, `bar`:
+//! the "base" the layer is drawn on). An expression is kept as written in the canonical text
+//! and resolved to pixels when its step runs.
 
 use std::fmt;
 
@@ -27,6 +27,9 @@ enum Variable {
     CurrentWidth,
     CurrentHeight,
     CurrentAspect,
+    BaseWidth,
+    BaseHeight,
+    BaseAspect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +54,8 @@ pub struct Expr {
 pub struct Sizes {
     pub initial: (u32, u32),
     pub current: (u32, u32),
+    /// Inside a layer: the size of the image it is drawn on.
+    pub base: Option<(u32, u32)>,
 }
 
 impl Expr {
@@ -60,14 +65,6 @@ impl Expr {
         let has_variable = parts.iter().any(|p| variable(p).is_some());
         if parts.len() < 3 && !has_variable {
             return None;
-        }
-        if parts
-            .iter()
-            .any(|p| matches!(*p, "bw" | "bh" | "bar" | "lw" | "lh"))
-        {
-            return Some(Err(
-                "layer variables (bw, bh, bar) need overlays, not supported yet",
-            ));
         }
         if parts.len() > MAX_TOKENS || parts.len().is_multiple_of(2) {
             return Some(Err(
@@ -82,7 +79,7 @@ impl Expr {
                     (None, Ok(n)) if n.is_finite() && n >= 0.0 => Token::Number(n),
                     _ => {
                         return Some(Err(
-                            "a value is a positive number or iw, ih, iar, cw, ch, car",
+                            "a value is a positive number or iw, ih, iar, cw, ch, car, bw, bh, bar",
                         ));
                     }
                 }
@@ -124,6 +121,16 @@ impl Expr {
             i += 1;
         }
         sum.is_finite().then_some(sum)
+    }
+
+    /// Whether it names the parent's size (`bw`, `bh`, `bar`), which only layers have.
+    pub fn uses_base(&self) -> bool {
+        self.tokens[..self.len].iter().any(|t| {
+            matches!(
+                t,
+                Token::Variable(Variable::BaseWidth | Variable::BaseHeight | Variable::BaseAspect)
+            )
+        })
     }
 }
 
@@ -168,6 +175,9 @@ impl Variable {
             Variable::CurrentWidth => sizes.current.0 as f64,
             Variable::CurrentHeight => sizes.current.1 as f64,
             Variable::CurrentAspect => ratio(sizes.current),
+            Variable::BaseWidth => sizes.base.map_or(f64::NAN, |b| b.0 as f64),
+            Variable::BaseHeight => sizes.base.map_or(f64::NAN, |b| b.1 as f64),
+            Variable::BaseAspect => sizes.base.map_or(f64::NAN, ratio),
         }
     }
 
@@ -179,6 +189,9 @@ impl Variable {
             Variable::CurrentWidth => "cw",
             Variable::CurrentHeight => "ch",
             Variable::CurrentAspect => "car",
+            Variable::BaseWidth => "bw",
+            Variable::BaseHeight => "bh",
+            Variable::BaseAspect => "bar",
         }
     }
 }
@@ -191,6 +204,9 @@ fn variable(text: &str) -> Option<Variable> {
         "cw" => Variable::CurrentWidth,
         "ch" => Variable::CurrentHeight,
         "car" => Variable::CurrentAspect,
+        "bw" => Variable::BaseWidth,
+        "bh" => Variable::BaseHeight,
+        "bar" => Variable::BaseAspect,
         _ => return None,
     })
 }
@@ -238,6 +254,7 @@ mod tests {
         let sizes = Sizes {
             initial: (400, 250),
             current: (200, 100),
+            base: Some((1000, 500)),
         };
         Expr::parse(text).unwrap().unwrap().eval(sizes)
     }
@@ -252,6 +269,16 @@ mod tests {
         assert_eq!(eval("ch_mod_30"), Some(10.0));
         assert_eq!(eval("iar_mul_100"), Some(160.0));
         assert_eq!(eval("iw_div_0"), None);
+        assert_eq!(eval("bw_mul_0.1"), Some(100.0));
+        assert_eq!(eval("bar_mul_10"), Some(20.0));
+        let outside = Sizes {
+            initial: (1, 1),
+            current: (1, 1),
+            base: None,
+        };
+        let expression = Expr::parse("bw_div_2").unwrap().unwrap();
+        assert!(expression.uses_base());
+        assert_eq!(expression.eval(outside), None, "no parent outside a layer");
         assert_eq!(
             Expr::parse("ih_mul_0.80_add_iw")
                 .unwrap()
@@ -265,7 +292,7 @@ mod tests {
     fn only_expressions_parse_as_expressions() {
         assert!(Expr::parse("300").is_none());
         assert!(Expr::parse("0.5").is_none());
-        for bad in ["iw_div", "iw_times_2", "iw_div_-2", "bw_mul_0.5", "x_add_2"] {
+        for bad in ["iw_div", "iw_times_2", "iw_div_-2", "lw_mul_0.5", "x_add_2"] {
             assert!(
                 matches!(Expr::parse(bad), Some(Err(_))),
                 "{bad} should be refused"

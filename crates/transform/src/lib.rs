@@ -10,6 +10,7 @@ mod color;
 pub mod expr;
 #[cfg(any(test, feature = "hostile-inputs"))]
 pub mod hostile_inputs;
+pub mod layers;
 mod params;
 pub mod pipeline;
 
@@ -19,6 +20,7 @@ pub use image;
 mod tests;
 
 pub use color::Color;
+pub use layers::Layer;
 pub use params::{
     BlurredBackground, Border, Coordinate, Crop, CropMode, Dimension, Dpr, Flip, Focus, Format,
     Radius, Rotation, Unsharp,
@@ -78,6 +80,8 @@ pub struct Step {
     pub original: Option<bool>,
     /// A Media Library path (`di-` with `@@` for `/`), without a leading '/'.
     pub default_image: Option<String>,
+    /// Overlays drawn on the step's result, in order ([`layers`]).
+    pub layers: Vec<Layer>,
 }
 
 /// A transformation that cannot be parsed; the message names the parameter.
@@ -114,6 +118,13 @@ impl Transformation {
                 out.steps.push(params::parse_step(step_text)?);
                 out.has_explicit_parameters = true;
             }
+        }
+        let layers: usize = out.steps.iter().map(|s| layers::count(&s.layers)).sum();
+        if layers > layers::MAX_LAYERS {
+            return Err(ParseError::new(
+                text,
+                format!("more than {} layers", layers::MAX_LAYERS),
+            ));
         }
         if out.steps.len() > MAX_STEPS {
             return Err(ParseError::new(
@@ -165,6 +176,17 @@ impl Transformation {
             })
     }
 
+    /// The Media Library files the layers read (images and fonts), each once, in order.
+    pub fn layer_inputs(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for layer in self.steps.iter().flat_map(|s| &s.layers) {
+            layer.inputs(&mut out);
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|path| seen.insert(path.clone()));
+        out
+    }
+
     /// The output format the last step that names one asks for.
     pub fn format(&self) -> Option<Format> {
         self.steps.iter().rev().find_map(|s| s.format)
@@ -202,6 +224,9 @@ impl Step {
     /// This step with its arithmetic expressions (`w-iw_div_2`, `x-iw_div_4`) turned into pixels for
     /// `sizes`; an error names an expression that gives no usable size.
     pub fn with_sizes_resolved(&self, sizes: expr::Sizes) -> Result<Step, String> {
+        if !self.has_expressions() {
+            return Ok(self.clone());
+        }
         let size = |d: Option<Dimension>, key: &str| -> Result<_, String> {
             Ok(match d {
                 Some(Dimension::Expr(e)) => Some(Dimension::Pixels(pixels(e, sizes, key, 1)?)),
@@ -223,6 +248,41 @@ impl Step {
             y_center: position(self.y_center, "yc")?,
             ..self.clone()
         })
+    }
+}
+
+impl Step {
+    fn has_expressions(&self) -> bool {
+        self.expressions().next().is_some()
+    }
+
+    /// The arithmetic expressions of this step's own sizes and positions, with their keys.
+    fn expressions(&self) -> impl Iterator<Item = (&'static str, expr::Expr)> + '_ {
+        let sizes = [("w", self.width), ("h", self.height)]
+            .into_iter()
+            .filter_map(|(key, d)| match d {
+                Some(Dimension::Expr(e)) => Some((key, e)),
+                _ => None,
+            });
+        let positions = [
+            ("x", self.x),
+            ("y", self.y),
+            ("xc", self.x_center),
+            ("yc", self.y_center),
+        ]
+        .into_iter()
+        .filter_map(|(key, c)| match c {
+            Some(Coordinate::Expr(e)) => Some((key, e)),
+            _ => None,
+        });
+        sizes.chain(positions)
+    }
+
+    /// The key of an expression naming the parent's size (`bw`…) outside any layer.
+    pub(crate) fn layer_variable_outside_layers(&self) -> Option<&'static str> {
+        self.expressions()
+            .find(|(_, e)| e.uses_base())
+            .map(|(key, _)| key)
     }
 }
 
@@ -388,6 +448,12 @@ impl Step {
         }
         if let Some(v) = self.original {
             put_after_flags(&mut out, "orig", v);
+        }
+        for layer in &self.layers {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            let _ = write!(out, "{layer}");
         }
         out
     }

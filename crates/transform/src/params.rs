@@ -54,14 +54,6 @@ const NOT_SUPPORTED: &[&str] = &[
     "e-changebg",
     "e-edit",
     "bg-genfill",
-    "l-",
-    "lx",
-    "ly",
-    "lfo",
-    "lap",
-    "lso",
-    "ie",
-    "i-",
     "cr",
     "cp",
     "dn",
@@ -74,6 +66,12 @@ const NOT_SUPPORTED: &[&str] = &[
     "ac",
     "sr",
     "raw",
+];
+
+/// Keys that belong inside a layer (`l-image … l-end`): named in the error when found outside one.
+const LAYER_ONLY: &[&str] = &[
+    "i", "ie", "lx", "ly", "lxc", "lyc", "lfo", "lap", "lm", "lso", "leo", "ldu", "al", "fs", "ff",
+    "co", "tg", "ia", "pa", "lh",
 ];
 
 /// A width or height: pixels, or a fraction of the input's size.
@@ -219,17 +217,37 @@ pub struct Border {
     pub color: Color,
 }
 
-/// Parses one step (`w-300,h-200,c-at_max`).
+/// Parses one step (`w-300,h-200,c-at_max`, layers included).
 pub(crate) fn parse_step(text: &str) -> Result<Step, ParseError> {
     let mut step = Step::default();
     if text.is_empty() {
         return Err(ParseError::new(text, "empty step (two ':' in a row?)"));
     }
-    for param in text.split(',') {
-        let (key, value) = split_key(param)?;
-        apply(&mut step, param, key, value)?;
+    let mut params = text.split(',');
+    while let Some(param) = params.next() {
+        if param == "l-end" {
+            return Err(ParseError::new(param, "l-end without an open layer"));
+        }
+        if param.starts_with("l-") {
+            let layer = crate::layers::parse_layer(param, &mut params, 1)?;
+            step.layers.push(layer);
+            continue;
+        }
+        apply_param(&mut step, param)?;
+    }
+    if let Some(key) = step.layer_variable_outside_layers() {
+        return Err(ParseError::new(
+            text,
+            format!("{key}: bw, bh and bar (the parent's size) only mean something inside a layer"),
+        ));
     }
     Ok(step)
+}
+
+/// Reads one `key-value` parameter of a step into `step`.
+pub(crate) fn apply_param(step: &mut Step, param: &str) -> Result<(), ParseError> {
+    let (key, value) = split_key(param)?;
+    apply(step, param, key, value)
 }
 
 /// Finds the known key `param` starts with; the value is what follows its '-'.
@@ -247,6 +265,13 @@ fn split_key(param: &str) -> Result<(&'static str, &str), ParseError> {
         if let Some(value) = param.strip_prefix(key).and_then(|r| r.strip_prefix('-')) {
             return Ok((key, value));
         }
+    }
+    let bare_key = param.split_once('-').map_or(param, |(key, _)| key);
+    if LAYER_ONLY.contains(&bare_key) {
+        return Err(ParseError::new(
+            param,
+            "belongs inside a layer (l-image or l-text … l-end)",
+        ));
     }
     if NOT_SUPPORTED
         .iter()
@@ -303,7 +328,7 @@ const DIMENSION: &str =
 const COORDINATE: &str = "expected pixels (0-100000) or an expression such as iw_div_4";
 const BOOLEAN: &str = "expected true or false";
 
-fn int(value: &str, min: u32, max: u32) -> Option<u32> {
+pub(crate) fn int(value: &str, min: u32, max: u32) -> Option<u32> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 9 {
         return None;
     }
@@ -355,7 +380,7 @@ impl fmt::Display for BlurredBackground {
 }
 
 /// A position: pixels, or an arithmetic expression (`x-iw_div_4`).
-fn coordinate(value: &str) -> Result<Coordinate, &'static str> {
+pub(crate) fn coordinate(value: &str) -> Result<Coordinate, &'static str> {
     match crate::expr::Expr::parse(value) {
         Some(expression) => expression.map(Coordinate::Expr),
         None => int(value, 0, 100_000)
@@ -405,7 +430,7 @@ fn crop_mode(value: &str) -> Option<CropMode> {
     })
 }
 
-fn focus(value: &str) -> Option<Focus> {
+pub(crate) fn focus(value: &str) -> Option<Focus> {
     Some(match value {
         "center" => Focus::Center,
         "top" => Focus::Top,

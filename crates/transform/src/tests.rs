@@ -83,6 +83,96 @@ fn canonical_form_ignores_parameter_order() {
 }
 
 #[test]
+fn layers_parse_as_the_sdks_write_them() {
+    use crate::layers::{Align, FontFamily, Source};
+    let t = parse("w-400:l-image,i-logos@@brand.png,lfo-bottom_right,w-50,l-end,l-text,ie-SGVsbG8sIHdvcmxkIQ==,lx-bw_mul_0.1,ly-N10,fs-30,co-FFFFFF,bg-000000,pa-10_20,tg-b_i,ia-center,w-200,lh-20,r-5,rt-10,ff-fonts@@My.ttf,al-5,l-end").unwrap();
+    let layers = &t.steps[1].layers;
+    assert_eq!(layers.len(), 2);
+    assert_eq!(layers[0].source, Source::Image("logos/brand.png".into()));
+    assert_eq!(layers[0].position.focus, Some(Focus::BottomRight));
+    assert_eq!(layers[0].step.width, Some(Dimension::Pixels(50)));
+    let text = &layers[1];
+    assert_eq!(text.source, Source::Text("Hello, world!".into()));
+    assert!(text.position.y.unwrap().from_far_edge);
+    assert_eq!(text.text.padding, Some([10, 20, 10, 20]));
+    assert!(text.text.typography.bold && text.text.typography.italic);
+    assert_eq!(text.text.align, Some(Align::Center));
+    assert_eq!(
+        text.text.family,
+        Some(FontFamily::Library("fonts/My.ttf".into()))
+    );
+    assert_eq!(text.alpha, Some(5));
+    assert_eq!(text.step.rotation, Some(Rotation::Degrees(10)));
+    assert_eq!(t.layer_inputs(), ["logos/brand.png", "fonts/My.ttf"]);
+    // The SDK's solid block, and nesting.
+    let solid = parse("l-image,i-ik_canvas,bg-FF0000,w-100,h-50,l-end").unwrap();
+    assert!(matches!(solid.steps[0].layers[0].source, Source::Solid(c) if c.r == 255));
+    assert!(solid.layer_inputs().is_empty());
+    let nested = parse("l-image,i-a.png,lxc-30,lap-center,w-100,l-text,i-x,l-end,l-end").unwrap();
+    assert_eq!(nested.steps[0].layers[0].step.layers.len(), 1);
+    // Every form reads back from its canonical text, and different layers never share it.
+    for text in [
+        "w-400:l-image,i-logos@@brand.png,lfo-bottom_right,w-50,l-end,l-text,ie-SGVsbG8sIHdvcmxkIQ==,lx-bw_mul_0.1,ly-N10,fs-30,co-FFFFFF,bg-000000,pa-10_20,tg-b_i,ia-center,w-200,lh-20,r-5,rt-10,ff-fonts@@My.ttf,al-5,l-end",
+        "l-image,i-ik_canvas,bg-FF0000,w-100,h-50,l-end",
+        "l-image,i-a.png,lxc-30,lap-center,w-100,l-text,i-x,l-end,l-end",
+        "l-text,ie-YSxiOmMtZA==,l-end,l-solid,bg-00FF0050,l-end",
+    ] {
+        let parsed = parse(text).unwrap();
+        assert_eq!(
+            parse(&parsed.canonical()).unwrap().steps,
+            parsed.steps,
+            "{text}"
+        );
+    }
+    assert_ne!(
+        parse("l-text,i-a,l-end").unwrap().canonical(),
+        parse("l-text,i-b,l-end").unwrap().canonical()
+    );
+    assert_ne!(
+        parse("l-image,i-a.png,l-end,l-image,i-b.png,l-end")
+            .unwrap()
+            .canonical(),
+        parse("l-image,i-b.png,l-end,l-image,i-a.png,l-end")
+            .unwrap()
+            .canonical(),
+        "layers are drawn in order"
+    );
+}
+
+#[test]
+fn bad_layers_are_refused_naming_the_part() {
+    let cases = [
+        ("l-image,i-a.png", "l-image", "l-end"),
+        ("l-end", "l-end", "without an open layer"),
+        ("lx-10", "lx-10", "inside a layer"),
+        ("l-image,l-end", "l-image", "input"),
+        ("l-video,i-a.mp4,l-end", "l-video", "videos"),
+        ("l-image,i-a.png,fs-20,l-end", "fs-20", "text layers"),
+        ("l-image,i-..@@etc@@passwd,l-end", "l-image", "path"),
+        ("l-text,i-a,lm-multiply,l-end", "lm-multiply", "normal"),
+        ("l-image,i-a.png,f-png,l-end", "l-image", "whole image"),
+        ("l-image,i-ik_canvas,w-10,l-end", "l-image", "bg-"),
+        ("l-text,i-a,ff-Comic,l-end", "ff-Comic", "DejaVuSans"),
+        ("l-text,ie-!!!,l-end", "ie-!!!", "base64"),
+        (
+            "l-image,i-a,l-image,i-b,l-image,i-c,l-image,i-d,l-end,l-end,l-end,l-end",
+            "l-image",
+            "3 deep",
+        ),
+        ("w-bw_div_2", "w-bw_div_2", "inside a layer"),
+    ];
+    for (text, parameter, reason) in cases {
+        let err = parse(text).expect_err(text);
+        assert_eq!(err.parameter, parameter, "{text}: {err}");
+        assert!(err.reason.contains(reason), "{text}: {err}");
+    }
+    let many = ["l-solid,bg-red,l-end"; layers::MAX_LAYERS + 1].join(",");
+    assert!(parse(&many).unwrap_err().reason.contains("layers"));
+    let long = format!("l-text,i-{},l-end", "a".repeat(layers::MAX_TEXT_CHARS + 1));
+    assert!(parse(&long).is_err());
+}
+
+#[test]
 fn named_transformations_expand_in_place() {
     let t = parse("n-thumb:rt-90").unwrap();
     assert_eq!(t.steps.len(), 2);
@@ -126,8 +216,9 @@ fn errors_name_the_parameter() {
         assert_eq!(err.parameter, parameter, "{text}: {err}");
         assert!(err.to_string().contains("invalid transformation parameter"));
     }
+    assert!(parse("l-image").unwrap_err().reason.contains("l-end"));
     assert!(
-        parse("l-image")
+        parse("e-shadow")
             .unwrap_err()
             .reason
             .contains("not supported")
@@ -218,9 +309,27 @@ fn generated_inputs_roundtrip_or_fail_cleanly() {
         "orig-false",
         "x-",
         "1",
+        "l-image,",
+        "l-text,",
+        "l-solid,",
+        ",l-end",
+        "i-",
+        "ie-",
+        "YSxi",
+        "lx-",
+        "ly-N",
+        "lfo-",
+        "bottom_right",
+        "bw_mul_0.5",
+        "fs-",
+        "co-",
+        "pa-",
+        "tg-b",
+        "ik_canvas",
+        "al-",
     ];
     let mut state: u64 = 0x2545F4914F6CDD1D;
-    for _ in 0..50_000 {
+    for _ in 0..100_000 {
         let mut text = String::new();
         for _ in 0..(state % 9 + 1) {
             state ^= state << 13;

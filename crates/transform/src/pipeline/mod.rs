@@ -9,14 +9,19 @@ mod encode;
 mod frames;
 pub mod geometry;
 mod heif;
+#[cfg(test)]
+mod layer_tests;
+mod layers;
 mod metadata;
 mod ops;
 mod smart_crop;
 mod svg_cost;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use decode::{InputKind, probe};
+pub use layers::LayerFiles;
 
 use crate::{Color, CropMode, Format, Transformation};
 use image::DynamicImage;
@@ -101,6 +106,8 @@ pub enum ProcessError {
     TooCostly { estimated: u64, limit: u64 },
     #[error("the transformation was abandoned: no request waits for it any more")]
     Abandoned,
+    #[error("layer input {path:?}: {reason}")]
+    LayerInput { path: String, reason: String },
 }
 
 /// The time budget of one transformation and a flag to stop it early. Checked between stages
@@ -190,52 +197,32 @@ pub fn process_within(
     limits: Limits,
     budget: &Budget,
 ) -> Result<Output, ProcessError> {
-    let probed = probe(bytes)?;
-    let (kind, stored_w, stored_h) = probed;
-    frames::check(kind, bytes, limits)?;
-    let orientation = if kind == InputKind::Jpeg {
-        decode::exif_orientation(bytes)
-    } else {
-        1
+    process_layered(
+        bytes,
+        transformation,
+        &LayerFiles::new(),
+        choice,
+        limits,
+        budget,
+    )
+}
+
+/// [`process_within`] with the files the transformation's layers read
+/// ([`Transformation::layer_inputs`]).
+pub fn process_layered(
+    bytes: &[u8],
+    transformation: &Transformation,
+    layer_files: &LayerFiles,
+    choice: FormatChoice,
+    limits: Limits,
+    budget: &Budget,
+) -> Result<Output, ProcessError> {
+    let context = layers::Context {
+        files: layer_files,
+        limits,
+        budget,
     };
-    let swaps_axes = orientation >= 5;
-    let (w, h) = if swaps_axes {
-        (stored_h, stored_w)
-    } else {
-        (stored_w, stored_h)
-    };
-    // Expressions in sizes (`w-iw_div_2`) become pixels as each step is reached: the first
-    // now (shrink-on-load plans with it), the others on the size the steps before left.
-    let resolve = |step: &crate::Step, current: (u32, u32)| {
-        let sizes = crate::expr::Sizes {
-            initial: (w, h),
-            current,
-        };
-        step.with_sizes_resolved(sizes)
-            .map_err(ProcessError::Geometry)
-    };
-    let first = match transformation.steps.first() {
-        Some(step) => Some(resolve(step, (w, h))?),
-        None => None,
-    };
-    let min_scale = shrink_on_load_scale(first.as_ref(), w, h);
-    let mut decoded =
-        decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
-    budget.check("decode")?;
-    if let Some(profile) = color_profile::embedded(bytes, kind) {
-        decoded = color_profile::to_srgb(decoded, &profile);
-        budget.check("colour conversion")?;
-    }
-    let mut image = apply_orientation(decoded, orientation);
-    for (i, step) in transformation.steps.iter().enumerate() {
-        let logical = (i == 0).then_some((w, h));
-        let step = match (i, &first) {
-            (0, Some(first)) => first.clone(),
-            _ => resolve(step, (image.width(), image.height()))?,
-        };
-        image = ops::apply(image, &step, limits.max_output_side, logical, budget)?;
-        budget.check("a transformation step")?;
-    }
+    let (image, kind) = render(bytes, &transformation.steps, None, &context)?;
     let has_alpha = image.color().has_alpha() && !fully_opaque(&image);
     let format = output_format(transformation.format(), kind, has_alpha, choice)?;
     let last = transformation.steps.last();
@@ -282,6 +269,83 @@ pub fn process_within(
         width: image.width(),
         height: image.height(),
     })
+}
+
+/// Decodes `bytes` (limits from its header, EXIF orientation, ICC profile to sRGB,
+/// shrink-on-load for the first step) and runs `steps` on it. `base` is the parent's size when
+/// this is a layer's file (for `bw`/`bh` in its expressions).
+fn render(
+    bytes: &[u8],
+    steps: &[crate::Step],
+    base: Option<(u32, u32)>,
+    context: &layers::Context,
+) -> Result<(DynamicImage, InputKind), ProcessError> {
+    let (limits, budget) = (context.limits, context.budget);
+    let probed = probe(bytes)?;
+    let (kind, stored_w, stored_h) = probed;
+    frames::check(kind, bytes, limits)?;
+    let orientation = if kind == InputKind::Jpeg {
+        decode::exif_orientation(bytes)
+    } else {
+        1
+    };
+    let swaps_axes = orientation >= 5;
+    let (w, h) = if swaps_axes {
+        (stored_h, stored_w)
+    } else {
+        (stored_w, stored_h)
+    };
+    // Expressions in sizes (`w-iw_div_2`) become pixels as each step is reached: the first
+    // now (shrink-on-load plans with it), the others on the size the steps before left.
+    let resolve = |step: &crate::Step, current: (u32, u32)| {
+        let sizes = crate::expr::Sizes {
+            initial: (w, h),
+            current,
+            base,
+        };
+        step.with_sizes_resolved(sizes)
+            .map_err(ProcessError::Geometry)
+    };
+    let first = match steps.first() {
+        Some(step) => Some(resolve(step, (w, h))?),
+        None => None,
+    };
+    let min_scale = shrink_on_load_scale(first.as_ref(), w, h);
+    let mut decoded =
+        decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
+    budget.check("decode")?;
+    if let Some(profile) = color_profile::embedded(bytes, kind) {
+        decoded = color_profile::to_srgb(decoded, &profile);
+        budget.check("colour conversion")?;
+    }
+    let mut image = apply_orientation(decoded, orientation);
+    for (i, step) in steps.iter().enumerate() {
+        let logical = (i == 0).then_some((w, h));
+        let step = match (i, &first) {
+            (0, Some(first)) => first.clone(),
+            _ => resolve(step, (image.width(), image.height()))?,
+        };
+        image = apply_step(image, &step, logical, context)?;
+        budget.check("a transformation step")?;
+    }
+    Ok((image, kind))
+}
+
+/// One step (sizes already in pixels): its operations, then its layers.
+fn apply_step(
+    image: DynamicImage,
+    step: &crate::Step,
+    logical: Option<(u32, u32)>,
+    context: &layers::Context,
+) -> Result<DynamicImage, ProcessError> {
+    let image = ops::apply(
+        image,
+        step,
+        context.limits.max_output_side,
+        logical,
+        context.budget,
+    )?;
+    layers::draw_all(image, &step.layers, context)
 }
 
 /// The output format: explicit `f-` wins; `f-auto` or "best format" choose from `Accept`;
