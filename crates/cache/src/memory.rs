@@ -209,7 +209,9 @@ impl<V: Weighed> MemoryCache<V> {
         }
     }
 
-    fn is_current(&self, stamp: Stamp) -> bool {
+    /// Whether nothing invalidated `stamp`'s scope since it was taken (for answers that also
+    /// depend on other files than their own, such as overlay layers).
+    pub fn is_current(&self, stamp: Stamp) -> bool {
         stamp.epoch == self.epoch.load(Ordering::Acquire)
             && stamp.generation == self.generations[stamp.bucket].load(Ordering::Acquire)
     }

@@ -68,6 +68,7 @@ pub fn result(
     original_etag: &str,
     transformation: &Transformation,
     choice: FormatChoice,
+    layer_etags: &[(&str, &str)],
 ) -> String {
     let FormatChoice {
         accepts_webp,
@@ -76,14 +77,22 @@ pub fn result(
         auto_avif,
     } = choice;
     let flag = |on: bool| if on { '1' } else { '0' };
-    format!(
+    let mut key = format!(
         "result\n{endpoint_id}\n{path}\n{original_etag}\n{}\n{}{}{}{}",
         transformation.canonical(),
         flag(accepts_webp),
         flag(accepts_avif),
         flag(best_format),
         flag(auto_avif),
-    )
+    );
+    // Every layer file's ETag: a changed logo makes a new result, never the old one.
+    for (layer_path, etag) in layer_etags {
+        key.push_str(&format!(
+            "\nlayer {}:{layer_path}\n{etag}",
+            layer_path.len()
+        ));
+    }
+    key
 }
 
 #[cfg(test)]
@@ -94,21 +103,39 @@ mod tests {
     fn results_differ_by_every_part_of_their_key() {
         let t = |text: &str| Transformation::parse(text, &|_| None).unwrap();
         let choice = FormatChoice::default();
-        let base = result("e1", "a.jpg", "\"x\"", &t("w-100"), choice);
+        let base = result("e1", "a.jpg", "\"x\"", &t("w-100"), choice, &[]);
         let webp = FormatChoice {
             accepts_webp: true,
             ..choice
         };
         for other in [
-            result("e2", "a.jpg", "\"x\"", &t("w-100"), choice),
-            result("e1", "b.jpg", "\"x\"", &t("w-100"), choice),
-            result("e1", "a.jpg", "\"y\"", &t("w-100"), choice),
-            result("e1", "a.jpg", "\"x\"", &t("w-101"), choice),
-            result("e1", "a.jpg", "\"x\"", &t("w-100"), webp),
+            result("e2", "a.jpg", "\"x\"", &t("w-100"), choice, &[]),
+            result("e1", "b.jpg", "\"x\"", &t("w-100"), choice, &[]),
+            result("e1", "a.jpg", "\"y\"", &t("w-100"), choice, &[]),
+            result("e1", "a.jpg", "\"x\"", &t("w-101"), choice, &[]),
+            result("e1", "a.jpg", "\"x\"", &t("w-100"), webp, &[]),
+            result(
+                "e1",
+                "a.jpg",
+                "\"x\"",
+                &t("w-100"),
+                choice,
+                &[("l.png", "\"1\"")],
+            ),
         ] {
             assert_ne!(base, other);
         }
-        assert_eq!(base, result("e1", "a.jpg", "\"x\"", &t("w-100"), choice));
+        let logo = t("l-image,i-l.png,l-end");
+        let with_logo = |etag| result("e1", "a.jpg", "\"x\"", &logo, choice, &[("l.png", etag)]);
+        assert_ne!(
+            with_logo("\"1\""),
+            with_logo("\"2\""),
+            "a changed layer file"
+        );
+        assert_eq!(
+            base,
+            result("e1", "a.jpg", "\"x\"", &t("w-100"), choice, &[])
+        );
         assert_ne!(original("o1", "a.jpg"), original("o2", "a.jpg"));
     }
 

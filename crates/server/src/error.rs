@@ -68,7 +68,8 @@ impl DeliveryError {
                 | ProcessError::TooManyScans { .. }
                 | ProcessError::TooCostly { .. }
                 | ProcessError::TimeBudget { .. }
-                | ProcessError::Geometry(_) => StatusCode::BAD_REQUEST,
+                | ProcessError::Geometry(_)
+                | ProcessError::LayerInput { .. } => StatusCode::BAD_REQUEST,
                 ProcessError::UnsupportedOutput(_) => StatusCode::NOT_IMPLEMENTED,
                 ProcessError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 // Nobody asked for it any more; a caller that still sees it may retry.

@@ -62,6 +62,9 @@ pub struct Answer {
     pub account_generation: u64,
     /// The origin the file came from (for the access log).
     pub origin_name: String,
+    /// Stamps of the other files it was made from (overlay layers): a write or purge of any
+    /// of them makes the held answer stale too.
+    pub depends_on: Vec<pixelway_cache::Stamp>,
 }
 
 impl Weighed for Answer {
@@ -144,6 +147,7 @@ impl Answer {
             fresh_until: made.fresh_until,
             account_generation,
             origin_name,
+            depends_on: Vec::new(),
         }
     }
 

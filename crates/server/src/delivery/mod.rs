@@ -5,6 +5,7 @@
 
 mod answer;
 mod chain;
+mod layer_inputs;
 mod original;
 mod respond;
 pub mod sniff;
@@ -12,7 +13,7 @@ mod transform;
 
 pub use answer::{Answer, Payload};
 pub use chain::{Attempt, FetchFail};
-pub use transform::{Rendition, TransformFail, Workers};
+pub use transform::{Rendition, Sources, TransformFail, Workers};
 
 use crate::app::App;
 use crate::catalog::{Account, Endpoint};
@@ -156,6 +157,10 @@ async fn serve(
     if let Some(held) = memory_key.as_deref().and_then(|key| app.memory.get(key))
         && held.account_generation == account.generation
         && held.is_fresh(std::time::Instant::now())
+        && held
+            .depends_on
+            .iter()
+            .all(|stamp| app.memory.is_current(*stamp))
     {
         probe.from_memory = Some(held.origin_name.clone());
         return respond::respond(&held, headers);
@@ -172,6 +177,20 @@ async fn serve(
     if probe.detailed {
         probe.transformation = transformation.as_ref().map(Transformation::canonical);
     }
+    // The files overlay layers read: their stamps are taken before they are looked up, like the
+    // original's, so a held answer goes stale when any of them is written or purged.
+    let layer_paths = transformation
+        .as_ref()
+        .filter(|t| t.needs_processing())
+        .map(Transformation::layer_inputs)
+        .unwrap_or_default();
+    let layer_stamps: Vec<_> = layer_paths
+        .iter()
+        .map(|p| {
+            app.memory
+                .stamp(crate::cache_keys::file_scope(&route.account, p))
+        })
+        .collect();
     let attempts = &mut probe.attempts;
     let found = chain::find(
         app,
@@ -198,8 +217,14 @@ async fn serve(
     let (made, negotiated): (Made, bool) = match transformation.filter(|t| t.needs_processing()) {
         Some(t) => {
             let started = std::time::Instant::now();
+            let layers =
+                layer_inputs::find_all(app, account, endpoint, &layer_paths, access.signed).await?;
+            let sources = Sources {
+                original: &original,
+                layers: &layers,
+            };
             let (result, negotiated, made_now) =
-                transform_step(app, account, endpoint, &route, &original, &t, headers).await?;
+                transform_step(app, account, endpoint, &route, sources, &t, headers).await?;
             probe.sample.transform = made_now.then(|| started.elapsed());
             probe.transformation_cached = !made_now;
             (result.into(), negotiated)
@@ -221,7 +246,8 @@ async fn serve(
     if let Some(disposition) = download {
         extra.headers.push(("content-disposition", disposition));
     }
-    let answer = Answer::new(made, &extra, account.generation, origin_name);
+    let mut answer = Answer::new(made, &extra, account.generation, origin_name);
+    answer.depends_on = layer_stamps;
     if let Some(key) = memory_key
         && !is_default
         && app.memory.admits(answer.body.len())
@@ -360,7 +386,11 @@ async fn authorize(
 
 /// Whether `path` is a private file of `account`'s Media Library (asked only of accounts that
 /// have private files).
-async fn is_private(app: &App, account: &Account, path: &str) -> Result<bool, DeliveryError> {
+pub(super) async fn is_private(
+    app: &App,
+    account: &Account,
+    path: &str,
+) -> Result<bool, DeliveryError> {
     if !account.has_private_files {
         return Ok(false);
     }
@@ -413,7 +443,7 @@ async fn transform_step(
     account: &Account,
     endpoint: &Endpoint,
     route: &Route,
-    original: &Original,
+    sources: Sources<'_>,
     transformation: &Transformation,
     headers: &HeaderMap,
 ) -> Result<(Rendition, bool, bool), DeliveryError> {
@@ -440,7 +470,7 @@ async fn transform_step(
         &account.record.id,
         endpoint_id,
         path,
-        original,
+        sources,
         transformation,
         choice,
     )
@@ -486,8 +516,12 @@ async fn best_format_original(
         return (original.into(), true);
     };
     let started = std::time::Instant::now();
+    let sources = Sources {
+        original: &original,
+        layers: &[],
+    };
     let converted =
-        transform_step(app, account, endpoint, route, &original, &implicit, headers).await;
+        transform_step(app, account, endpoint, route, sources, &implicit, headers).await;
     match converted {
         Ok((result, _, made)) => {
             probe.sample.transform = made.then(|| started.elapsed());

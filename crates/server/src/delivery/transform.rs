@@ -6,6 +6,7 @@
 //! the pipeline stops at its time budget (checked between and inside its stages), and work whose
 //! every requester has gone is stopped at its next check.
 
+use super::layer_inputs::LayerInput;
 use super::original::Original;
 use crate::app::App;
 use crate::error::DeliveryError;
@@ -68,6 +69,13 @@ impl Rendition {
     }
 }
 
+/// What a transformation reads: the original, and the files its layers draw.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    pub original: &'a Original,
+    pub layers: &'a [LayerInput],
+}
+
 /// Why a coalesced transform failed; shared by every waiter.
 #[derive(Debug, Clone)]
 pub enum TransformFail {
@@ -76,21 +84,43 @@ pub enum TransformFail {
     Internal(String),
 }
 
-/// The transformed version of `original`, from the result cache or made now (then `true`).
+/// The transformed version of `sources`, from the result cache or made now (then `true`).
 pub async fn transformed(
     app: &App,
     account: &str,
     endpoint_id: &str,
     path: &str,
-    original: &Original,
+    sources: Sources<'_>,
     transformation: &Transformation,
     choice: FormatChoice,
 ) -> Result<(Rendition, bool), DeliveryError> {
-    let key = crate::cache_keys::result(endpoint_id, path, &original.etag, transformation, choice);
+    let Sources { original, layers } = sources;
+    let layer_etags: Vec<(&str, &str)> = layers
+        .iter()
+        .map(|l| (l.path.as_str(), l.original.etag.as_str()))
+        .collect();
+    let key = crate::cache_keys::result(
+        endpoint_id,
+        path,
+        &original.etag,
+        transformation,
+        choice,
+        &layer_etags,
+    );
+    // What is made from layers is as fresh as the least fresh of its inputs.
+    let fresh_until = layers
+        .iter()
+        .filter_map(|l| l.original.fresh_until)
+        .chain(original.fresh_until)
+        .min();
+    let from_cache = |entry| Rendition {
+        fresh_until,
+        ..Rendition::from_cache(entry, original)
+    };
     if let Some(entry) = app.results.get(&key, None).await
         && !app.purges.is_purged(account, path, entry.meta.stored_at)
     {
-        return Ok((Rendition::from_cache(entry, original), false));
+        return Ok((from_cache(entry), false));
     }
     let origin_name = original.origin_name.clone();
     let stop = Stop::default();
@@ -104,6 +134,7 @@ pub async fn transformed(
         let admitted = Arc::clone(&app.workers.admitted);
         let stop = stop.clone();
         let original = original.clone();
+        let layers = layers.to_vec();
         move || async move {
             let _admission = admitted
                 .try_acquire_owned()
@@ -116,8 +147,9 @@ pub async fn transformed(
                 return Err(TransformFail::Process(ProcessError::Abandoned));
             }
             let budget = Budget::start(limits.time_budget, stop);
+            let inputs = Inputs { original, layers };
             let output =
-                run_pipeline(original, transformation, choice, limits, budget, running).await?;
+                run_pipeline(inputs, transformation, choice, limits, budget, running).await?;
             let meta = EntryMeta::new(&origin_name, None);
             let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(output.bytes))]);
             match results
@@ -149,33 +181,45 @@ pub async fn transformed(
         .get(&key, None)
         .await
         .ok_or_else(|| DeliveryError::Internal("result vanished from the cache".into()))?;
-    Ok((Rendition::from_cache(entry, original), true))
+    Ok((from_cache(entry), true))
+}
+
+/// Everything a pipeline run reads: the original and its layers' files.
+struct Inputs {
+    original: Original,
+    layers: Vec<LayerInput>,
 }
 
 /// Reads the original and runs the pipeline, all on the blocking pool. The worker slot
 /// (`running`) is held by the blocking task itself, so it is only freed when the CPU work ends.
 /// The waiting stops shortly after the budget is spent, and the work is then told to stop too.
 async fn run_pipeline(
-    original: Original,
+    inputs: Inputs,
     transformation: Transformation,
     choice: FormatChoice,
     limits: Limits,
     budget: Budget,
     running: OwnedSemaphorePermit,
 ) -> Result<pipeline::Output, TransformFail> {
-    let body = original.body;
     let limit = budget.limit();
     let stop = budget.stop_handle();
     let work = tokio::task::spawn_blocking(move || {
         let _running = running;
-        let bytes = if body.head.len() as u64 == body.len {
-            body.head.clone()
-        } else {
-            body.read_blocking(0, body.len as usize)
-                .map_err(|e| TransformFail::Internal(e.to_string()))?
-        };
-        pipeline::process_within(&bytes, &transformation, choice, limits, &budget)
-            .map_err(TransformFail::Process)
+        let bytes = read_whole(&inputs.original.body)?;
+        let mut layer_files = pipeline::LayerFiles::new();
+        for layer in &inputs.layers {
+            let file = read_whole(&layer.original.body)?;
+            layer_files.insert(layer.path.clone(), file.to_vec());
+        }
+        pipeline::process_layered(
+            &bytes,
+            &transformation,
+            &layer_files,
+            choice,
+            limits,
+            &budget,
+        )
+        .map_err(TransformFail::Process)
     });
     match tokio::time::timeout(limit + WAIT_GRACE, work).await {
         Ok(joined) => joined.map_err(|e| TransformFail::Internal(e.to_string()))?,
@@ -187,6 +231,15 @@ async fn run_pipeline(
             }))
         }
     }
+}
+
+/// A file's bytes (already in memory when its first chunk was all of it). Blocking.
+fn read_whole(body: &pixelway_origins::local::LocalFile) -> Result<Bytes, TransformFail> {
+    if body.head.len() as u64 == body.len {
+        return Ok(body.head.clone());
+    }
+    body.read_blocking(0, body.len as usize)
+        .map_err(|e| TransformFail::Internal(e.to_string()))
 }
 
 /// Time allowed beyond the budget for reading the original before the waiting stops.
