@@ -78,6 +78,8 @@ pub struct Step {
     pub metadata: Option<bool>,
     /// `orig-true`: the original bytes, every other parameter ignored.
     pub original: Option<bool>,
+    /// `pg-<n>`: the n-th frame of an animation (from 1) as a still image.
+    pub page: Option<u32>,
     /// A Media Library path (`di-` with `@@` for `/`), without a leading '/'.
     pub default_image: Option<String>,
     /// Overlays drawn on the step's result, in order ([`layers`]).
@@ -185,6 +187,11 @@ impl Transformation {
         let mut seen = std::collections::HashSet::new();
         out.retain(|path| seen.insert(path.clone()));
         out
+    }
+
+    /// The frame `pg-` picks, if any step names one.
+    pub fn page(&self) -> Option<u32> {
+        self.steps.iter().rev().find_map(|s| s.page)
     }
 
     /// The output format the last step that names one asks for.
@@ -436,6 +443,9 @@ impl Step {
         }
         if let Some(v) = self.metadata {
             put("md", &v);
+        }
+        if let Some(v) = self.page {
+            put("pg", &v);
         }
         if let Some(v) = &self.default_image {
             put("di", &v.replace('/', "@@"));

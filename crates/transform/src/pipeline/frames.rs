@@ -8,8 +8,8 @@ use super::decode::InputKind;
 use super::{Limits, ProcessError};
 
 /// Refuses `bytes` when it holds more than `limits.max_frames` frames, or a frame larger than
-/// `limits.max_input_pixels`.
-pub fn check(kind: InputKind, bytes: &[u8], limits: Limits) -> Result<(), ProcessError> {
+/// `limits.max_input_pixels`; otherwise says how many frames it has.
+pub fn check(kind: InputKind, bytes: &[u8], limits: Limits) -> Result<u32, ProcessError> {
     let max_frames = limits.max_frames;
     let frames = match kind {
         InputKind::Gif => gif_frames(bytes, max_frames, limits.max_input_pixels)?,
@@ -20,7 +20,7 @@ pub fn check(kind: InputKind, bytes: &[u8], limits: Limits) -> Result<(), Proces
     if frames > max_frames {
         return Err(ProcessError::TooManyFrames { limit: max_frames });
     }
-    Ok(())
+    Ok(frames)
 }
 
 fn gif_frames(bytes: &[u8], max_frames: u32, max_pixels: u64) -> Result<u32, ProcessError> {

@@ -9,7 +9,9 @@ use crate::layers::{Layer, Offset, Source};
 use crate::params::{Coordinate, Dimension, Focus};
 use crate::{Color, Step};
 use image::{DynamicImage, Rgba, RgbaImage};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The files layers read (images and fonts), by Media Library path, as fetched by the caller.
 pub type LayerFiles = HashMap<String, Vec<u8>>;
@@ -19,6 +21,22 @@ pub(super) struct Context<'a> {
     pub files: &'a LayerFiles,
     pub limits: Limits,
     pub budget: &'a Budget,
+    /// Layers already drawn, by layer and parent size: the frames of an animation share them.
+    drawn: RefCell<HashMap<DrawnKey, Rc<RgbaImage>>>,
+}
+
+/// A layer (by address: it lives as long as the transformation) on a parent of a size.
+type DrawnKey = (usize, (u32, u32));
+
+impl<'a> Context<'a> {
+    pub fn new(files: &'a LayerFiles, limits: Limits, budget: &'a Budget) -> Self {
+        Self {
+            files,
+            limits,
+            budget,
+            drawn: RefCell::default(),
+        }
+    }
 }
 
 /// Draws `layers` on `image`; returns it unchanged when there are none.
@@ -33,12 +51,27 @@ pub(super) fn draw_all(
     let mut canvas = image.into_rgba8();
     for layer in layers {
         let parent = canvas.dimensions();
-        let pixels = pixels_of(layer, parent, context)?;
+        let pixels = drawn(layer, parent, context)?;
         let (x, y) = place(layer, parent, pixels.dimensions())?;
-        image::imageops::overlay(&mut canvas, &pixels, x, y);
+        image::imageops::overlay(&mut canvas, pixels.as_ref(), x, y);
         context.budget.check("a layer")?;
     }
     Ok(DynamicImage::ImageRgba8(canvas))
+}
+
+/// The layer's pixels on a parent of this size, drawn once per transformation.
+fn drawn(
+    layer: &Layer,
+    parent: (u32, u32),
+    context: &Context,
+) -> Result<Rc<RgbaImage>, ProcessError> {
+    let key = (std::ptr::from_ref(layer) as usize, parent);
+    if let Some(pixels) = context.drawn.borrow().get(&key) {
+        return Ok(Rc::clone(pixels));
+    }
+    let pixels = Rc::new(pixels_of(layer, parent, context)?);
+    context.drawn.borrow_mut().insert(key, Rc::clone(&pixels));
+    Ok(pixels)
 }
 
 /// The layer as pixels, its own step and nested layers applied, its opacity set.

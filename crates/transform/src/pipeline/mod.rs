@@ -3,6 +3,10 @@
 //! each step's operations → encode in the negotiated format. CPU only; callers run it off the
 //! async runtime.
 
+mod animated_webp;
+mod animation;
+#[cfg(test)]
+mod animation_tests;
 mod color_profile;
 mod decode;
 mod encode;
@@ -217,11 +221,10 @@ pub fn process_layered(
     limits: Limits,
     budget: &Budget,
 ) -> Result<Output, ProcessError> {
-    let context = layers::Context {
-        files: layer_files,
-        limits,
-        budget,
-    };
+    let context = layers::Context::new(layer_files, limits, budget);
+    if let Some(output) = animated(bytes, transformation, choice, &context)? {
+        return Ok(output);
+    }
     let (image, kind) = render(bytes, &transformation.steps, None, &context)?;
     let has_alpha = image.color().has_alpha() && !fully_opaque(&image);
     let format = output_format(transformation.format(), kind, has_alpha, choice)?;
@@ -271,6 +274,33 @@ pub fn process_layered(
     })
 }
 
+/// The output when `bytes` is an animation that stays one (`None` otherwise: a still input, a
+/// still output format, or `pg-` picking one frame).
+fn animated(
+    bytes: &[u8],
+    transformation: &Transformation,
+    choice: FormatChoice,
+    context: &layers::Context,
+) -> Result<Option<Output>, ProcessError> {
+    let (kind, width, height) = probe(bytes)?;
+    if !matches!(kind, InputKind::Gif | InputKind::Webp) || transformation.page().is_some() {
+        return Ok(None);
+    }
+    let Some(format) = animation::animated_output(transformation.format(), kind, choice) else {
+        return Ok(None);
+    };
+    if frames::check(kind, bytes, context.limits)? < 2 {
+        return Ok(None);
+    }
+    let steps = &transformation.steps;
+    let options = animation::AnimationOptions {
+        format,
+        quality: steps.iter().rev().find_map(|s| s.quality).unwrap_or(80),
+        lossless: steps.iter().rev().find_map(|s| s.lossless).unwrap_or(false),
+    };
+    animation::process(bytes, kind, (width, height), steps, options, context).map(Some)
+}
+
 /// Decodes `bytes` (limits from its header, EXIF orientation, ICC profile to sRGB,
 /// shrink-on-load for the first step) and runs `steps` on it. `base` is the parent's size when
 /// this is a layer's file (for `bw`/`bh` in its expressions).
@@ -311,24 +341,54 @@ fn render(
         None => None,
     };
     let min_scale = shrink_on_load_scale(first.as_ref(), w, h);
-    let mut decoded =
-        decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
+    let page = steps.iter().rev().find_map(|s| s.page);
+    let mut decoded = match page {
+        Some(n) if matches!(kind, InputKind::Gif | InputKind::Webp) => {
+            animation::nth_frame(bytes, kind, n)?
+        }
+        Some(n) if n > 1 => {
+            return Err(ProcessError::Geometry(format!(
+                "pg-{n}: the image has 1 frame"
+            )));
+        }
+        _ => decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?,
+    };
     budget.check("decode")?;
     if let Some(profile) = color_profile::embedded(bytes, kind) {
         decoded = color_profile::to_srgb(decoded, &profile);
         budget.check("colour conversion")?;
     }
-    let mut image = apply_orientation(decoded, orientation);
+    let image = apply_orientation(decoded, orientation);
+    Ok((run_steps(image, steps, (w, h), base, context)?, kind))
+}
+
+/// Runs `steps` on a decoded `image` whose input was `initial` large, each step's expressions
+/// resolved on the size the steps before it left.
+fn run_steps(
+    mut image: DynamicImage,
+    steps: &[crate::Step],
+    initial: (u32, u32),
+    base: Option<(u32, u32)>,
+    context: &layers::Context,
+) -> Result<DynamicImage, ProcessError> {
     for (i, step) in steps.iter().enumerate() {
-        let logical = (i == 0).then_some((w, h));
-        let step = match (i, &first) {
-            (0, Some(first)) => first.clone(),
-            _ => resolve(step, (image.width(), image.height()))?,
+        let sizes = crate::expr::Sizes {
+            initial,
+            current: if i == 0 {
+                initial
+            } else {
+                (image.width(), image.height())
+            },
+            base,
         };
+        let step = step
+            .with_sizes_resolved(sizes)
+            .map_err(ProcessError::Geometry)?;
+        let logical = (i == 0).then_some(initial);
         image = apply_step(image, &step, logical, context)?;
-        budget.check("a transformation step")?;
+        context.budget.check("a transformation step")?;
     }
-    Ok((image, kind))
+    Ok(image)
 }
 
 /// One step (sizes already in pixels): its operations, then its layers.
