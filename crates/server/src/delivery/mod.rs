@@ -140,14 +140,14 @@ async fn serve(
     }
     let access = authorize(app, &route, account, endpoint, headers).await?;
     let tracing_allowed = access.tracing_allowed || probe.detailed;
-    let path = route.file.as_str();
+    let (path, thumbnail) = file_of(&route);
     // An answer held in memory for exactly this request: no parsing, no file, no origin.
     let download = attachment(&route);
     // Downloads are rare and carry their own header: never held in memory.
     let memory_key = (!tracing_allowed && download.is_none() && app.memory.is_on()).then(|| {
         crate::cache_keys::answer(
             &endpoint.record.id,
-            path,
+            route.file.as_str(),
             route.path_transformation.as_deref(),
             route.query_transformation.as_deref(),
             accepts(headers),
@@ -170,6 +170,9 @@ async fn serve(
         .memory
         .stamp(crate::cache_keys::file_scope(&route.account, path));
     let mut transformation = parse_transformation(&route, account, endpoint)?;
+    if thumbnail {
+        transformation = Some(as_thumbnail(transformation));
+    }
     let used_hints = transformation
         .as_mut()
         .map(|t| t.resolve_client_hints(client_hints(headers)))
@@ -258,6 +261,25 @@ async fn serve(
         return response;
     }
     respond::respond(&answer, headers)
+}
+
+/// The file a URL asks for, and whether it asks for its thumbnail: `<file>/ik-thumbnail.jpg` is
+/// `<file>`'s first frame (or the one `pg-<n>` names) as a JPEG, as ImageKit names it.
+fn file_of(route: &Route) -> (&str, bool) {
+    match route.file.as_str().strip_suffix("/ik-thumbnail.jpg") {
+        Some(file) if !file.is_empty() => (file, true),
+        _ => (route.file.as_str(), false),
+    }
+}
+
+/// `transformation` (if any) ending in a JPEG, for `ik-thumbnail.jpg`.
+fn as_thumbnail(transformation: Option<Transformation>) -> Transformation {
+    let mut thumbnail = transformation.unwrap_or_default();
+    thumbnail.steps.push(pixelway_transform::Step {
+        format: Some(pixelway_transform::Format::Jpeg),
+        ..Default::default()
+    });
+    thumbnail
 }
 
 /// `?ik-attachment=true`: `Content-Disposition: attachment` named after the path's last
@@ -372,8 +394,8 @@ async fn authorize(
     let tracing_allowed = operator_token_given(app, headers);
     let signed = route.verify_signature(&account.record.private_key, unix_now())?;
     if signed == Signed::No {
-        let must_sign = endpoint.record.signed_urls_only
-            || is_private(app, account, route.file.as_str()).await?;
+        let must_sign =
+            endpoint.record.signed_urls_only || is_private(app, account, file_of(route).0).await?;
         if must_sign {
             return Err(SignatureError::Missing.into());
         }
@@ -464,7 +486,7 @@ async fn transform_step(
     };
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
     let choice = choice.relevant_to(transformation.format());
-    let (endpoint_id, path) = (&endpoint.record.id, route.file.as_str());
+    let (endpoint_id, path) = (&endpoint.record.id, file_of(route).0);
     let (result, made) = transform::transformed(
         app,
         &account.record.id,
