@@ -10,19 +10,27 @@ const seconds = Number(secondsArg || 5);
 sharp.concurrency(1); // one libvips thread per image; parallelism comes from concurrent images
 sharp.cache(false);
 const files = fs.readdirSync(dir).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).size > 300000).sort();
+const open = (input, options = {}) => sharp(input, { limitInputPixels: 100000000, ...options });
+const logo = fs.readFileSync(path.join(dir, "emerald_1689x1800_alpha.png"));
 const cases = [
-  ["jpeg->jpeg800", ".jpg", (s) => s.resize({ width: 800 }).jpeg({ quality: 80 })],
-  ["jpeg->webp800", ".jpg", (s) => s.resize({ width: 800 }).webp({ quality: 80 })],
-  ["png->png800", ".png", (s) => s.resize({ width: 800 }).png()],
-  ["png->webp800", ".png", (s) => s.resize({ width: 800 }).webp({ quality: 80 })],
-  ["jpeg->avif800", ".jpg", (s) => s.resize({ width: 800 }).avif({ quality: 60 })],
+  ["jpeg->jpeg800", ".jpg", (i) => open(i).resize({ width: 800 }).jpeg({ quality: 80 }).toBuffer()],
+  ["jpeg->webp800", ".jpg", (i) => open(i).resize({ width: 800 }).webp({ quality: 80 }).toBuffer()],
+  ["png->png800", ".png", (i) => open(i).resize({ width: 800 }).png().toBuffer()],
+  ["png->webp800", ".png", (i) => open(i).resize({ width: 800 }).webp({ quality: 80 }).toBuffer()],
+  ["jpeg->avif800", ".jpg", (i) => open(i).resize({ width: 800 }).avif({ quality: 60 }).toBuffer()],
+  // The logo is resized per image, as pixelway does for its layer.
+  ["watermark800", "kleiber_6028x3391.jpg", async (i) => {
+    const mark = await open(logo).resize({ width: 200 }).toBuffer();
+    return open(i).resize({ width: 800 }).composite([{ input: mark, gravity: "southeast" }])
+      .jpeg({ quality: 80 }).toBuffer();
+  }],
+  ["gif100->w200", "anim_100f.gif", (i) => open(i, { animated: true }).resize({ width: 200 }).gif().toBuffer()],
 ];
-for (const [name, suffix, pipeline] of cases) {
+for (const [name, suffix, run] of cases) {
   const inputs = files.filter((f) => f.endsWith(suffix)).map((f) => fs.readFileSync(f));
   const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
   let done = 0;
-  const run = (input) => pipeline(sharp(input, { limitInputPixels: 100000000 })).toBuffer();
   const worker = async (t) => {
     for (let i = t; Date.now() < deadline; i += threads) {
       await run(inputs[i % inputs.length]);

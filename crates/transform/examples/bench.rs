@@ -1,10 +1,14 @@
 //! Pipeline throughput on a folder of images: `bench DIR THREADS SECONDS_PER_CASE`.
+//! `bench make-gif DIR` writes the 100-frame animated GIF the animation case reads
+//! (`anim_100f.gif`: a 480x270 window panning across a photo of the set).
 //! Prints one line per case: `case images/s mean-output-bytes`, the mean taken over one pass of
 //! every input (the same set sharp's script measures, whatever mix the timed runs completed). Run by `bench/transform.sh`, which runs sharp on
 //! the same inputs in the same run and prints the ratios.
 
 use pixelway_transform::Transformation;
-use pixelway_transform::pipeline::{FormatChoice, Limits, process};
+use pixelway_transform::pipeline::{
+    Budget, FormatChoice, LayerFiles, Limits, Stop, process_layered,
+};
 use std::time::{Duration, Instant};
 
 /// (case name, input file suffix filter, transformation)
@@ -14,10 +18,24 @@ const CASES: &[(&str, &str, &str)] = &[
     ("png->png800", ".png", "w-800,f-png"),
     ("png->webp800", ".png", "w-800,q-80,f-webp"),
     ("jpeg->avif800", ".jpg", "w-800,q-60,f-avif"),
+    // A 20 MP photo to 800 px with a 200 px alpha PNG logo in the bottom-right corner.
+    (
+        "watermark800",
+        "kleiber_6028x3391.jpg",
+        "w-800,q-80,f-jpg,l-image,i-logo.png,w-200,lfo-bottom_right,l-end",
+    ),
+    ("gif100->w200", "anim_100f.gif", "w-200,f-gif"),
 ];
+
+/// The logo the watermark case draws (an alpha PNG of the set).
+const LOGO: &str = "emerald_1689x1800_alpha.png";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("make-gif") {
+        make_gif(args.get(2).expect("usage: bench make-gif DIR"));
+        return;
+    }
     let dir = args.get(1).expect("usage: bench DIR THREADS SECONDS");
     let threads: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let seconds: f64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(5.0);
@@ -30,6 +48,19 @@ fn main() {
         .collect();
     files.sort();
     let limits = Limits::default();
+    let logo = std::fs::read(format!("{dir}/{LOGO}")).expect("the logo");
+    let layer_files = LayerFiles::from([("logo.png".to_string(), logo)]);
+    let process = |input: &[u8], transformation: &Transformation| {
+        let budget = Budget::start(limits.time_budget, Stop::default());
+        process_layered(
+            input,
+            transformation,
+            &layer_files,
+            FormatChoice::default(),
+            limits,
+            &budget,
+        )
+    };
     for (name, suffix, text) in CASES {
         let inputs: Vec<&Vec<u8>> = files
             .iter()
@@ -42,18 +73,12 @@ fn main() {
         let done: usize = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    let (inputs, transformation) = (&inputs, &transformation);
+                    let (inputs, transformation, process) = (&inputs, &transformation, &process);
                     scope.spawn(move || {
                         let mut count = 0usize;
                         let mut i = t;
                         while Instant::now() < deadline {
-                            process(
-                                inputs[i % inputs.len()],
-                                transformation,
-                                FormatChoice::default(),
-                                limits,
-                            )
-                            .expect("process");
+                            process(inputs[i % inputs.len()], transformation).expect("process");
                             count += 1;
                             i += threads;
                         }
@@ -67,12 +92,32 @@ fn main() {
         let pass_bytes: usize = inputs
             .iter()
             .map(|input| {
-                process(input, &transformation, FormatChoice::default(), limits)
+                process(input, &transformation)
                     .expect("process")
                     .bytes
                     .len()
             })
             .sum();
         println!("{name} {rate:.2} {}", pass_bytes / inputs.len().max(1));
+    }
+}
+
+/// Writes `DIR/anim_100f.gif`: 100 frames of 480x270 panning across the set's flower photo,
+/// 40 ms each.
+fn make_gif(dir: &str) {
+    use pixelway_transform::image::codecs::gif::{GifEncoder, Repeat};
+    use pixelway_transform::image::{Delay, Frame, imageops};
+    let photo = std::fs::read(format!("{dir}/freshflower_1600x1203.jpg")).expect("the photo");
+    let photo = pixelway_transform::pipeline::decode_rgba(&photo, 100_000_000).expect("decode");
+    let file = std::fs::File::create(format!("{dir}/anim_100f.gif")).expect("create");
+    let mut encoder = GifEncoder::new_with_speed(std::io::BufWriter::new(file), 10);
+    encoder.set_repeat(Repeat::Infinite).expect("repeat");
+    for i in 0..100u32 {
+        let window = imageops::crop_imm(&photo, i * 6, i * 6, 960, 540).to_image();
+        let frame = imageops::resize(&window, 480, 270, imageops::Triangle);
+        let delay = Delay::from_numer_denom_ms(40, 1);
+        encoder
+            .encode_frame(Frame::from_parts(frame, 0, 0, delay))
+            .expect("frame");
     }
 }

@@ -7,6 +7,7 @@
 //! one cache entry. [`pipeline`] applies a transformation to an image (CPU only).
 
 mod color;
+pub mod effects;
 pub mod expr;
 #[cfg(any(test, feature = "hostile-inputs"))]
 pub mod hostile_inputs;
@@ -73,6 +74,10 @@ pub struct Step {
     pub blurred_background: Option<BlurredBackground>,
     pub border: Option<Border>,
     pub trim: Option<u8>,
+    pub gradient: Option<effects::Gradient>,
+    pub colorize: Option<effects::Colorize>,
+    pub shadow: Option<effects::Shadow>,
+    pub distort: Option<effects::Distort>,
     /// `o-<0-100>`: the image's opacity (its alpha scaled), after everything else in the step.
     pub opacity: Option<u8>,
     pub metadata: Option<bool>,
@@ -419,6 +424,18 @@ impl Step {
         }
         if let Some(v) = &self.rotation {
             put("rt", v);
+        }
+        if let Some(v) = &self.gradient {
+            put("e-gradient", v);
+        }
+        if let Some(v) = &self.colorize {
+            put("e-colorize", v);
+        }
+        if let Some(v) = &self.shadow {
+            put("e-shadow", v);
+        }
+        if let Some(v) = &self.distort {
+            put("e-distort", v);
         }
         if let Some(v) = &self.flip {
             put("fl", v);

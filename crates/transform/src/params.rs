@@ -8,6 +8,10 @@ use std::fmt;
 /// over `di`.
 const KEYS: &[&str] = &[
     "e-grayscale",
+    "e-gradient",
+    "e-colorize",
+    "e-distort",
+    "e-shadow",
     "e-contrast",
     "e-sharpen",
     "e-usm",
@@ -42,10 +46,6 @@ const KEYS: &[&str] = &[
 
 /// ImageKit keys pixelway does not apply (yet): named in the error instead of "unknown".
 const NOT_SUPPORTED: &[&str] = &[
-    "e-shadow",
-    "e-gradient",
-    "e-colorize",
-    "e-distort",
     "e-bgremove",
     "e-removedotbg",
     "e-upscale",
@@ -308,6 +308,10 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
         "e-grayscale" => step.grayscale = flag(value).ok_or_else(|| bad("a flag takes no value"))?,
         "e-contrast" => step.contrast = flag(value).ok_or_else(|| bad("a flag takes no value"))?,
         "e-sharpen" => step.sharpen = Some(if value.is_empty() { 5 } else { int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8 }),
+        "e-gradient" => step.gradient = Some(crate::effects::gradient(value).map_err(bad)?),
+        "e-colorize" => step.colorize = Some(crate::effects::colorize(value).map_err(bad)?),
+        "e-shadow" => step.shadow = Some(crate::effects::shadow(value).map_err(bad)?),
+        "e-distort" => step.distort = Some(crate::effects::distort(value).map_err(bad)?),
         "e-usm" => step.unsharp = Some(unsharp(value).ok_or_else(|| bad("expected e-usm-<radius>-<sigma>-<amount>-<threshold>"))?),
         "rt" => step.rotation = Some(rotation(value).ok_or_else(|| bad("expected degrees (0-359, N<deg> for counter-clockwise) or auto"))?),
         "fl" => step.flip = Some(flip(value).ok_or_else(|| bad("expected h, v, h_v or v_h"))?),

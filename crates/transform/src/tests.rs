@@ -140,6 +140,57 @@ fn layers_parse_as_the_sdks_write_them() {
 }
 
 #[test]
+fn effects_with_options_parse_and_print_canonically() {
+    use crate::effects::{Distort, Stop};
+    let t = parse("e-gradient-ld-top_left_from-FF000050_to-blue_sp-0.25,e-colorize-co-red_in-40,e-shadow-bl-3_st-60_x-N5_y-7,e-distort-p-0_0_N10_5_100_100_0_90").unwrap();
+    let s = &t.steps[0];
+    let g = s.gradient.unwrap();
+    assert_eq!((g.direction, g.stop), (315, Stop::Fraction(0.25)));
+    assert_eq!(g.from.a, 129, "opacity 50 of 99");
+    assert_eq!(s.colorize.unwrap().intensity, 40);
+    assert_eq!((s.shadow.unwrap().x, s.shadow.unwrap().y), (-5, 7));
+    assert_eq!(
+        s.distort,
+        Some(Distort::Perspective([
+            (0, 0),
+            (-10, 5),
+            (100, 100),
+            (0, 90)
+        ]))
+    );
+    for text in [
+        "e-gradient",
+        "e-gradient-sp-120",
+        "e-colorize",
+        "e-shadow",
+        "e-distort-a-N45",
+        &t.canonical(),
+    ] {
+        let parsed = parse(text).unwrap();
+        assert_eq!(
+            parse(&parsed.canonical()).unwrap().steps,
+            parsed.steps,
+            "{text}"
+        );
+    }
+    assert_ne!(
+        parse("e-gradient").unwrap().canonical(),
+        parse("e-gradient-sp-0.5").unwrap().canonical()
+    );
+    for bad in [
+        "e-gradient-ld-sideways",
+        "e-gradient-sp-0",
+        "e-colorize-in-101",
+        "e-shadow-bl-16",
+        "e-distort-p-1_2_3",
+        "e-distort-a-0",
+        "e-distort-q-1",
+    ] {
+        assert_eq!(parse(bad).unwrap_err().parameter, bad);
+    }
+}
+
+#[test]
 fn bad_layers_are_refused_naming_the_part() {
     let cases = [
         ("l-image,i-a.png", "l-image", "l-end"),
@@ -218,7 +269,7 @@ fn errors_name_the_parameter() {
     }
     assert!(parse("l-image").unwrap_err().reason.contains("l-end"));
     assert!(
-        parse("e-shadow")
+        parse("e-bgremove")
             .unwrap_err()
             .reason
             .contains("not supported")
@@ -327,6 +378,12 @@ fn generated_inputs_roundtrip_or_fail_cleanly() {
         "tg-b",
         "ik_canvas",
         "al-",
+        "e-gradient",
+        "-ld-",
+        "e-shadow-",
+        "x-N",
+        "e-distort-a-",
+        "e-colorize-co-",
     ];
     let mut state: u64 = 0x2545F4914F6CDD1D;
     for _ in 0..100_000 {

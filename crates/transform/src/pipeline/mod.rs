@@ -9,6 +9,9 @@ mod animation;
 mod animation_tests;
 mod color_profile;
 mod decode;
+#[cfg(test)]
+mod effect_tests;
+mod effects;
 mod encode;
 mod frames;
 pub mod geometry;

@@ -47,8 +47,17 @@ pub fn apply(
         // A box-blur approximation: linear in pixels whatever the radius.
         image = done(image.fast_blur(blur as f32 / 2.0), "blur")?;
     }
+    if let Some(distort) = step.distort {
+        image = done(
+            super::effects::distort(image, distort, max_side, budget)?,
+            "distort",
+        )?;
+    }
     if step.grayscale {
         image = grayscale(image);
+    }
+    if let Some(colorize) = step.colorize {
+        image = done(super::effects::colorize(image, colorize), "colorize")?;
     }
     if let Some(amount) = step.sharpen {
         let sharpened = unsharp_mask(image, 0.5 + amount as f32 / 10.0, 1.0, 2.0 / 255.0, budget)?;
@@ -66,6 +75,9 @@ pub fn apply(
     if step.contrast {
         image = done(stretch_contrast(image), "contrast")?;
     }
+    if let Some(gradient) = step.gradient {
+        image = done(super::effects::gradient(image, gradient), "gradient")?;
+    }
     if let Some(radius) = step.radius {
         image = done(round_corners(image, radius), "radius")?;
     }
@@ -74,6 +86,9 @@ pub fn apply(
             add_border(image, border.width, border.color, max_side)?,
             "border",
         )?;
+    }
+    if let Some(shadow) = step.shadow {
+        image = done(super::effects::shadow(image, shadow), "shadow")?;
     }
     if let Some(opacity) = step.opacity {
         image = done(with_opacity(image, opacity), "opacity")?;
