@@ -6,7 +6,7 @@ use std::fmt;
 
 /// Keys pixelway applies, longest first so `e-sharpen` wins over `e`, `cm` over `c`, `dpr`
 /// over `di`.
-const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "e-grayscale",
     "e-gradient",
     "e-colorize",

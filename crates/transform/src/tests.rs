@@ -223,6 +223,98 @@ fn bad_layers_are_refused_naming_the_part() {
     assert!(parse(&long).is_err());
 }
 
+/// A value for every key a step takes (and every layer key): each must change the step and
+/// survive its canonical text, or two different transformations would share a cached result.
+/// A key added to the parser without a value here fails the first assertion.
+#[test]
+fn every_key_reaches_the_canonical_text() {
+    let samples: &[(&str, &[&str])] = &[
+        ("e-grayscale", &["e-grayscale"]),
+        ("e-gradient", &["e-gradient", "e-gradient-ld-90_sp-0.5"]),
+        ("e-colorize", &["e-colorize", "e-colorize-co-red_in-20"]),
+        (
+            "e-distort",
+            &["e-distort-a-30", "e-distort-p-1_2_3_4_5_6_7_8"],
+        ),
+        ("e-shadow", &["e-shadow", "e-shadow-x-N3"]),
+        ("e-contrast", &["e-contrast"]),
+        ("e-sharpen", &["e-sharpen", "e-sharpen-20"]),
+        ("e-usm", &["e-usm", "e-usm-1-2-0.5-0.1"]),
+        ("orig", &["orig-true", "orig-false"]),
+        ("dpr", &["dpr-2", "dpr-auto"]),
+        ("pg", &["pg-3"]),
+        ("di", &["di-a@@b.jpg"]),
+        ("cm", &["cm-extract", "cm-pad_resize"]),
+        ("fo", &["fo-top", "fo-auto"]),
+        ("ar", &["ar-4-3"]),
+        ("bg", &["bg-red", "bg-blurred_20_N10"]),
+        ("bl", &["bl-5"]),
+        ("fl", &["fl-h"]),
+        ("lo", &["lo-true"]),
+        ("md", &["md-true"]),
+        ("pr", &["pr-true"]),
+        ("rt", &["rt-90", "rt-auto"]),
+        ("xc", &["xc-10", "xc-iw_div_2"]),
+        ("yc", &["yc-10"]),
+        ("w", &["w-10", "w-0.5", "w-auto", "w-iw_div_3"]),
+        ("h", &["h-10"]),
+        ("c", &["c-force"]),
+        ("x", &["x-3"]),
+        ("y", &["y-4"]),
+        ("q", &["q-50"]),
+        ("f", &["f-webp", "f-orig"]),
+        ("r", &["r-max", "r-1_2_3_4"]),
+        ("b", &["b-2_FF0000"]),
+        ("t", &["t-true", "t-40"]),
+        ("o", &["o-40"]),
+    ];
+    for key in params::KEYS {
+        assert!(
+            samples.iter().any(|(k, _)| k == key),
+            "no sample value for {key}: add one here"
+        );
+    }
+    let layer_samples = [
+        "l-image,i-a.png,l-end",
+        "l-image,ie-Yi5wbmc=,l-end",
+        "l-text,i-hi,l-end",
+        "l-solid,bg-red,l-end",
+        "l-image,i-ik_canvas,bg-00FF00,l-end",
+        "l-image,i-a.png,lx-3,l-end",
+        "l-image,i-a.png,ly-N3,l-end",
+        "l-image,i-a.png,lxc-bw_div_2,l-end",
+        "l-image,i-a.png,lyc-4,l-end",
+        "l-image,i-a.png,lfo-top,l-end",
+        "l-image,i-a.png,lap-center,l-end",
+        "l-image,i-a.png,lm-normal,al-3,l-end",
+        "l-text,i-hi,fs-30,l-end",
+        "l-text,i-hi,ff-serif,l-end",
+        "l-text,i-hi,ff-f@@x.ttf,l-end",
+        "l-text,i-hi,co-red,l-end",
+        "l-text,i-hi,tg-b_strikethrough,l-end",
+        "l-text,i-hi,ia-right,l-end",
+        "l-text,i-hi,pa-1_2_3,l-end",
+        "l-text,i-hi,lh-30,l-end",
+        "l-image,i-a.png,w-10,l-text,i-x,l-end,l-end",
+    ];
+    let mut seen = std::collections::HashSet::new();
+    let all = samples
+        .iter()
+        .flat_map(|(_, values)| values.iter().copied())
+        .chain(layer_samples);
+    for text in all {
+        let parsed = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_ne!(parsed.steps[0], Step::default(), "{text} changes nothing");
+        let canonical = parsed.canonical();
+        let again = parse(&canonical).unwrap_or_else(|e| panic!("{text} → {canonical}: {e}"));
+        assert_eq!(again.steps, parsed.steps, "{text} → {canonical}");
+        assert!(
+            seen.insert(canonical.clone()),
+            "{text} prints as another sample: {canonical}"
+        );
+    }
+}
+
 #[test]
 fn named_transformations_expand_in_place() {
     let t = parse("n-thumb:rt-90").unwrap();
