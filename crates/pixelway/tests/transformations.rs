@@ -756,3 +756,70 @@ async fn sdk_urls_with_size_expressions() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(bad.text().await.unwrap().contains("w-iw_times_2"));
 }
+
+/// `fo-custom` crops around the file's custom coordinates (set at upload, changed through the
+/// API — never served from the old ones afterwards); `cm-extract,fo-custom` cuts the region out;
+/// `z-` zooms around it.
+#[tokio::test]
+async fn custom_focus_follows_the_files_coordinates() {
+    use pixelway_testkit::api::Auth;
+    use pixelway_testkit::multipart::Form;
+    let server = start();
+    // 400x200: left half red, right half blue; the region lies in the blue half.
+    let halves = {
+        let image = RgbImage::from_fn(400, 200, |x, _| {
+            if x < 200 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        image
+            .write_to(&mut out, pixelway_transform::image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let form = Form::new()
+        .text("fileName", "focus.png")
+        .text("useUniqueFileName", "false")
+        .text("customCoordinates", "250,50,100,100")
+        .file("file", "focus.png", &halves);
+    let response = server.upload("private_demo_key", form).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let uploaded: serde_json::Value =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let id = uploaded["fileId"].as_str().unwrap().to_string();
+    let sample = |bytes: &[u8]| {
+        let image = pixels(bytes);
+        let p = image.get_pixel(image.width() / 2, image.height() / 2);
+        [p[0], p[1], p[2]]
+    };
+    let square = server.url("/demo/tr:w-100,h-100,fo-custom,z-1,f-png/focus.png");
+    for _ in 0..2 {
+        let answer = get(&square).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(sample(&answer.bytes().await.unwrap()), [0, 0, 255]);
+    }
+    let extract = get(&server.url("/demo/tr:cm-extract,fo-custom,f-png/focus.png")).await;
+    let bytes = extract.bytes().await.unwrap();
+    assert_eq!(shape(&bytes).1, 100, "the region's own size");
+    // The coordinates move to the red half: the same URL follows at once.
+    let body = serde_json::json!({ "customCoordinates": "50,50,100,100" }).to_string();
+    let (status, answer) = server
+        .api(
+            Auth::Basic("private_demo_key"),
+            "PATCH",
+            &format!("/v1/files/{id}/details"),
+            &body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let moved = get(&square).await;
+    assert_eq!(sample(&moved.bytes().await.unwrap()), [255, 0, 0]);
+    // A file without coordinates: the centre, not an error; z- alone is refused.
+    let centre = get(&server.url("/demo/tr:w-100,h-100,fo-custom/halves.png")).await;
+    assert_eq!(centre.status(), StatusCode::OK);
+    let zoom_alone = get(&server.url("/demo/tr:w-100,z-2/halves.png")).await;
+    assert_eq!(zoom_alone.status(), StatusCode::BAD_REQUEST);
+}

@@ -397,7 +397,7 @@ fn offset(value: &str) -> Result<Offset, &'static str> {
 }
 
 fn place(value: &str) -> Option<Focus> {
-    params::focus(value).filter(|f| *f != Focus::Auto)
+    params::focus(value).filter(|f| !matches!(f, Focus::Auto | Focus::Custom(_)))
 }
 
 fn font_size(value: &str) -> Result<Coordinate, &'static str> {

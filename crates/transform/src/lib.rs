@@ -52,6 +52,8 @@ pub struct Step {
     pub crop: Option<Crop>,
     pub crop_mode: Option<CropMode>,
     pub focus: Option<Focus>,
+    /// `z-<factor>` with `fo-custom`: the region shown, zoomed in (above 1) or out around it.
+    pub zoom: Option<f32>,
     pub x: Option<Coordinate>,
     pub y: Option<Coordinate>,
     pub x_center: Option<Coordinate>,
@@ -192,6 +194,24 @@ impl Transformation {
         let mut seen = std::collections::HashSet::new();
         out.retain(|path| seen.insert(path.clone()));
         out
+    }
+
+    /// Whether a step asks for the file's custom coordinates (`fo-custom`) not filled in yet.
+    pub fn wants_custom_focus(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.focus == Some(Focus::Custom(None)))
+    }
+
+    /// Fills `fo-custom` with the file's custom coordinates (`x, y, width, height`); without
+    /// them the step focuses on the centre. The canonical text then names the region, so
+    /// results are cached per region.
+    pub fn resolve_custom_focus(&mut self, region: Option<[u32; 4]>) {
+        for step in &mut self.steps {
+            if step.focus == Some(Focus::Custom(None)) {
+                step.focus = Some(Focus::Custom(region));
+            }
+        }
     }
 
     /// The frame `pg-` picks, if any step names one.
@@ -387,6 +407,9 @@ impl Step {
         }
         if let Some(v) = &self.focus {
             put("fo", v);
+        }
+        if let Some(v) = self.zoom {
+            put("z", &v);
         }
         for (key, value) in [
             ("x", self.x),

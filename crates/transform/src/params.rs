@@ -42,6 +42,7 @@ pub(crate) const KEYS: &[&str] = &[
     "b",
     "t",
     "o",
+    "z",
 ];
 
 /// ImageKit keys pixelway does not apply (yet): named in the error instead of "unknown".
@@ -58,7 +59,6 @@ const NOT_SUPPORTED: &[&str] = &[
     "cr",
     "cp",
     "dn",
-    "z",
     "so",
     "eo",
     "du",
@@ -158,6 +158,9 @@ pub enum Focus {
     BottomRight,
     /// The most interesting region (saliency/entropy).
     Auto,
+    /// `fo-custom`: the file's custom coordinates (`x, y, width, height` in the original's
+    /// pixels), filled in by the server from the Media Library; `None` until then (centre).
+    Custom(Option<[u32; 4]>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +238,12 @@ pub(crate) fn parse_step(text: &str) -> Result<Step, ParseError> {
         }
         apply_param(&mut step, param)?;
     }
+    if step.zoom.is_some() && !matches!(step.focus, Some(Focus::Custom(_))) {
+        return Err(ParseError::new(
+            text,
+            "z- zooms around fo-custom (pixelway has no face or object detection)",
+        ));
+    }
     if let Some(key) = step.layer_variable_outside_layers() {
         return Err(ParseError::new(
             text,
@@ -291,7 +300,8 @@ fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), Par
         "ar" => step.aspect_ratio = Some(aspect_ratio(value).ok_or_else(|| bad("expected ar-<w>-<h>, e.g. ar-4-3"))?),
         "c" => step.crop = Some(crop(value).ok_or_else(|| bad("expected maintain_ratio, force, at_max, at_max_enlarge or at_least"))?),
         "cm" => step.crop_mode = Some(crop_mode(value).ok_or_else(|| bad("expected pad_resize, extract or pad_extract"))?),
-        "fo" => step.focus = Some(focus(value).ok_or_else(|| bad("expected center, top, left, bottom, right, top_left, top_right, bottom_left, bottom_right or auto"))?),
+        "fo" => step.focus = Some(focus(value).ok_or_else(|| bad("expected center, top, left, bottom, right, top_left, top_right, bottom_left, bottom_right, auto or custom"))?),
+        "z" => step.zoom = Some(number(value, 0.1, 10.0).ok_or_else(|| bad("expected a zoom factor from 0.1 to 10"))?),
         "x" => step.x = Some(coordinate(value).map_err(bad)?),
         "y" => step.y = Some(coordinate(value).map_err(bad)?),
         "xc" => step.x_center = Some(coordinate(value).map_err(bad)?),
@@ -447,7 +457,18 @@ pub(crate) fn focus(value: &str) -> Option<Focus> {
         "bottom_left" => Focus::BottomLeft,
         "bottom_right" => Focus::BottomRight,
         "auto" => Focus::Auto,
-        _ => return None,
+        "custom" => Focus::Custom(None),
+        other => {
+            let numbers = other.strip_prefix("custom_")?;
+            let parts: Vec<u32> = numbers
+                .split('_')
+                .map(|n| int(n, 0, 100_000))
+                .collect::<Option<_>>()?;
+            let [x, y, w, h] = parts[..] else {
+                return None;
+            };
+            (w > 0 && h > 0).then_some(Focus::Custom(Some([x, y, w, h])))?
+        }
     })
 }
 
@@ -611,18 +632,24 @@ display_as!(CropMode {
     CropMode::Extract => "extract",
     CropMode::PadExtract => "pad_extract",
 });
-display_as!(Focus {
-    Focus::Center => "center",
-    Focus::Top => "top",
-    Focus::Left => "left",
-    Focus::Bottom => "bottom",
-    Focus::Right => "right",
-    Focus::TopLeft => "top_left",
-    Focus::TopRight => "top_right",
-    Focus::BottomLeft => "bottom_left",
-    Focus::BottomRight => "bottom_right",
-    Focus::Auto => "auto",
-});
+impl fmt::Display for Focus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Focus::Center => "center",
+            Focus::Top => "top",
+            Focus::Left => "left",
+            Focus::Bottom => "bottom",
+            Focus::Right => "right",
+            Focus::TopLeft => "top_left",
+            Focus::TopRight => "top_right",
+            Focus::BottomLeft => "bottom_left",
+            Focus::BottomRight => "bottom_right",
+            Focus::Auto => "auto",
+            Focus::Custom(None) => "custom",
+            Focus::Custom(Some([x, y, w, h])) => return write!(f, "custom_{x}_{y}_{w}_{h}"),
+        })
+    }
+}
 display_as!(Format {
     Format::Auto => "auto",
     Format::Jpeg => "jpg",

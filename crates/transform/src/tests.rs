@@ -177,6 +177,7 @@ fn effects_with_options_parse_and_print_canonically() {
         parse("e-gradient").unwrap().canonical(),
         parse("e-gradient-sp-0.5").unwrap().canonical()
     );
+    assert!(parse("z-2").unwrap_err().reason.contains("fo-custom"));
     for bad in [
         "e-gradient-ld-sideways",
         "e-gradient-sp-0",
@@ -245,7 +246,11 @@ fn every_key_reaches_the_canonical_text() {
         ("pg", &["pg-3"]),
         ("di", &["di-a@@b.jpg"]),
         ("cm", &["cm-extract", "cm-pad_resize"]),
-        ("fo", &["fo-top", "fo-auto"]),
+        (
+            "fo",
+            &["fo-top", "fo-auto", "fo-custom", "fo-custom_1_2_3_4"],
+        ),
+        ("z", &["fo-custom,z-2", "fo-custom_5_5_9_9,z-0.5"]),
         ("ar", &["ar-4-3"]),
         ("bg", &["bg-red", "bg-blurred_20_N10"]),
         ("bl", &["bl-5"]),

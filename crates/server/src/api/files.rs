@@ -263,11 +263,17 @@ pub async fn update(
         description: body.description,
         custom_coordinates,
     };
+    let coordinates_changed = changes.custom_coordinates.is_some();
     let file = app
         .control
         .store()
         .update_file(&caller.account, &id, &changes)
         .await?;
+    if coordinates_changed {
+        // `fo-custom` answers held in memory were drawn with the old coordinates.
+        app.memory
+            .invalidate(crate::cache_keys::file_scope(&caller.account, &file.path));
+    }
     Ok(Json(json::file(&file, &super::base_url(&app, &headers))))
 }
 

@@ -177,6 +177,9 @@ async fn serve(
         .as_mut()
         .map(|t| t.resolve_client_hints(client_hints(headers)))
         .unwrap_or_default();
+    if let Some(t) = transformation.as_mut().filter(|t| t.wants_custom_focus()) {
+        t.resolve_custom_focus(custom_coordinates(app, &route.account, path).await?);
+    }
     if probe.detailed {
         probe.transformation = transformation.as_ref().map(Transformation::canonical);
     }
@@ -261,6 +264,33 @@ async fn serve(
         return response;
     }
     respond::respond(&answer, headers)
+}
+
+/// The custom coordinates (`x, y, width, height`) of `path` in `account`'s Media Library, for
+/// `fo-custom`; `None` for files without them or from other origins.
+async fn custom_coordinates(
+    app: &App,
+    account: &str,
+    path: &str,
+) -> Result<Option<[u32; 4]>, DeliveryError> {
+    let file = app
+        .control
+        .store()
+        .file_by_path(account, path)
+        .await
+        .map_err(|e| DeliveryError::Internal(format!("file lookup: {e}")))?;
+    let Some(text) = file.and_then(|f| f.custom_coordinates) else {
+        return Ok(None);
+    };
+    let numbers: Vec<u32> = text
+        .split(',')
+        .map(|n| n.trim().parse().ok())
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    Ok(match numbers[..] {
+        [x, y, w, h] if w > 0 && h > 0 => Some([x, y, w, h]),
+        _ => None,
+    })
 }
 
 /// The file a URL asks for, and whether it asks for its thumbnail: `<file>/ik-thumbnail.jpg` is

@@ -119,9 +119,19 @@ pub fn plan(step: &Step, width: u32, height: u32) -> Result<Plan, GeometryError>
         Crop::MaintainRatio => {
             // Cover the box, then cut it out of the scaled image around the focus.
             let scale = (w as f64 / width as f64).max(h as f64 / height as f64);
-            let source_w = ((w as f64 / scale).round() as u32).clamp(1, width);
-            let source_h = ((h as f64 / scale).round() as u32).clamp(1, height);
-            let (x, y) = place(step.focus, width - source_w, height - source_h);
+            let mut source_w = ((w as f64 / scale).round() as u32).clamp(1, width);
+            let mut source_h = ((h as f64 / scale).round() as u32).clamp(1, height);
+            let region = custom_region(step, width, height);
+            if let (Some(region), Some(_)) = (region, step.zoom) {
+                // Zoomed: the smallest cut of the box's shape that holds the region.
+                let scale = (region.width as f64 / w as f64).max(region.height as f64 / h as f64);
+                source_w = ((w as f64 * scale).round() as u32).clamp(1, source_w);
+                source_h = ((h as f64 * scale).round() as u32).clamp(1, source_h);
+            }
+            let (x, y) = match region {
+                Some(region) => centred_on(region, source_w, source_h, width, height),
+                None => place(step.focus, width - source_w, height - source_h),
+            };
             Plan {
                 source: Rect {
                     x,
@@ -144,8 +154,11 @@ fn plan_crop_mode(
     bh: Option<u32>,
 ) -> Result<Plan, GeometryError> {
     let (width, height) = (full.width, full.height);
-    let w = bw.unwrap_or(width);
-    let h = bh.unwrap_or(height);
+    // An extract around custom coordinates takes the region's size unless a size is given.
+    let region = custom_region(step, width, height)
+        .filter(|_| matches!(mode, CropMode::Extract | CropMode::PadExtract));
+    let w = bw.or(region.map(|r| r.width)).unwrap_or(width);
+    let h = bh.or(region.map(|r| r.height)).unwrap_or(height);
     match mode {
         CropMode::PadResize => {
             let scale = (w as f64 / width as f64).min(h as f64 / height as f64);
@@ -210,14 +223,52 @@ fn extract_origin(
             _ => Err(out_of_bounds()),
         };
     }
+    if let Some(region) = custom_region(step, width, height) {
+        return Ok(centred_on(region, cw, ch, width, height));
+    }
     Ok(place(step.focus, width - cw, height - ch))
+}
+
+/// The custom coordinates `fo-custom` names, zoomed by `z-` around their centre (in by more
+/// than 1, out by less), within the image.
+fn custom_region(step: &Step, width: u32, height: u32) -> Option<Rect> {
+    let Some(Focus::Custom(Some([x, y, w, h]))) = step.focus else {
+        return None;
+    };
+    let zoom = step.zoom.unwrap_or(1.0) as f64;
+    let (cx, cy) = (x as f64 + w as f64 / 2.0, y as f64 + h as f64 / 2.0);
+    let (zw, zh) = (w as f64 / zoom, h as f64 / zoom);
+    let left = (cx - zw / 2.0)
+        .round()
+        .clamp(0.0, width.saturating_sub(1) as f64) as u32;
+    let top = (cy - zh / 2.0)
+        .round()
+        .clamp(0.0, height.saturating_sub(1) as f64) as u32;
+    Some(Rect {
+        x: left,
+        y: top,
+        width: (zw.round() as u32).clamp(1, width - left),
+        height: (zh.round() as u32).clamp(1, height - top),
+    })
+}
+
+/// The top-left corner of a `cw`x`ch` cut centred on `region`, moved inside the image.
+fn centred_on(region: Rect, cw: u32, ch: u32, width: u32, height: u32) -> (u32, u32) {
+    let centre = |start: u32, len: u32, cut: u32, limit: u32| {
+        let wanted = start as i64 + len as i64 / 2 - cut as i64 / 2;
+        wanted.clamp(0, limit.saturating_sub(cut) as i64) as u32
+    };
+    (
+        centre(region.x, region.width, cw, width),
+        centre(region.y, region.height, ch, height),
+    )
 }
 
 /// Where a region goes given `slack` room, by focus (centre by default; `auto` is resolved
 /// before planning, by content).
 pub fn place(focus: Option<Focus>, slack_x: u32, slack_y: u32) -> (u32, u32) {
     let (fx, fy) = match focus.unwrap_or(Focus::Center) {
-        Focus::Center | Focus::Auto => (1, 1),
+        Focus::Center | Focus::Auto | Focus::Custom(_) => (1, 1),
         Focus::Top => (1, 0),
         Focus::Bottom => (1, 2),
         Focus::Left => (0, 1),
@@ -331,6 +382,37 @@ mod tests {
         assert_eq!(p.source.x, 0);
         let p = plan_of("w-300,h-300,fo-bottom_right", 1600, 1200);
         assert_eq!(p.source.x, 400);
+    }
+
+    #[test]
+    fn custom_focus_and_zoom() {
+        // A 100x100 region at (600, 100) of a 1000x500 image.
+        let region = "fo-custom_600_100_100_100";
+        let plan = plan_of(&format!("w-200,h-200,{region}"), 1000, 500);
+        assert_eq!(
+            (plan.source.x, plan.source.y),
+            (400, 0),
+            "centred on the region"
+        );
+        assert_eq!((plan.source.width, plan.source.height), (500, 500));
+        let zoomed = plan_of(&format!("w-200,h-200,{region},z-1"), 1000, 500);
+        assert_eq!(
+            (zoomed.source.x, zoomed.source.y, zoomed.source.width),
+            (600, 100, 100),
+            "z: just the region"
+        );
+        let closer = plan_of(&format!("w-200,h-200,{region},z-2"), 1000, 500);
+        assert_eq!((closer.source.x, closer.source.width), (625, 50));
+        let extract = plan_of(&format!("cm-extract,{region}"), 1000, 500);
+        assert_eq!(
+            (extract.source.x, extract.source.y, extract.scaled),
+            (600, 100, (100, 100))
+        );
+        let sized = plan_of(&format!("cm-extract,w-300,h-300,{region}"), 1000, 500);
+        assert_eq!((sized.source.x, sized.source.y), (500, 0), "kept inside");
+        // Unresolved (no coordinates on the file): the centre.
+        let centre = plan_of("w-200,h-200,fo-custom", 1000, 500);
+        assert_eq!(centre.source.x, 250);
     }
 
     #[test]

@@ -282,7 +282,7 @@ fn fractions(focus: Focus) -> (f64, f64) {
         Focus::Top => (0.5, 0.0),
         Focus::TopRight => (1.0, 0.0),
         Focus::Left => (0.0, 0.5),
-        Focus::Center | Focus::Auto => (0.5, 0.5),
+        Focus::Center | Focus::Auto | Focus::Custom(_) => (0.5, 0.5),
         Focus::Right => (1.0, 0.5),
         Focus::BottomLeft => (0.0, 1.0),
         Focus::Bottom => (0.5, 1.0),
