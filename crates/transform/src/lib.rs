@@ -14,6 +14,7 @@ pub mod hostile_inputs;
 pub mod layers;
 mod params;
 pub mod pipeline;
+mod table;
 
 /// The `image` crate this pipeline uses (for callers and tests that inspect results).
 pub use image;
@@ -375,129 +376,22 @@ fn single_named(step: &str) -> Result<Option<&str>, ParseError> {
 }
 
 impl Step {
-    /// This step in normal form.
+    /// This step in normal form: its parameters in the table's order ([`table::PARAMS`]),
+    /// then its layers in the order written.
     pub fn canonical(&self) -> String {
         let mut out = String::new();
-        let mut put = |key: &str, value: &dyn std::fmt::Display| {
+        for row in table::PARAMS {
+            let Some(value) = (row.print)(self) else {
+                continue;
+            };
             if !out.is_empty() {
                 out.push(',');
             }
-            let _ = write!(out, "{key}-{value}");
-        };
-        let flag = |out: &mut String, key: &str| {
-            if !out.is_empty() {
-                out.push(',');
+            out.push_str(row.key);
+            if !value.is_empty() {
+                out.push('-');
+                out.push_str(&value);
             }
-            out.push_str(key);
-        };
-        if let Some(v) = &self.width {
-            put("w", v);
-        }
-        if let Some(v) = &self.height {
-            put("h", v);
-        }
-        if let Some((a, b)) = self.aspect_ratio {
-            put("ar", &format!("{a}-{b}"));
-        }
-        if let Some(v) = &self.crop {
-            put("c", v);
-        }
-        if let Some(v) = &self.crop_mode {
-            put("cm", v);
-        }
-        if let Some(v) = &self.focus {
-            put("fo", v);
-        }
-        if let Some(v) = self.zoom {
-            put("z", &v);
-        }
-        for (key, value) in [
-            ("x", self.x),
-            ("y", self.y),
-            ("xc", self.x_center),
-            ("yc", self.y_center),
-        ] {
-            if let Some(v) = value {
-                put(key, &v);
-            }
-        }
-        if let Some(v) = self.dpr {
-            put("dpr", &v);
-        }
-        if let Some(v) = self.quality {
-            put("q", &v);
-        }
-        if let Some(v) = &self.format {
-            put("f", v);
-        }
-        if let Some(v) = self.progressive {
-            put("pr", &v);
-        }
-        if let Some(v) = self.lossless {
-            put("lo", &v);
-        }
-        if let Some(v) = self.blur {
-            put("bl", &v);
-        }
-        if let Some(v) = self.sharpen {
-            put("e-sharpen", &v);
-        }
-        if let Some(v) = &self.unsharp {
-            put("e-usm", v);
-        }
-        if let Some(v) = &self.rotation {
-            put("rt", v);
-        }
-        if let Some(v) = &self.gradient {
-            put("e-gradient", v);
-        }
-        if let Some(v) = &self.colorize {
-            put("e-colorize", v);
-        }
-        if let Some(v) = &self.shadow {
-            put("e-shadow", v);
-        }
-        if let Some(v) = &self.distort {
-            put("e-distort", v);
-        }
-        if let Some(v) = &self.flip {
-            put("fl", v);
-        }
-        if let Some(v) = &self.radius {
-            put("r", v);
-        }
-        if let Some(v) = &self.background {
-            put("bg", v);
-        }
-        if let Some(v) = &self.blurred_background {
-            put("bg", v);
-        }
-        if let Some(v) = &self.border {
-            put("b", v);
-        }
-        if let Some(v) = self.trim {
-            put("t", &v);
-        }
-        if let Some(v) = self.opacity {
-            put("o", &v);
-        }
-        if let Some(v) = self.metadata {
-            put("md", &v);
-        }
-        if let Some(v) = self.page {
-            put("pg", &v);
-        }
-        if let Some(v) = &self.default_image {
-            put("di", &v.replace('/', "@@"));
-        }
-        if self.grayscale {
-            flag(&mut out, "e-grayscale");
-        }
-        if self.contrast {
-            flag(&mut out, "e-contrast");
-        }
-        if let Some(v) = self.original {
-            put_after_flags(&mut out, "orig", v);
         }
         for layer in &self.layers {
             if !out.is_empty() {
@@ -507,11 +401,4 @@ impl Step {
         }
         out
     }
-}
-
-fn put_after_flags(out: &mut String, key: &str, value: bool) {
-    if !out.is_empty() {
-        out.push(',');
-    }
-    let _ = write!(out, "{key}-{value}");
 }

@@ -4,47 +4,6 @@ use crate::color::Color;
 use crate::{ParseError, Step};
 use std::fmt;
 
-/// Keys pixelway applies, longest first so `e-sharpen` wins over `e`, `cm` over `c`, `dpr`
-/// over `di`.
-pub(crate) const KEYS: &[&str] = &[
-    "e-grayscale",
-    "e-gradient",
-    "e-colorize",
-    "e-distort",
-    "e-shadow",
-    "e-contrast",
-    "e-sharpen",
-    "e-usm",
-    "orig",
-    "dpr",
-    "pg",
-    "di",
-    "cm",
-    "fo",
-    "ar",
-    "bg",
-    "bl",
-    "fl",
-    "lo",
-    "md",
-    "pr",
-    "rt",
-    "xc",
-    "yc",
-    "w",
-    "h",
-    "c",
-    "x",
-    "y",
-    "q",
-    "f",
-    "r",
-    "b",
-    "t",
-    "o",
-    "z",
-];
-
 /// ImageKit keys pixelway does not apply (yet): named in the error instead of "unknown".
 const NOT_SUPPORTED: &[&str] = &[
     "e-bgremove",
@@ -253,95 +212,39 @@ pub(crate) fn parse_step(text: &str) -> Result<Step, ParseError> {
     Ok(step)
 }
 
-/// Reads one `key-value` parameter of a step into `step`.
+/// Reads one `key-value` parameter of a step into `step` (its row in [`crate::table`]).
 pub(crate) fn apply_param(step: &mut Step, param: &str) -> Result<(), ParseError> {
-    let (key, value) = split_key(param)?;
-    apply(step, param, key, value)
-}
-
-/// Finds the known key `param` starts with; the value is what follows its '-'.
-fn split_key(param: &str) -> Result<(&'static str, &str), ParseError> {
     if param.is_empty() {
         return Err(ParseError::new(
             param,
             "empty parameter (two ',' in a row?)",
         ));
     }
-    for key in KEYS {
-        if param == *key {
-            return Ok((key, ""));
-        }
-        if let Some(value) = param.strip_prefix(key).and_then(|r| r.strip_prefix('-')) {
-            return Ok((key, value));
-        }
-    }
+    let Some((row, value)) = crate::table::row_of(param) else {
+        return Err(unknown(param));
+    };
+    (row.read)(step, value).map_err(|reason| ParseError::new(param, reason))
+}
+
+/// Why `param` is no parameter of a step: a layer key outside a layer, an ImageKit key pixelway
+/// does not apply, or an unknown one.
+fn unknown(param: &str) -> ParseError {
     let bare_key = param.split_once('-').map_or(param, |(key, _)| key);
     if LAYER_ONLY.contains(&bare_key) {
-        return Err(ParseError::new(
-            param,
-            "belongs inside a layer (l-image or l-text … l-end)",
-        ));
+        return ParseError::new(param, "belongs inside a layer (l-image or l-text … l-end)");
     }
     if NOT_SUPPORTED
         .iter()
         .any(|k| param == *k || param.starts_with(&format!("{}-", k.trim_end_matches('-'))))
     {
-        return Err(ParseError::new(param, "this parameter is not supported"));
+        return ParseError::new(param, "this parameter is not supported");
     }
-    Err(ParseError::new(param, "unknown parameter"))
-}
-
-fn apply(step: &mut Step, param: &str, key: &str, value: &str) -> Result<(), ParseError> {
-    let bad = |reason: &str| ParseError::new(param, reason);
-    match key {
-        "w" if value == "auto" => step.width = Some(Dimension::Auto),
-        "w" => step.width = Some(size(value).map_err(bad)?),
-        "h" => step.height = Some(size(value).map_err(bad)?),
-        "ar" => step.aspect_ratio = Some(aspect_ratio(value).ok_or_else(|| bad("expected ar-<w>-<h>, e.g. ar-4-3"))?),
-        "c" => step.crop = Some(crop(value).ok_or_else(|| bad("expected maintain_ratio, force, at_max, at_max_enlarge or at_least"))?),
-        "cm" => step.crop_mode = Some(crop_mode(value).ok_or_else(|| bad("expected pad_resize, extract or pad_extract"))?),
-        "fo" => step.focus = Some(focus(value).ok_or_else(|| bad("expected center, top, left, bottom, right, top_left, top_right, bottom_left, bottom_right, auto or custom"))?),
-        "z" => step.zoom = Some(number(value, 0.1, 10.0).ok_or_else(|| bad("expected a zoom factor from 0.1 to 10"))?),
-        "x" => step.x = Some(coordinate(value).map_err(bad)?),
-        "y" => step.y = Some(coordinate(value).map_err(bad)?),
-        "xc" => step.x_center = Some(coordinate(value).map_err(bad)?),
-        "yc" => step.y_center = Some(coordinate(value).map_err(bad)?),
-        "dpr" if value == "auto" => step.dpr = Some(Dpr::Auto),
-        "dpr" => step.dpr = Some(Dpr::Factor(number(value, 0.1, 5.0).ok_or_else(|| bad("expected a number from 0.1 to 5 or auto"))?)),
-        "q" => step.quality = Some(int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8),
-        "f" => step.format = Some(format(value).ok_or_else(|| bad("expected auto, jpg, png, webp, avif, gif or orig"))?),
-        "pr" => step.progressive = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
-        "lo" => step.lossless = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
-        "md" => step.metadata = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
-        "o" => step.opacity = Some(int(value, 0, 100).ok_or_else(|| bad("expected an opacity from 0 to 100"))? as u8),
-        "bl" => step.blur = Some(int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8),
-        "e-grayscale" => step.grayscale = flag(value).ok_or_else(|| bad("a flag takes no value"))?,
-        "e-contrast" => step.contrast = flag(value).ok_or_else(|| bad("a flag takes no value"))?,
-        "e-sharpen" => step.sharpen = Some(if value.is_empty() { 5 } else { int(value, 1, 100).ok_or_else(|| bad("expected 1 to 100"))? as u8 }),
-        "e-gradient" => step.gradient = Some(crate::effects::gradient(value).map_err(bad)?),
-        "e-colorize" => step.colorize = Some(crate::effects::colorize(value).map_err(bad)?),
-        "e-shadow" => step.shadow = Some(crate::effects::shadow(value).map_err(bad)?),
-        "e-distort" => step.distort = Some(crate::effects::distort(value).map_err(bad)?),
-        "e-usm" => step.unsharp = Some(unsharp(value).ok_or_else(|| bad("expected e-usm-<radius>-<sigma>-<amount>-<threshold>"))?),
-        "rt" => step.rotation = Some(rotation(value).ok_or_else(|| bad("expected degrees (0-359, N<deg> for counter-clockwise) or auto"))?),
-        "fl" => step.flip = Some(flip(value).ok_or_else(|| bad("expected h, v, h_v or v_h"))?),
-        "r" => step.radius = Some(radius(value).ok_or_else(|| bad("expected a radius in pixels, max, or four values joined by _"))?),
-        "bg" if value.starts_with("blurred") => (step.background, step.blurred_background) = (None, Some(blurred(value).ok_or_else(|| bad("expected blurred, blurred_<intensity 1-100 or auto>, blurred_<intensity>_<brightness -255 to 255, N for minus>"))?)),
-        "bg" => (step.background, step.blurred_background) = (Some(Color::parse(value).ok_or_else(|| bad("expected RRGGBB, RRGGBBAA (AA = opacity 00-99), a colour name, or blurred"))?), None),
-        "b" => step.border = Some(border(value).ok_or_else(|| bad("expected b-<width>_<RRGGBB>"))?),
-        "t" => step.trim = Some(trim(value).ok_or_else(|| bad("expected true or a threshold 1 to 99"))?),
-        "pg" => step.page = Some(int(value, 1, 100_000).ok_or_else(|| bad("expected a frame or page number from 1"))?),
-        "orig" => step.original = Some(boolean(value).ok_or_else(|| bad(BOOLEAN))?),
-        "di" => step.default_image = Some(default_image(value).ok_or_else(|| bad("expected a Media Library path with @@ for /"))?),
-        _ => return Err(bad("unknown parameter")),
-    }
-    Ok(())
+    ParseError::new(param, "unknown parameter")
 }
 
 const DIMENSION: &str =
     "expected pixels (1-100000), a fraction between 0 and 1, or an expression such as iw_div_2";
 const COORDINATE: &str = "expected pixels (0-100000) or an expression such as iw_div_4";
-const BOOLEAN: &str = "expected true or false";
 
 pub(crate) fn int(value: &str, min: u32, max: u32) -> Option<u32> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 9 {
@@ -350,13 +253,13 @@ pub(crate) fn int(value: &str, min: u32, max: u32) -> Option<u32> {
     value.parse().ok().filter(|v| (min..=max).contains(v))
 }
 
-fn number(value: &str, min: f32, max: f32) -> Option<f32> {
+pub(crate) fn number(value: &str, min: f32, max: f32) -> Option<f32> {
     let ok = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     let parsed: f32 = if ok { value.parse().ok()? } else { return None };
     (min..=max).contains(&parsed).then_some(parsed)
 }
 
-fn blurred(value: &str) -> Option<BlurredBackground> {
+pub(crate) fn blurred(value: &str) -> Option<BlurredBackground> {
     let mut parts = value.split('_');
     if parts.next()? != "blurred" {
         return None;
@@ -405,7 +308,7 @@ pub(crate) fn coordinate(value: &str) -> Result<Coordinate, &'static str> {
 }
 
 /// A width or height: pixels, a fraction, or an arithmetic expression.
-fn size(value: &str) -> Result<Dimension, &'static str> {
+pub(crate) fn size(value: &str) -> Result<Dimension, &'static str> {
     match crate::expr::Expr::parse(value) {
         Some(expression) => expression.map(Dimension::Expr),
         None => dimension(value).ok_or(DIMENSION),
@@ -420,12 +323,12 @@ fn dimension(value: &str) -> Option<Dimension> {
     int(value, 1, 100_000).map(Dimension::Pixels)
 }
 
-fn aspect_ratio(value: &str) -> Option<(u32, u32)> {
+pub(crate) fn aspect_ratio(value: &str) -> Option<(u32, u32)> {
     let (a, b) = value.split_once('-').or_else(|| value.split_once('_'))?;
     Some((int(a, 1, 10_000)?, int(b, 1, 10_000)?))
 }
 
-fn crop(value: &str) -> Option<Crop> {
+pub(crate) fn crop(value: &str) -> Option<Crop> {
     Some(match value {
         "maintain_ratio" => Crop::MaintainRatio,
         "force" => Crop::Force,
@@ -436,7 +339,7 @@ fn crop(value: &str) -> Option<Crop> {
     })
 }
 
-fn crop_mode(value: &str) -> Option<CropMode> {
+pub(crate) fn crop_mode(value: &str) -> Option<CropMode> {
     Some(match value {
         "pad_resize" => CropMode::PadResize,
         "extract" => CropMode::Extract,
@@ -472,7 +375,7 @@ pub(crate) fn focus(value: &str) -> Option<Focus> {
     })
 }
 
-fn format(value: &str) -> Option<Format> {
+pub(crate) fn format(value: &str) -> Option<Format> {
     Some(match value {
         "auto" => Format::Auto,
         "jpg" | "jpeg" => Format::Jpeg,
@@ -485,7 +388,7 @@ fn format(value: &str) -> Option<Format> {
     })
 }
 
-fn boolean(value: &str) -> Option<bool> {
+pub(crate) fn boolean(value: &str) -> Option<bool> {
     match value {
         "true" => Some(true),
         "false" => Some(false),
@@ -493,11 +396,11 @@ fn boolean(value: &str) -> Option<bool> {
     }
 }
 
-fn flag(value: &str) -> Option<bool> {
+pub(crate) fn flag(value: &str) -> Option<bool> {
     value.is_empty().then_some(true)
 }
 
-fn unsharp(value: &str) -> Option<Unsharp> {
+pub(crate) fn unsharp(value: &str) -> Option<Unsharp> {
     if value.is_empty() {
         return Some(Unsharp {
             radius: 2.0,
@@ -518,7 +421,7 @@ fn unsharp(value: &str) -> Option<Unsharp> {
     })
 }
 
-fn rotation(value: &str) -> Option<Rotation> {
+pub(crate) fn rotation(value: &str) -> Option<Rotation> {
     if value == "auto" {
         return Some(Rotation::Auto);
     }
@@ -534,7 +437,7 @@ fn rotation(value: &str) -> Option<Rotation> {
     }))
 }
 
-fn flip(value: &str) -> Option<Flip> {
+pub(crate) fn flip(value: &str) -> Option<Flip> {
     Some(match value {
         "h" => Flip::Horizontal,
         "v" => Flip::Vertical,
@@ -543,7 +446,7 @@ fn flip(value: &str) -> Option<Flip> {
     })
 }
 
-fn radius(value: &str) -> Option<Radius> {
+pub(crate) fn radius(value: &str) -> Option<Radius> {
     if value == "max" {
         return Some(Radius::Max);
     }
@@ -558,7 +461,7 @@ fn radius(value: &str) -> Option<Radius> {
     }
 }
 
-fn border(value: &str) -> Option<Border> {
+pub(crate) fn border(value: &str) -> Option<Border> {
     let (width, color) = value.split_once('_').or_else(|| value.split_once('-'))?;
     Some(Border {
         width: int(width, 1, 1000)?,
@@ -566,7 +469,7 @@ fn border(value: &str) -> Option<Border> {
     })
 }
 
-fn trim(value: &str) -> Option<u8> {
+pub(crate) fn trim(value: &str) -> Option<u8> {
     if value == "true" {
         return Some(10);
     }
@@ -575,7 +478,7 @@ fn trim(value: &str) -> Option<u8> {
 
 /// `@@path@@to@@img.jpg` or `path@@to@@img.jpg` → `path/to/img.jpg`, checked like any path.
 /// A literal '/' is refused: it would make the `@@` mapping ambiguous (found by fuzzing).
-fn default_image(value: &str) -> Option<String> {
+pub(crate) fn default_image(value: &str) -> Option<String> {
     if value.contains('/') {
         return None;
     }

@@ -11,7 +11,7 @@ mod color_profile;
 mod decode;
 #[cfg(test)]
 mod effect_tests;
-mod effects;
+pub(crate) mod effects;
 mod encode;
 mod frames;
 pub mod geometry;
@@ -20,7 +20,7 @@ mod heif;
 mod layer_tests;
 mod layers;
 mod metadata;
-mod ops;
+pub(crate) mod ops;
 mod smart_crop;
 mod svg_cost;
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! One step applied to pixels, as an ordered list of operations: geometry (crop, resize, pad),
-//! rotate, flip, effects (blur, grayscale, sharpen, unsharp mask, contrast), trim, radius, border.
+//! One step applied to pixels: the passes before the resize (trim), the resize plan (crop,
+//! resize, pad), then the passes after it (rotation, flip, effects, corners, border, opacity),
+//! in the order of the parameter table ([`crate::table`]), which names the functions here.
 
 use super::geometry::{self, Plan};
 use super::{Budget, ProcessError};
-use crate::{Color, Crop, Flip, Focus, Radius, Rotation, Step};
+use crate::table;
+use crate::{Color, Crop, Flip, Focus, Radius, Step};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, GenericImageView, Rgba, RgbaImage};
 
@@ -20,84 +22,55 @@ pub fn apply(
     logical: Option<(u32, u32)>,
     budget: &Budget,
 ) -> Result<DynamicImage, ProcessError> {
-    let done = |image: DynamicImage, stage: &'static str| -> Result<DynamicImage, ProcessError> {
-        within(&image, max_side)?;
-        budget.check(stage)?;
-        Ok(image)
-    };
+    let limits = table::Limits { max_side, budget };
     let mut image = normalise(image);
-    if let Some(threshold) = step.trim {
-        image = done(trim(image, threshold), "trim")?;
-    }
-    image = done(apply_geometry(image, step, max_side, logical)?, "resize")?;
-    if let Some(Rotation::Degrees(degrees)) = step.rotation {
-        let background = step.background.unwrap_or(Color::TRANSPARENT);
-        image = done(
-            rotate(image, degrees, background, max_side, budget)?,
-            "rotate",
-        )?;
-    }
-    image = match step.flip {
-        Some(Flip::Horizontal) => image.fliph(),
-        Some(Flip::Vertical) => image.flipv(),
-        Some(Flip::Both) => image.fliph().flipv(),
-        None => image,
-    };
-    if let Some(blur) = step.blur {
-        // A box-blur approximation: linear in pixels whatever the radius.
-        image = done(image.fast_blur(blur as f32 / 2.0), "blur")?;
-    }
-    if let Some(distort) = step.distort {
-        image = done(
-            super::effects::distort(image, distort, max_side, budget)?,
-            "distort",
-        )?;
-    }
-    if step.grayscale {
-        image = grayscale(image);
-    }
-    if let Some(colorize) = step.colorize {
-        image = done(super::effects::colorize(image, colorize), "colorize")?;
-    }
-    if let Some(amount) = step.sharpen {
-        let sharpened = unsharp_mask(image, 0.5 + amount as f32 / 10.0, 1.0, 2.0 / 255.0, budget)?;
-        image = done(sharpened, "sharpen")?;
-    }
-    if let Some(usm) = step.unsharp {
-        let sigma = if usm.radius > 0.0 {
-            usm.radius
-        } else {
-            usm.sigma
+    image = run_passes(image, step, &limits, |pass| match pass {
+        table::Pass::BeforeResize(run) => Some(*run),
+        _ => None,
+    })?;
+    image = apply_geometry(image, step, max_side, logical)?;
+    within(&image, max_side)?;
+    budget.check("resize")?;
+    run_passes(image, step, &limits, |pass| match pass {
+        table::Pass::AfterResize(run) => Some(*run),
+        _ => None,
+    })
+}
+
+/// Runs, in the table's order, the passes `pick` selects of the parameters `step` sets; each
+/// result is held to the side limit and the budget checked after it (named by its key).
+fn run_passes(
+    mut image: DynamicImage,
+    step: &Step,
+    limits: &table::Limits,
+    pick: impl Fn(&table::Pass) -> Option<table::PassFn>,
+) -> Result<DynamicImage, ProcessError> {
+    for row in table::PARAMS {
+        let Some(run) = pick(&row.pass) else {
+            continue;
         };
-        let masked = unsharp_mask(image, sigma.max(0.1), usm.amount, usm.threshold, budget)?;
-        image = done(masked, "unsharp mask")?;
-    }
-    if step.contrast {
-        image = done(stretch_contrast(image), "contrast")?;
-    }
-    if let Some(gradient) = step.gradient {
-        image = done(super::effects::gradient(image, gradient), "gradient")?;
-    }
-    if let Some(radius) = step.radius {
-        image = done(round_corners(image, radius), "radius")?;
-    }
-    if let Some(border) = step.border {
-        image = done(
-            add_border(image, border.width, border.color, max_side)?,
-            "border",
-        )?;
-    }
-    if let Some(shadow) = step.shadow {
-        image = done(super::effects::shadow(image, shadow), "shadow")?;
-    }
-    if let Some(opacity) = step.opacity {
-        image = done(with_opacity(image, opacity), "opacity")?;
+        if (row.print)(step).is_none() {
+            continue;
+        }
+        image = run(image, step, limits)?;
+        within(&image, limits.max_side)?;
+        limits.budget.check(row.key)?;
     }
     Ok(image)
 }
 
+/// `fl-`: mirrored left-right, top-bottom, or both.
+pub(crate) fn flip(image: DynamicImage, flip: Option<Flip>) -> DynamicImage {
+    match flip {
+        Some(Flip::Horizontal) => image.fliph(),
+        Some(Flip::Vertical) => image.flipv(),
+        Some(Flip::Both) => image.fliph().flipv(),
+        None => image,
+    }
+}
+
 /// `o-<percent>`: every pixel's alpha scaled to `percent` of what it was.
-fn with_opacity(image: DynamicImage, percent: u8) -> DynamicImage {
+pub(crate) fn with_opacity(image: DynamicImage, percent: u8) -> DynamicImage {
     if percent >= 100 {
         return image;
     }
@@ -130,7 +103,7 @@ const ROWS_PER_CHECK: u32 = 64;
 /// Unsharp mask: `amount` times the difference to a blurred copy is added where that difference
 /// is over `threshold` (a fraction of full scale). The blur is the box approximation, so the
 /// cost does not grow with `sigma`.
-fn unsharp_mask(
+pub(crate) fn unsharp_mask(
     image: DynamicImage,
     sigma: f32,
     amount: f32,
@@ -286,7 +259,7 @@ fn solid(width: u32, height: u32, color: Color, alpha: bool) -> DynamicImage {
 
 /// Rotates clockwise; right angles exactly, other angles onto a larger canvas filled with
 /// `background` (bilinear sampling). The canvas size is checked before it is allocated.
-fn rotate(
+pub(crate) fn rotate(
     image: DynamicImage,
     degrees: u16,
     background: Color,
@@ -352,7 +325,7 @@ fn rotate_any(
     Ok(DynamicImage::ImageRgba8(out))
 }
 
-fn grayscale(image: DynamicImage) -> DynamicImage {
+pub(crate) fn grayscale(image: DynamicImage) -> DynamicImage {
     if image.color().has_alpha() {
         DynamicImage::ImageRgba8(DynamicImage::ImageLumaA8(image.to_luma_alpha8()).to_rgba8())
     } else {
@@ -361,7 +334,7 @@ fn grayscale(image: DynamicImage) -> DynamicImage {
 }
 
 /// Stretches each colour channel to the full 0–255 range (ignoring the extreme 0.5%).
-fn stretch_contrast(image: DynamicImage) -> DynamicImage {
+pub(crate) fn stretch_contrast(image: DynamicImage) -> DynamicImage {
     let mut rgba = image.to_rgba8();
     let total = (rgba.width() as u64 * rgba.height() as u64).max(1);
     let mut ranges = [(0u8, 255u8); 3];
@@ -403,7 +376,7 @@ fn keep_alpha_kind(alpha: bool, rgba: RgbaImage) -> DynamicImage {
 }
 
 /// Removes a uniform border: pixels within `threshold`% of the top-left pixel's colour.
-fn trim(image: DynamicImage, threshold: u8) -> DynamicImage {
+pub(crate) fn trim(image: DynamicImage, threshold: u8) -> DynamicImage {
     let rgba = image.to_rgba8();
     let reference = *rgba.get_pixel(0, 0);
     let limit = threshold as i32 * 255 / 100;
@@ -422,7 +395,7 @@ fn trim(image: DynamicImage, threshold: u8) -> DynamicImage {
 }
 
 /// Makes the corners transparent (an ellipse for `max`).
-fn round_corners(image: DynamicImage, radius: Radius) -> DynamicImage {
+pub(crate) fn round_corners(image: DynamicImage, radius: Radius) -> DynamicImage {
     let mut rgba = image.to_rgba8();
     let (w, h) = (rgba.width() as f64, rgba.height() as f64);
     let inside: Box<dyn Fn(f64, f64) -> bool> = match radius {
@@ -458,7 +431,7 @@ fn round_corners(image: DynamicImage, radius: Radius) -> DynamicImage {
     DynamicImage::ImageRgba8(rgba)
 }
 
-fn add_border(
+pub(crate) fn add_border(
     image: DynamicImage,
     width: u32,
     color: Color,
