@@ -229,7 +229,8 @@ enum Kind {
 /// A layer while its parameters are read.
 #[derive(Default)]
 struct Draft {
-    input: Option<String>,
+    /// The input as written: its text, and whether it came base64-encoded (`ie-`).
+    input: Option<(String, bool)>,
     position: Position,
     text: TextStyle,
     alpha: Option<u8>,
@@ -246,8 +247,8 @@ impl Draft {
         let text = &mut self.text;
         match key {
             "i" | "ie" if self.input.is_some() => return Err(bad("a layer has one input")),
-            "i" => self.input = Some(value.to_string()),
-            "ie" => self.input = Some(decode_base64(value).ok_or_else(|| bad(BASE64))?),
+            "i" => self.input = Some((value.to_string(), false)),
+            "ie" => self.input = Some((decode_base64(value).ok_or_else(|| bad(BASE64))?, true)),
             "lx" => self.position.x = Some(offset(value).map_err(bad)?),
             "ly" => self.position.y = Some(offset(value).map_err(bad)?),
             "lxc" => self.position.x_center = Some(offset(value).map_err(bad)?),
@@ -297,13 +298,13 @@ impl Draft {
         let bad = |reason: &str| ParseError::new(opening, reason);
         let mut step = self.step;
         let source = match (kind, self.input) {
-            (Kind::Image, Some(input)) if input == CANVAS => solid(&mut step, opening)?,
+            (Kind::Image, Some((input, _))) if input == CANVAS => solid(&mut step, opening)?,
             (Kind::Solid, _) => solid(&mut step, opening)?,
-            (Kind::Image, Some(input)) => Source::Image(
-                layer_path(&input)
+            (Kind::Image, Some((input, encoded))) => Source::Image(
+                layer_path(&input, encoded)
                     .ok_or_else(|| bad("i-: expected a Media Library path, @@ for /"))?,
             ),
-            (Kind::Text, Some(text)) => {
+            (Kind::Text, Some((text, _))) => {
                 if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
                     return Err(bad(&format!(
                         "a text layer's text is 1 to {MAX_TEXT_CHARS} characters"
@@ -368,18 +369,14 @@ fn decode_base64(value: &str) -> Option<String> {
         .and_then(|bytes| String::from_utf8(bytes).ok())
 }
 
-/// `logos@@brand.png` or `logos/brand.png` (from `ie-`) → `logos/brand.png`, checked like any
-/// path: no `..`, no empty segments, no control characters.
-fn layer_path(value: &str) -> Option<String> {
-    let path = value.replace("@@", "/");
-    let path = path.trim_matches('/');
-    let plain = !path.is_empty()
-        && path
-            .split('/')
-            .all(|s| !s.is_empty() && s != "." && s != "..")
-        && !path.contains('\\')
-        && !path.chars().any(char::is_control);
-    plain.then(|| path.to_string())
+/// `logos@@brand.png` (from `i-`) or `logos/brand.png` (from `ie-`) → `logos/brand.png`,
+/// checked like any path.
+fn layer_path(value: &str, encoded: bool) -> Option<String> {
+    if encoded {
+        params::checked_media_path(value)
+    } else {
+        params::media_path_from_url(value)
+    }
 }
 
 fn offset(value: &str) -> Result<Offset, &'static str> {
@@ -414,7 +411,7 @@ fn family(value: &str) -> Result<FontFamily, &'static str> {
     }
     let lower = value.to_ascii_lowercase();
     if lower.ends_with(".ttf") || lower.ends_with(".otf") {
-        return layer_path(value)
+        return layer_path(value, false)
             .map(FontFamily::Library)
             .ok_or("expected a font file path in the Media Library, @@ for /");
     }

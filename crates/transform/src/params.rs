@@ -476,21 +476,31 @@ pub(crate) fn trim(value: &str) -> Option<u8> {
     int(value, 1, 99).map(|v| v as u8)
 }
 
+/// `di-`: a Media Library path as URLs write it.
+pub(crate) fn default_image(value: &str) -> Option<String> {
+    media_path_from_url(value)
+}
+
 /// `@@path@@to@@img.jpg` or `path@@to@@img.jpg` → `path/to/img.jpg`, checked like any path.
 /// A literal '/' is refused: it would make the `@@` mapping ambiguous (found by fuzzing).
-pub(crate) fn default_image(value: &str) -> Option<String> {
+pub(crate) fn media_path_from_url(value: &str) -> Option<String> {
     if value.contains('/') {
         return None;
     }
-    let path = value.replace("@@", "/");
-    let path = path.trim_matches('/').to_string();
+    checked_media_path(&value.replace("@@", "/"))
+}
+
+/// A Media Library path without its outer '/': no `.` or `..` segments, no empty ones, no
+/// backslashes or control characters.
+pub(crate) fn checked_media_path(path: &str) -> Option<String> {
+    let path = path.trim_matches('/');
     let plain = !path.is_empty()
         && path
             .split('/')
             .all(|s| !s.is_empty() && s != "." && s != "..")
         && !path.contains('\\')
         && !path.chars().any(char::is_control);
-    plain.then_some(path)
+    plain.then(|| path.to_string())
 }
 
 impl fmt::Display for Dimension {

@@ -201,6 +201,7 @@ fn bad_layers_are_refused_naming_the_part() {
         ("l-video,i-a.mp4,l-end", "l-video", "videos"),
         ("l-image,i-a.png,fs-20,l-end", "fs-20", "text layers"),
         ("l-image,i-..@@etc@@passwd,l-end", "l-image", "path"),
+        ("l-image,i-a@@@/@b,l-end", "l-image", "path"),
         ("l-text,i-a,lm-multiply,l-end", "lm-multiply", "normal"),
         ("l-image,i-a.png,f-png,l-end", "l-image", "whole image"),
         ("l-image,i-ik_canvas,w-10,l-end", "l-image", "bg-"),
