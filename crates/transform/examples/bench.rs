@@ -1,6 +1,8 @@
 //! Pipeline throughput on a folder of images: `bench DIR THREADS SECONDS_PER_CASE`.
-//! `bench make-gif DIR` writes the 100-frame animated GIF the animation case reads
-//! (`anim_100f.gif`: a 480x270 window panning across a photo of the set).
+//! `bench make-gif DIR [WIDTH HEIGHT FRAMES NAME]` writes the animated GIF the animation case
+//! reads (by default `anim_100f.gif`: 100 frames of a 480x270 window panning across a photo of
+//! the set). `bench once FILE TRANSFORMATION` runs one transformation once and prints the
+//! output's size (for measuring peak memory with `/usr/bin/time -f %M`).
 //! Prints one line per case: `case images/s mean-output-bytes`, the mean taken over one pass of
 //! every input (the same set sharp's script measures, whatever mix the timed runs completed). Run by `bench/transform.sh`, which runs sharp on
 //! the same inputs in the same run and prints the ratios.
@@ -33,7 +35,40 @@ const LOGO: &str = "emerald_1689x1800_alpha.png";
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("make-gif") {
-        make_gif(args.get(2).expect("usage: bench make-gif DIR"));
+        let number =
+            |i: usize, default: u32| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
+        let name = args.get(6).map_or("anim_100f.gif", String::as_str);
+        let dir = args
+            .get(2)
+            .expect("usage: bench make-gif DIR [WIDTH HEIGHT FRAMES NAME]");
+        make_gif(dir, (number(3, 480), number(4, 270)), number(5, 100), name);
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("once") {
+        let file = std::fs::read(args.get(2).expect("usage: bench once FILE TRANSFORMATION"))
+            .expect("read");
+        let text = args.get(3).expect("usage: bench once FILE TRANSFORMATION");
+        let transformation = Transformation::parse(text, &|_| None).expect("transformation");
+        let budget = Budget::start(Duration::from_secs(600), Stop::default());
+        let limits = Limits {
+            time_budget: Duration::from_secs(600),
+            ..Limits::default()
+        };
+        let output = process_layered(
+            &file,
+            &transformation,
+            &LayerFiles::new(),
+            FormatChoice::default(),
+            limits,
+            &budget,
+        )
+        .expect("process");
+        println!(
+            "{} bytes, {}x{}",
+            output.bytes.len(),
+            output.width,
+            output.height
+        );
         return;
     }
     let dir = args.get(1).expect("usage: bench DIR THREADS SECONDS");
@@ -102,19 +137,21 @@ fn main() {
     }
 }
 
-/// Writes `DIR/anim_100f.gif`: 100 frames of 480x270 panning across the set's flower photo,
-/// 40 ms each.
-fn make_gif(dir: &str) {
+/// Writes `DIR/NAME`: `frames` frames of `size`, panning across the set's flower photo, 40 ms
+/// each.
+fn make_gif(dir: &str, size: (u32, u32), frames: u32, name: &str) {
     use pixelway_transform::image::codecs::gif::{GifEncoder, Repeat};
     use pixelway_transform::image::{Delay, Frame, imageops};
     let photo = std::fs::read(format!("{dir}/freshflower_1600x1203.jpg")).expect("the photo");
     let photo = pixelway_transform::pipeline::decode_rgba(&photo, 100_000_000).expect("decode");
-    let file = std::fs::File::create(format!("{dir}/anim_100f.gif")).expect("create");
+    let file = std::fs::File::create(format!("{dir}/{name}")).expect("create");
     let mut encoder = GifEncoder::new_with_speed(std::io::BufWriter::new(file), 10);
     encoder.set_repeat(Repeat::Infinite).expect("repeat");
-    for i in 0..100u32 {
-        let window = imageops::crop_imm(&photo, i * 6, i * 6, 960, 540).to_image();
-        let frame = imageops::resize(&window, 480, 270, imageops::Triangle);
+    let (window_w, window_h) = (960, 540);
+    for i in 0..frames {
+        let step = i % 100 * 6;
+        let window = imageops::crop_imm(&photo, step, step, window_w, window_h).to_image();
+        let frame = imageops::resize(&window, size.0, size.1, imageops::Triangle);
         let delay = Delay::from_numer_denom_ms(40, 1);
         encoder
             .encode_frame(Frame::from_parts(frame, 0, 0, delay))
