@@ -10,6 +10,15 @@ fn parse(text: &str) -> Result<Transformation, ParseError> {
     })
 }
 
+/// `text` parses, and its canonical text parses back to the same steps; returns that text.
+fn assert_roundtrips(text: &str) -> String {
+    let parsed = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let canonical = parsed.canonical();
+    let again = parse(&canonical).unwrap_or_else(|e| panic!("{text} → {canonical}: {e}"));
+    assert_eq!(again.steps, parsed.steps, "{text} → {canonical}");
+    canonical
+}
+
 #[test]
 fn parses_every_essential_parameter() {
     let t = parse("w-300,h-0.5,ar-4-3,c-at_max,cm-pad_resize,fo-top_left,x-10,y-20,xc-5,yc-6,dpr-2,q-80,f-webp,pr-true,lo-false,bl-10,e-grayscale,e-sharpen-8,e-usm-2-1-0.8-0.024,e-contrast,rt-N90,fl-h_v,r-10_20_30_40,bg-F3F3F380,b-5_FF0000,t-true,md-false,di-@@path@@to@@img.jpg").unwrap();
@@ -117,12 +126,7 @@ fn layers_parse_as_the_sdks_write_them() {
         "l-image,i-a.png,lxc-30,lap-center,w-100,l-text,i-x,l-end,l-end",
         "l-text,ie-YSxiOmMtZA==,l-end,l-solid,bg-00FF0050,l-end",
     ] {
-        let parsed = parse(text).unwrap();
-        assert_eq!(
-            parse(&parsed.canonical()).unwrap().steps,
-            parsed.steps,
-            "{text}"
-        );
+        assert_roundtrips(text);
     }
     assert_ne!(
         parse("l-text,i-a,l-end").unwrap().canonical(),
@@ -166,12 +170,7 @@ fn effects_with_options_parse_and_print_canonically() {
         "e-distort-a-N45",
         &t.canonical(),
     ] {
-        let parsed = parse(text).unwrap();
-        assert_eq!(
-            parse(&parsed.canonical()).unwrap().steps,
-            parsed.steps,
-            "{text}"
-        );
+        assert_roundtrips(text);
     }
     assert_ne!(
         parse("e-gradient").unwrap().canonical(),
@@ -311,9 +310,7 @@ fn every_key_reaches_the_canonical_text() {
     for text in all {
         let parsed = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_ne!(parsed.steps[0], Step::default(), "{text} changes nothing");
-        let canonical = parsed.canonical();
-        let again = parse(&canonical).unwrap_or_else(|e| panic!("{text} → {canonical}: {e}"));
-        assert_eq!(again.steps, parsed.steps, "{text} → {canonical}");
+        let canonical = assert_roundtrips(text);
         assert!(
             seen.insert(canonical.clone()),
             "{text} prints as another sample: {canonical}"
