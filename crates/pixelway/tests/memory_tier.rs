@@ -5,7 +5,6 @@
 
 use pixelway_testkit::Pixelway;
 use pixelway_testkit::api::Auth;
-use pixelway_testkit::multipart::Form;
 use pixelway_transform::pipeline::{InputKind, probe};
 use reqwest::StatusCode;
 
@@ -72,19 +71,9 @@ async fn get(server: &Pixelway, path: &str, headers: &[(&str, &str)]) -> reqwest
 
 /// Uploads (replacing) `folder/name` through the management API.
 async fn upload(server: &Pixelway, folder: &str, name: &str, bytes: &[u8]) {
-    let form = Form::new()
-        .text("fileName", name)
-        .text("folder", folder)
-        .text("useUniqueFileName", "false")
-        .text("overwriteFile", "true")
-        .file("file", name, bytes);
-    let response = server.upload(KEY, form).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{:?}",
-        response.text().await
-    );
+    server
+        .upload_replacing(KEY, folder, name, bytes, false)
+        .await;
 }
 
 async fn purge(server: &Pixelway, url: &str) {

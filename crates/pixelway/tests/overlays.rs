@@ -4,7 +4,6 @@
 //! A bad layer is a 400 naming it; a missing layer file a 400 naming the file; a replaced
 //! logo is never served stale (memory tier and result cache); a private logo needs a signature.
 
-use pixelway_testkit::multipart::Form;
 use pixelway_testkit::{Pixelway, Sdk, UrlRequest, http_client};
 use pixelway_transform::image::{Rgba, RgbaImage};
 use pixelway_transform::pipeline::decode_rgba;
@@ -202,20 +201,9 @@ async fn bad_or_missing_layers_are_400s_naming_them() {
 
 /// Uploads (replacing) `folder/name` through the management API.
 async fn upload(server: &Pixelway, folder: &str, name: &str, bytes: &[u8], private: bool) {
-    let form = Form::new()
-        .text("fileName", name)
-        .text("folder", folder)
-        .text("useUniqueFileName", "false")
-        .text("overwriteFile", "true")
-        .text("isPrivateFile", if private { "true" } else { "false" })
-        .file("file", name, bytes);
-    let response = server.upload(KEY, form).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{:?}",
-        response.text().await
-    );
+    server
+        .upload_replacing(KEY, folder, name, bytes, private)
+        .await;
 }
 
 #[tokio::test]

@@ -55,8 +55,13 @@ fn start() -> Pixelway {
 
 /// 200x100: left half red, right half blue.
 fn halves_png() -> Vec<u8> {
-    let img = RgbImage::from_fn(200, 100, |x, _| {
-        if x < 100 {
+    halves_png_of(200, 100)
+}
+
+/// `width`x`height`: left half red, right half blue.
+fn halves_png_of(width: u32, height: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
             Rgb([255, 0, 0])
         } else {
             Rgb([0, 0, 255])
@@ -766,20 +771,7 @@ async fn custom_focus_follows_the_files_coordinates() {
     use pixelway_testkit::multipart::Form;
     let server = start();
     // 400x200: left half red, right half blue; the region lies in the blue half.
-    let halves = {
-        let image = RgbImage::from_fn(400, 200, |x, _| {
-            if x < 200 {
-                Rgb([255, 0, 0])
-            } else {
-                Rgb([0, 0, 255])
-            }
-        });
-        let mut out = std::io::Cursor::new(Vec::new());
-        image
-            .write_to(&mut out, pixelway_transform::image::ImageFormat::Png)
-            .unwrap();
-        out.into_inner()
-    };
+    let halves = halves_png_of(400, 200);
     let form = Form::new()
         .text("fileName", "focus.png")
         .text("useUniqueFileName", "false")

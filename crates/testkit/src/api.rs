@@ -75,6 +75,28 @@ impl Pixelway {
             .expect("the server answers")
     }
 
+    /// Uploads `bytes` as `folder/name` with an account's private key, replacing what is there
+    /// (`private`: as a private file); panics unless the server took it.
+    pub async fn upload_replacing(
+        &self,
+        key: &str,
+        folder: &str,
+        name: &str,
+        bytes: &[u8],
+        private: bool,
+    ) {
+        let form = Form::new()
+            .text("fileName", name)
+            .text("folder", folder)
+            .text("useUniqueFileName", "false")
+            .text("overwriteFile", "true")
+            .text("isPrivateFile", if private { "true" } else { "false" })
+            .file("file", name, bytes);
+        let response = self.upload(key, form).await;
+        let status = response.status();
+        assert_eq!(status, 200, "{:?}", response.text().await);
+    }
+
     /// Signs in to the dashboard as a browser would (the form, its double-submit cookie, the
     /// redirect); `account` `None` signs in the operator with `key` as the admin token.
     /// `Err(status)` when the sign-in is refused.

@@ -230,13 +230,13 @@ async fn serve(
                 layers: &layers,
             };
             let (result, negotiated, made_now) =
-                transform_step(app, account, endpoint, &route, sources, &t, headers).await?;
+                transform_step(app, account, endpoint, path, sources, &t, headers).await?;
             probe.sample.transform = made_now.then(|| started.elapsed());
             probe.transformation_cached = !made_now;
             (result.into(), negotiated)
         }
         None if untransformed => {
-            best_format_original(app, account, endpoint, &route, original, headers, probe).await
+            best_format_original(app, account, endpoint, path, original, headers, probe).await
         }
         None => (original.into(), false),
     };
@@ -494,7 +494,7 @@ async fn transform_step(
     app: &App,
     account: &Account,
     endpoint: &Endpoint,
-    route: &Route,
+    path: &str,
     sources: Sources<'_>,
     transformation: &Transformation,
     headers: &HeaderMap,
@@ -516,7 +516,7 @@ async fn transform_step(
     };
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
     let choice = choice.relevant_to(transformation.format());
-    let (endpoint_id, path) = (&endpoint.record.id, file_of(route).0);
+    let endpoint_id = &endpoint.record.id;
     let (result, made) = transform::transformed(
         app,
         &account.record.id,
@@ -541,7 +541,7 @@ async fn best_format_original(
     app: &App,
     account: &Account,
     endpoint: &Endpoint,
-    route: &Route,
+    path: &str,
     original: Original,
     headers: &HeaderMap,
     probe: &mut Probe,
@@ -572,8 +572,7 @@ async fn best_format_original(
         original: &original,
         layers: &[],
     };
-    let converted =
-        transform_step(app, account, endpoint, route, sources, &implicit, headers).await;
+    let converted = transform_step(app, account, endpoint, path, sources, &implicit, headers).await;
     match converted {
         Ok((result, _, made)) => {
             probe.sample.transform = made.then(|| started.elapsed());

@@ -209,7 +209,8 @@ async fn run_pipeline(
         let mut layer_files = pipeline::LayerFiles::new();
         for layer in &inputs.layers {
             let file = read_whole(&layer.original.body)?;
-            layer_files.insert(layer.path.clone(), file.to_vec());
+            // The buffer read for this call only: taken over, not copied.
+            layer_files.insert(layer.path.clone(), Vec::from(file));
         }
         pipeline::process_layered(
             &bytes,
