@@ -117,7 +117,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     warn_missing_default_images(&app).await;
     pixelway_server::listen::serve(
         listener,
-        pixelway_server::router(app),
+        Arc::new(pixelway_server::edge::Edge::new(app)),
         connections,
         shutdown_signal(),
     )

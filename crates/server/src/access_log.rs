@@ -3,8 +3,7 @@
 //! line logged while the request runs (an origin's failure, say) is inside a `request` span that
 //! carries the same id. The query string is left out: it can carry signatures and tokens.
 
-use axum::extract::Request;
-use axum::http::header;
+use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use std::time::Instant;
 
@@ -28,21 +27,19 @@ pub struct Line {
 }
 
 impl Line {
-    /// Starts the line for `request` (with its request id), or `None` when neither access
+    /// Starts the line for a request (with its request id), or `None` when neither access
     /// lines nor request spans are wanted (`PIXELWAY_LOG` above info): then nothing is
     /// gathered per request.
-    pub fn start(request: &Request, id: &str) -> Option<Self> {
+    pub fn start(method: &Method, uri: &Uri, headers: &HeaderMap, id: &str) -> Option<Self> {
         let lines_on = tracing::enabled!(target: "pixelway::access", tracing::Level::INFO);
         if !lines_on && !tracing::enabled!(tracing::Level::INFO) {
             return None;
         }
-        let host = request
-            .uri()
+        let host = uri
             .authority()
             .map(|a| a.as_str().to_string())
             .or_else(|| {
-                request
-                    .headers()
+                headers
                     .get(header::HOST)
                     .and_then(|h| h.to_str().ok())
                     .map(str::to_string)
@@ -50,8 +47,8 @@ impl Line {
             .unwrap_or_default();
         Some(Self {
             started: Instant::now(),
-            method: request.method().clone(),
-            path: request.uri().path().to_string(),
+            method: method.clone(),
+            path: uri.path().to_string(),
             host,
             id: id.to_string(),
         })
@@ -62,9 +59,8 @@ impl Line {
         tracing::info_span!("request", id = %self.id)
     }
 
-    /// Writes the line for `response`.
-    pub fn finish(self, response: &Response) {
-        let served = response.extensions().get::<Served>();
+    /// Writes the line for `response`, with what delivery said it `served`.
+    pub fn finish(self, response: &Response, served: Option<&Served>) {
         let bytes = response
             .headers()
             .get(header::CONTENT_LENGTH)

@@ -7,10 +7,7 @@ use crate::delivery::Answer;
 use crate::delivery::{self, FetchFail, TransformFail, Workers};
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::extract::{Request, State};
-
-use axum::middleware::{self, Next};
-
+use axum::extract::State;
 use axum::routing::get;
 use pixelway_cache::{Coalescer, DiskCache, MemoryCache};
 use std::sync::Arc;
@@ -136,10 +133,31 @@ impl App {
     }
 }
 
-/// The HTTP surface: health checks, the management API and the dashboard (on public hosts),
-/// then delivery for every other path; request size limits in front of everything.
+/// The first path segments the router answers (besides delivery, its fallback): health checks,
+/// the management API and its document, the metrics, the dashboard and `/`. Any other path is
+/// a delivery URL, which [`crate::edge`] hands to delivery without the router. Keep in step
+/// with the routes below and in [`crate::api`] and [`crate::dashboard`].
+const ROUTER_SEGMENTS: &[&str] = &[
+    "",
+    "api",
+    "dashboard",
+    "healthz",
+    "metrics",
+    "openapi.json",
+    "readyz",
+    "v1",
+];
+
+/// Whether the router may answer `path` with something other than delivery.
+pub fn for_router(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    ROUTER_SEGMENTS.contains(&first)
+}
+
+/// The HTTP surface behind [`crate::edge`]: health checks, the management API and the dashboard
+/// (on public hosts), then delivery for every other path; request size limits in front of
+/// everything.
 pub fn router(app: Arc<App>) -> Router {
-    let max_header_bytes = app.settings.max_header_bytes;
     let max_request_body = app.settings.max_request_body;
     // Uploads have their own body limit; everything else the general one.
     let limited = Router::new()
@@ -156,7 +174,35 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::api::upload_router(Arc::clone(&app)))
         .merge(limited)
         .with_state(app)
-        .layer(middleware::from_fn(move |request: Request, next: Next| {
-            crate::edge::edge(max_header_bytes, request, next)
-        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_router;
+
+    #[test]
+    fn only_the_router_s_own_first_segments_go_to_it() {
+        for path in [
+            "/",
+            "/healthz",
+            "/readyz",
+            "/v1/files",
+            "/api/v1/files/upload",
+            "/openapi.json",
+            "/metrics",
+            "/dashboard",
+            "/dashboard/endpoints/3",
+        ] {
+            assert!(for_router(path), "{path}");
+        }
+        for path in [
+            "/demo/a.jpg",
+            "/demo/tr:w-10/a.jpg",
+            "/healthz2/a.jpg",
+            "/v1x/a.jpg",
+            "/dashboards/a.jpg",
+        ] {
+            assert!(!for_router(path), "{path}");
+        }
+    }
 }

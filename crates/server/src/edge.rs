@@ -1,55 +1,116 @@
-//! What every request passes through first, in one middleware (a hit pays for one layer, not
-//! five): the limit on the request's header section (431), its request id (`x-request-id`, kept
-//! from the client or a new UUID, and returned), its access line ([`crate::access_log`]), and
-//! `X-Content-Type-Options: nosniff` on every answer, errors and health checks included.
+//! The front door: what every request passes through first, and where it goes next.
+//!
+//! Every request gets: the limit on its header section (431), its request id (`x-request-id`,
+//! kept from the client or a new UUID, and returned), its access line ([`crate::access_log`]),
+//! and `X-Content-Type-Options: nosniff` on its answer, errors and health checks included.
+//!
+//! Then reads of delivery URLs — GET and HEAD of every path whose first segment is not one of
+//! the router's ([`crate::app::for_router`]) — go straight to [`crate::delivery::deliver_to`];
+//! the rest (health checks, the management API, the dashboard, other methods, which get the
+//! body limit's 413 or delivery's 405) to axum's [`crate::app::router`], whose fallback is
+//! delivery too. A cache hit, most of a CDN's traffic, so pays for no router, no
+//! middleware stack and no boxed body.
 
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use crate::app::App;
+use crate::forwarded::Peer;
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hyper::body::Incoming;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower::ServiceExt;
 use tracing::Instrument;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The middleware; `max_header_bytes` is `limits.max_header_bytes`.
-pub async fn edge(max_header_bytes: usize, mut request: Request, next: Next) -> Response {
-    let id = match request.headers().get(&REQUEST_ID) {
-        Some(id) => id.clone(),
-        None => {
-            let id = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .expect("a UUID is a header value");
-            request.headers_mut().insert(REQUEST_ID, id.clone());
-            id
-        }
-    };
-    let line = crate::access_log::Line::start(&request, id.to_str().unwrap_or(""));
-    let refused = too_large(&request, max_header_bytes);
-    let run = async move {
-        match refused {
-            Some(answer) => answer,
-            None => next.run(request).await,
-        }
-    };
-    let mut response = match &line {
-        Some(line) => run.instrument(line.span()).await,
-        None => run.await,
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(REQUEST_ID, id);
-    if let Some(line) = line {
-        line.finish(&response);
+/// The front door of the server: shared by every connection.
+pub struct Edge {
+    app: Arc<App>,
+    router: Router,
+}
+
+impl Edge {
+    pub fn new(app: Arc<App>) -> Self {
+        let router = crate::app::router(Arc::clone(&app));
+        Self { app, router }
     }
-    response
+
+    /// Answers one request that came in from `peer`.
+    pub async fn handle(&self, request: Request<Incoming>, peer: Option<SocketAddr>) -> Response {
+        let id = request_id(request.headers());
+        let line = crate::access_log::Line::start(
+            request.method(),
+            request.uri(),
+            request.headers(),
+            id.to_str().unwrap_or(""),
+        );
+        let refused = too_large(request.headers(), self.app.settings.max_header_bytes);
+        let describe = line.is_some();
+        let run = async move {
+            match refused {
+                Some(answer) => (answer, None),
+                None => self.dispatch(request, peer, describe).await,
+            }
+        };
+        let (mut response, served) = match &line {
+            Some(line) => run.instrument(line.span()).await,
+            None => run.await,
+        };
+        let headers = response.headers_mut();
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(REQUEST_ID, id);
+        if let Some(line) = line {
+            let served = served.or_else(|| response.extensions().get().cloned());
+            line.finish(&response, served.as_ref());
+        }
+        response
+    }
+
+    /// Delivery directly, or the router; with what delivery says it served when `describe`.
+    async fn dispatch(
+        &self,
+        request: Request<Incoming>,
+        peer: Option<SocketAddr>,
+        describe: bool,
+    ) -> (Response, Option<crate::access_log::Served>) {
+        let reads = matches!(*request.method(), Method::GET | Method::HEAD);
+        if reads && !crate::app::for_router(request.uri().path()) {
+            let peer = Peer(peer.map(|address| address.ip()));
+            let (method, uri, headers) = (request.method(), request.uri(), request.headers());
+            return crate::delivery::deliver_to(&self.app, peer, method, uri, headers, describe)
+                .await;
+        }
+        let mut request = request.map(axum::body::Body::new);
+        if let Some(peer) = peer {
+            // The client's address, for whoever asks (the limit on failed sign-ins).
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        let response = match self.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(infallible) => match infallible {},
+        };
+        (response, None)
+    }
+}
+
+/// The client's request id, or a new UUID.
+fn request_id(headers: &HeaderMap) -> HeaderValue {
+    if let Some(id) = headers.get(&REQUEST_ID) {
+        return id.clone();
+    }
+    let mut text = uuid::Uuid::encode_buffer();
+    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+    HeaderValue::from_str(text).expect("a UUID is a header value")
 }
 
 /// 431 when the request's header section (names and values) is longer than `limit` bytes.
-fn too_large(request: &Request, limit: usize) -> Option<Response> {
-    let size: usize = request
-        .headers()
+fn too_large(headers: &HeaderMap, limit: usize) -> Option<Response> {
+    let size: usize = headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();

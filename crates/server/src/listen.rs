@@ -13,8 +13,8 @@
 //!
 //! On shutdown every connection is asked to finish what it is doing, for up to `drain`.
 
-use axum::Router;
-use axum::extract::Request;
+use crate::edge::Edge;
+use axum::http::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -24,7 +24,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
-use tower::ServiceExt;
 
 /// How long clients may hold connections, and how many.
 #[derive(Debug, Clone, Copy)]
@@ -56,10 +55,10 @@ pub fn raise_fd_limit() -> Option<u64> {
     limit.current
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains.
+/// Serves requests through `edge` on `listener` until `shutdown` completes, then drains.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    edge: Arc<Edge>,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -83,10 +82,10 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let router = router.clone();
+        let edge = Arc::clone(&edge);
         let stop = stop_rx.clone();
         tokio::spawn(async move {
-            serve_connection(stream, router, limits, stop).await;
+            serve_connection(stream, edge, limits, stop).await;
             drop(slot);
         });
     }
@@ -141,7 +140,7 @@ impl Drop for InFlight {
 
 async fn serve_connection(
     stream: TcpStream,
-    router: Router,
+    edge: Arc<Edge>,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -151,18 +150,11 @@ async fn serve_connection(
     let peer = stream.peer_addr().ok();
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let in_flight = counted.begin();
-        let router = router.clone();
-        let mut request = request.map(axum::body::Body::new);
-        if let Some(peer) = peer {
-            // The client's address, for whoever asks (the limit on failed sign-ins).
-            request
-                .extensions_mut()
-                .insert(axum::extract::ConnectInfo(peer));
-        }
+        let edge = Arc::clone(&edge);
         async move {
-            let response = router.oneshot(request).await;
+            let response = edge.handle(request, peer).await;
             drop(in_flight);
-            response
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());

@@ -31,18 +31,36 @@ use pixelway_transform::{ClientHints, Transformation, UsedHints};
 use respond::Extra;
 use std::sync::Arc;
 
-/// The axum handler for every delivery URL.
+/// The axum handler for delivery URLs the router sees (its fallback, and custom domains' paths
+/// that look like the management API's).
 pub async fn deliver(
     State(app): State<Arc<App>>,
     peer: Peer,
     request: axum::extract::Request,
 ) -> Response {
+    let (method, uri, headers) = (request.method(), request.uri(), request.headers());
+    let (mut response, served) = deliver_to(&app, peer, method, uri, headers, true).await;
+    if let Some(served) = served {
+        response.extensions_mut().insert(served);
+    }
+    response
+}
+
+/// Answers one delivery request and counts it in the metrics; with what was served (for the
+/// access line) when `describe`.
+pub async fn deliver_to(
+    app: &App,
+    peer: Peer,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    describe: bool,
+) -> (Response, Option<crate::access_log::Served>) {
     let mut probe = Probe {
         peer,
         ..Probe::default()
     };
-    let (method, uri, headers) = (request.method(), request.uri(), request.headers());
-    let mut response = match serve(&app, method, uri, headers, &mut probe).await {
+    let response = match serve(app, method, uri, headers, &mut probe).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -51,32 +69,38 @@ pub async fn deliver(
         response.status().is_success() && probe.sample.transform.is_none() && !fetched;
     probe.sample.origin_failures = probe.attempts.iter().filter(|a| a.failed).count() as u32;
     app.metrics.record(probe.account.as_deref(), probe.sample);
-    if let Some(account) = probe.account {
-        let served = probe
-            .attempts
-            .iter()
-            .rev()
-            .find(|a| a.outcome == "found" || a.outcome == "cached");
-        let tier = match (probe.sample.transform.is_some(), fetched, served) {
-            _ if probe.from_memory.is_some() => "memory",
-            (true, _, _) => "transformed",
-            (false, true, _) => "origin",
-            (false, false, Some(a)) if a.outcome == "cached" => "cache",
-            (false, false, Some(_)) if !probe.transformation_cached => "library",
-            (false, false, Some(_)) => "cache",
-            (false, false, None) => "",
-        };
-        let origin = match probe.from_memory {
-            Some(origin) => origin,
-            None => served.map(|a| a.origin.clone()).unwrap_or_default(),
-        };
-        response.extensions_mut().insert(crate::access_log::Served {
-            account,
-            tier,
-            origin,
-        });
-    }
-    response
+    let served = if describe { served(probe) } else { None };
+    (response, served)
+}
+
+/// What the access line says of a request delivery answered: its account, the tier and the
+/// origin the bytes came from.
+fn served(probe: Probe) -> Option<crate::access_log::Served> {
+    let account = probe.account?;
+    let fetched = probe.attempts.iter().any(|a| a.fetched);
+    let served = probe
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.outcome == "found" || a.outcome == "cached");
+    let tier = match (probe.sample.transform.is_some(), fetched, served) {
+        _ if probe.from_memory.is_some() => "memory",
+        (true, _, _) => "transformed",
+        (false, true, _) => "origin",
+        (false, false, Some(a)) if a.outcome == "cached" => "cache",
+        (false, false, Some(_)) if !probe.transformation_cached => "library",
+        (false, false, Some(_)) => "cache",
+        (false, false, None) => "",
+    };
+    let origin = match probe.from_memory {
+        Some(origin) => origin,
+        None => served.map(|a| a.origin.clone()).unwrap_or_default(),
+    };
+    Some(crate::access_log::Served {
+        account,
+        tier,
+        origin,
+    })
 }
 
 /// What serving one request went through: the account it was routed to, every origin tried,
