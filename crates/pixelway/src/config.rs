@@ -557,7 +557,7 @@ impl Config {
         let hosts: Vec<String> = self
             .custom_domains
             .iter()
-            .map(|d| pixelway_route::normalise_host(&d.host))
+            .map(|d| pixelway_route::normalise_host(&d.host).into_owned())
             .collect();
         if let Some((host, a, b)) = first_duplicate(hosts.iter().map(String::as_str)) {
             bail!("custom_domain {host:?} is declared twice ([[custom_domain]] #{a} and #{b})");

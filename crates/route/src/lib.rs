@@ -15,6 +15,8 @@ mod path;
 mod query;
 pub mod signature;
 
+use std::borrow::Cow;
+
 pub use path::{FilePath, PathError};
 pub use query::{Query, QueryError};
 
@@ -165,11 +167,11 @@ pub fn route(
             let (first, rest) = split_first(rest);
             let account = path::decode_segment(first)?;
             if account.is_empty() || !dir.has_account(&account) {
-                return Err(RouteError::UnknownAccount(account));
+                return Err(RouteError::UnknownAccount(account.into_owned()));
             }
-            (account, None, rest)
+            (account.into_owned(), None, rest)
         }
-        None => return Err(RouteError::UnknownHost(host)),
+        None => return Err(RouteError::UnknownHost(host.into_owned())),
     };
     let mut signed_text_is_ambiguous = false;
     let (identifier, identifier_segment, rest) = match identifier_fixed {
@@ -184,7 +186,7 @@ pub fn route(
             let (first, after) = split_first(rest);
             let decoded = path::decode_segment(first)?;
             if !decoded.is_empty() && dir.has_endpoint(&account, &decoded) {
-                (decoded, Some(first.to_string()), after)
+                (decoded.into_owned(), Some(first.to_string()), after)
             } else {
                 (String::new(), None, rest)
             }
@@ -214,20 +216,22 @@ pub fn route(
     })
 }
 
-/// Lower-cases a Host header and removes its port (IPv6 literals keep their brackets).
-pub fn normalise_host(host: &str) -> String {
+/// Lower-cases a Host header and removes its port (IPv6 literals keep their brackets);
+/// borrows from `host` when it is already lower-case.
+pub fn normalise_host(host: &str) -> Cow<'_, str> {
     let host = host.trim().trim_end_matches('.');
     let without_port = if host.starts_with('[') {
-        host.split_once(']')
-            .map(|(h, _)| format!("{h}]"))
-            .unwrap_or_else(|| host.to_string())
+        host.find(']').map_or(host, |end| &host[..=end])
     } else {
         host.rsplit_once(':')
-            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
-            .map(|(h, _)| h.to_string())
-            .unwrap_or_else(|| host.to_string())
+            .filter(|(_, port)| port.bytes().all(|c| c.is_ascii_digit()))
+            .map_or(host, |(h, _)| h)
     };
-    without_port.to_ascii_lowercase()
+    if without_port.bytes().any(|c| c.is_ascii_uppercase()) {
+        Cow::Owned(without_port.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(without_port)
+    }
 }
 
 fn split_first(rest: &str) -> (&str, &str) {

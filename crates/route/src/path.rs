@@ -2,6 +2,7 @@
 //! its root (no `..` in any encoding, no NUL, no backslashes, valid UTF-8).
 
 use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Why a path was refused.
@@ -46,7 +47,7 @@ impl FilePath {
             check_relative(&decoded)?;
         }
         Ok(Self {
-            decoded,
+            decoded: decoded.into_owned(),
             raw: raw.to_string(),
         })
     }
@@ -86,19 +87,23 @@ impl fmt::Display for FilePath {
 }
 
 fn looks_like_url(decoded: &str) -> bool {
-    let lower = decoded.get(..8).unwrap_or(decoded).to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
+    let starts_with = |prefix: &str| {
+        decoded
+            .get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    };
+    starts_with("http://") || starts_with("https://")
 }
 
 /// Percent-decodes one piece of a URL, refusing malformed escapes and invalid UTF-8.
-pub(crate) fn decode_segment(raw: &str) -> Result<String, PathError> {
+/// Borrows `raw` when it has nothing to decode.
+pub(crate) fn decode_segment(raw: &str) -> Result<Cow<'_, str>, PathError> {
     if let Some(i) = bad_escape_at(raw) {
         let shown = raw.get(i..(i + 3).min(raw.len())).unwrap_or("%");
         return Err(PathError::BadPercentEncoding(shown.to_string()));
     }
     percent_decode_str(raw)
         .decode_utf8()
-        .map(|s| s.into_owned())
         .map_err(|_| PathError::NotUtf8)
 }
 
@@ -130,7 +135,8 @@ fn check_relative(decoded: &str) -> Result<(), PathError> {
         }
         // A second decoding must not produce a dot segment either: some origins (web servers,
         // proxies in front of buckets) decode again.
-        if let Ok(twice) = percent_decode_str(segment).decode_utf8()
+        if segment.contains('%')
+            && let Ok(twice) = percent_decode_str(segment).decode_utf8()
             && (is_dot_segment(&twice) || twice.contains('/') || twice.contains('\\'))
             && twice != segment
         {

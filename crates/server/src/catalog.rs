@@ -105,7 +105,7 @@ impl Catalog {
         let mut catalog = Self {
             public_hosts: public_hosts
                 .iter()
-                .map(|h| pixelway_route::normalise_host(h))
+                .map(|h| pixelway_route::normalise_host(h).into_owned())
                 .collect(),
             ..Self::default()
         };

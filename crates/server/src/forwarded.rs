@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri, header};
 use ipnet::IpNet;
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 /// The connection's peer address, when the server knows it.
@@ -66,13 +67,14 @@ fn forwarded_parameter(headers: &HeaderMap, name: &str) -> Option<String> {
     })
 }
 
-/// The host the request is for (see the module doc).
-pub fn request_host(
-    uri: &Uri,
-    headers: &HeaderMap,
+/// The host the request is for (see the module doc); borrowed from the request unless a
+/// proxy named it.
+pub fn request_host<'a>(
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
     peer: Peer,
     proxies: &[IpNet],
-) -> Result<String, TwoHostHeaders> {
+) -> Result<Cow<'a, str>, TwoHostHeaders> {
     if trusted(peer, proxies) {
         let proxied = forwarded_parameter(headers, "host").or_else(|| {
             headers
@@ -82,7 +84,7 @@ pub fn request_host(
                 .map(|h| h.trim().to_string())
         });
         if let Some(host) = proxied.filter(|h| !h.is_empty()) {
-            return Ok(host);
+            return Ok(Cow::Owned(host));
         }
     }
     let mut hosts = headers.get_all(header::HOST).iter();
@@ -90,13 +92,10 @@ pub fn request_host(
     if hosts.next().is_some() {
         return Err(TwoHostHeaders);
     }
-    Ok(match uri.authority() {
-        Some(authority) => authority.as_str().to_string(),
-        None => first
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_string(),
-    })
+    Ok(Cow::Borrowed(match uri.authority() {
+        Some(authority) => authority.as_str(),
+        None => first.and_then(|h| h.to_str().ok()).unwrap_or(""),
+    }))
 }
 
 /// The client's address: the peer's, or — from a trusted proxy — the nearest address in

@@ -48,7 +48,7 @@ pub async fn page(
         None => headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .map(pixelway_route::normalise_host)
+            .map(|host| pixelway_route::normalise_host(host).into_owned())
             .unwrap_or_else(|| crate::api::operator::dns_target(&app)),
     };
     let domains = app

@@ -48,8 +48,9 @@ impl Payload {
 /// A found file ready to send: headers decided, bytes at hand.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    /// ETag, Content-Type, Cache-Control, Last-Modified and every header delivery added
-    /// (origin name, `Vary`, the SVG policy): copied into each response as they are.
+    /// ETag, Content-Type, Content-Length (of the whole), Cache-Control, Last-Modified and
+    /// every header delivery added (origin name, `Vary`, the SVG policy): copied into each
+    /// response as they are.
     pub headers: HeaderMap,
     /// Quoted strong ETag (compared with `If-None-Match` and `If-Range`).
     pub etag: String,
@@ -124,6 +125,7 @@ impl Answer {
         put(header::CACHE_CONTROL, &extra.cache_control);
         put(header::CONTENT_TYPE, &made.content_type);
         put(header::ACCEPT_RANGES, "bytes");
+        put(header::CONTENT_LENGTH, &made.body.len.to_string());
         if made.content_type == "image/svg+xml" {
             // An SVG opened directly must not run script in the CDN's origin.
             put(

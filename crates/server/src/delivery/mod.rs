@@ -21,7 +21,7 @@ use crate::error::DeliveryError;
 use crate::forwarded::Peer;
 use answer::Made;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::http::{HeaderMap, HeaderName, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use original::Original;
 use pixelway_route::signature::SignatureError;
@@ -383,19 +383,23 @@ fn add_vary(extra: &mut Extra, negotiated: bool, hints: UsedHints) {
 
 /// The client hints of a request (`Sec-CH-Width`/`Sec-CH-DPR`, or the older `Width`/`DPR`).
 fn client_hints(headers: &HeaderMap) -> ClientHints {
-    let number = |names: [&str; 2]| {
+    const SEC_CH_WIDTH: HeaderName = HeaderName::from_static("sec-ch-width");
+    const WIDTH: HeaderName = HeaderName::from_static("width");
+    const SEC_CH_DPR: HeaderName = HeaderName::from_static("sec-ch-dpr");
+    const DPR: HeaderName = HeaderName::from_static("dpr");
+    let number = |names: [HeaderName; 2]| {
         names.iter().find_map(|name| {
             headers
-                .get(*name)
+                .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<f64>().ok())
         })
     };
     ClientHints {
-        width: number(["sec-ch-width", "width"])
+        width: number([SEC_CH_WIDTH, WIDTH])
             .filter(|w| *w >= 1.0 && *w <= 100_000.0)
             .map(|w| w.ceil() as u32),
-        dpr: number(["sec-ch-dpr", "dpr"]),
+        dpr: number([SEC_CH_DPR, DPR]),
     }
 }
 

@@ -19,19 +19,17 @@ pub struct Extra {
 /// Builds the response for `answer` given the request headers.
 pub fn respond(answer: &Answer, request: &HeaderMap) -> Result<Response, DeliveryError> {
     if not_modified(request, answer) {
-        return Ok(with_headers(
-            answer,
-            StatusCode::NOT_MODIFIED,
-            Body::empty(),
-        ));
+        let mut response = with_headers(answer, StatusCode::NOT_MODIFIED, Body::empty());
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        return Ok(response);
     }
     let size = answer.body.len();
     let Some(range) = requested_range(request, answer)? else {
-        let mut response = with_headers(answer, StatusCode::OK, answer.body.body(0, size));
-        response
-            .headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-        return Ok(response);
+        return Ok(with_headers(
+            answer,
+            StatusCode::OK,
+            answer.body.body(0, size),
+        ));
     };
     let (start, end) = (*range.start(), range.end().saturating_add(1).min(size));
     let mut response = with_headers(
