@@ -325,6 +325,14 @@ async fn oversized_requests_and_slow_transformations_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A GET carrying a body meets the same limit (it does not take delivery's direct path).
+    let response = client
+        .get(server.url("/demo/samples/cups.jpg"))
+        .body(vec![0u8; 4096])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // A transformation over its time budget is abandoned with a message naming the limit.
     let response = client
         .get(server.url("/demo/tr:w-300,bl-20,rt-30/samples/cups.jpg"))

@@ -4,11 +4,11 @@
 //! kept from the client or a new UUID, and returned), its access line ([`crate::access_log`]),
 //! and `X-Content-Type-Options: nosniff` on its answer, errors and health checks included.
 //!
-//! Then reads of delivery URLs — GET and HEAD of every path whose first segment is not one of
-//! the router's ([`crate::app::for_router`]) — go straight to [`crate::delivery::deliver_to`];
-//! the rest (health checks, the management API, the dashboard, other methods, which get the
-//! body limit's 413 or delivery's 405) to axum's [`crate::app::router`], whose fallback is
-//! delivery too. A cache hit, most of a CDN's traffic, so pays for no router, no
+//! Then reads of delivery URLs — GET and HEAD without a body, of every path whose first segment
+//! is not one of the router's ([`crate::app::for_router`]) — go straight to
+//! [`crate::delivery::deliver_to`]; the rest (health checks, the management API, the dashboard,
+//! other methods and requests with bodies, which get the body limit's 413 or delivery's 405) to
+//! axum's [`crate::app::router`], whose fallback is delivery too. A cache hit, most of a CDN's traffic, so pays for no router, no
 //! middleware stack and no boxed body.
 
 use crate::app::App;
@@ -78,7 +78,9 @@ impl Edge {
         peer: Option<SocketAddr>,
         describe: bool,
     ) -> (Response, Option<crate::access_log::Served>) {
-        let reads = matches!(*request.method(), Method::GET | Method::HEAD);
+        // A read without a body: a GET that carries one still meets the router's body limit.
+        let reads = matches!(*request.method(), Method::GET | Method::HEAD)
+            && hyper::body::Body::is_end_stream(request.body());
         if reads && !crate::app::for_router(request.uri().path()) {
             let peer = Peer(peer.map(|address| address.ip()));
             let (method, uri, headers) = (request.method(), request.uri(), request.headers());
