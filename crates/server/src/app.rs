@@ -136,7 +136,8 @@ impl App {
 /// The first path segments the router answers (besides delivery, its fallback): health checks,
 /// the management API and its document, the metrics, the dashboard and `/`. Any other path is
 /// a delivery URL, which [`crate::edge`] hands to delivery without the router. Keep in step
-/// with the routes below and in [`crate::api`] and [`crate::dashboard`].
+/// with the routes below and in [`crate::api`] and [`crate::dashboard`] (a test checks every
+/// route of the OpenAPI document against it).
 const ROUTER_SEGMENTS: &[&str] = &[
     "",
     "api",
@@ -203,6 +204,17 @@ mod tests {
             "/dashboards/a.jpg",
         ] {
             assert!(!for_router(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn every_management_api_route_goes_to_the_router() {
+        use utoipa::OpenApi;
+        let document = crate::api::openapi::ApiDoc::openapi();
+        assert!(document.paths.paths.contains_key("/api/v1/files/upload"));
+        assert!(document.paths.paths.len() > 20);
+        for path in document.paths.paths.keys() {
+            assert!(for_router(path), "{path} would be taken for a delivery URL");
         }
     }
 }
