@@ -24,7 +24,7 @@ pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed}
 pub use provenance::{ConfigApply, Declared};
 pub use records::{
     AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
-    NamedTransformation, OriginRecord, Snapshot,
+    NamedTransformation, OriginRecord, Snapshot, parse_custom_coordinates,
 };
 pub use search::SearchError;
 pub use secrets::{SecretBox, SecretsError};

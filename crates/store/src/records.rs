@@ -133,6 +133,20 @@ pub struct FileRecord {
     pub updated_at: i64,
 }
 
+/// `customCoordinates` text (`x,y,width,height` in whole pixels, spaces allowed around each) as
+/// its four numbers; `None` for anything else. The API checks what it stores with it, delivery
+/// reads what is stored with it.
+pub fn parse_custom_coordinates(text: &str) -> Option<[u32; 4]> {
+    let mut numbers = text.split(',').map(|n| n.trim().parse::<u32>().ok());
+    let parsed = [
+        numbers.next()??,
+        numbers.next()??,
+        numbers.next()??,
+        numbers.next()??,
+    ];
+    numbers.next().is_none().then_some(parsed)
+}
+
 impl FileRecord {
     /// The folder the file is in, `/` or `/a/b/`.
     pub fn folder(&self) -> String {
@@ -403,4 +417,21 @@ pub(crate) fn named_from_row(row: &SqliteRow) -> Result<NamedTransformation, Sto
         created_at: row.try_get("created_at")?,
         managed_by: row.try_get("managed_by")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_custom_coordinates;
+
+    #[test]
+    fn custom_coordinates_are_four_whole_numbers() {
+        assert_eq!(
+            parse_custom_coordinates("10,20,30,40"),
+            Some([10, 20, 30, 40])
+        );
+        assert_eq!(parse_custom_coordinates(" 1, 2 ,3,4 "), Some([1, 2, 3, 4]));
+        for bad in ["", "1,2,3", "1,2,3,4,5", "1,2,3,x", "1,2,-3,4", "1.5,2,3,4"] {
+            assert_eq!(parse_custom_coordinates(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -261,11 +261,11 @@ pub fn custom_coordinates(value: Option<&String>) -> Result<Option<String>, ApiE
     let Some(text) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    if parts.len() != 4 || parts.iter().any(|p| p.parse::<u32>().is_err()) {
+    if pixelway_store::parse_custom_coordinates(text).is_none() {
         return Err(ApiError::bad(format!(
             "customCoordinates must be x,y,width,height in whole pixels, not {text:?}"
         )));
     }
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
     Ok(Some(parts.join(",")))
 }

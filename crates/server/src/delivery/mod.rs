@@ -69,15 +69,18 @@ pub async fn deliver_to(
         response.status().is_success() && probe.sample.transform.is_none() && !fetched;
     probe.sample.origin_failures = probe.attempts.iter().filter(|a| a.failed).count() as u32;
     app.metrics.record(probe.account.as_deref(), probe.sample);
-    let served = if describe { served(probe) } else { None };
+    let served = if describe {
+        served(probe, fetched)
+    } else {
+        None
+    };
     (response, served)
 }
 
-/// What the access line says of a request delivery answered: its account, the tier and the
-/// origin the bytes came from.
-fn served(probe: Probe) -> Option<crate::access_log::Served> {
+/// What the access line says of a request delivery answered (`fetched`: from a remote origin
+/// just now): its account, the tier and the origin the bytes came from.
+fn served(probe: Probe, fetched: bool) -> Option<crate::access_log::Served> {
     let account = probe.account?;
-    let fetched = probe.attempts.iter().any(|a| a.fetched);
     let served = probe
         .attempts
         .iter()
@@ -303,18 +306,10 @@ async fn custom_coordinates(
         .file_by_path(account, path)
         .await
         .map_err(|e| DeliveryError::Internal(format!("file lookup: {e}")))?;
-    let Some(text) = file.and_then(|f| f.custom_coordinates) else {
-        return Ok(None);
-    };
-    let numbers: Vec<u32> = text
-        .split(',')
-        .map(|n| n.trim().parse().ok())
-        .collect::<Option<_>>()
-        .unwrap_or_default();
-    Ok(match numbers[..] {
-        [x, y, w, h] if w > 0 && h > 0 => Some([x, y, w, h]),
-        _ => None,
-    })
+    Ok(file
+        .and_then(|f| f.custom_coordinates)
+        .and_then(|text| pixelway_store::parse_custom_coordinates(&text))
+        .filter(|[_, _, width, height]| *width > 0 && *height > 0))
 }
 
 /// The file a URL asks for, and whether it asks for its thumbnail: `<file>/ik-thumbnail.jpg` is
