@@ -43,10 +43,15 @@ impl AddressPolicy {
             .any(|net| net.contains(&ip) || as_v4.is_some_and(|v4| net.contains(&v4)))
     }
 
-    /// Checks a URL's scheme and, when its host is a literal address, that address.
+    /// Checks a URL's scheme, that it carries no credentials, and, when its host is a literal
+    /// address (in any spelling the URL parser accepts: `2130706433`, `0x7f.1`, `127.1`, `0`,
+    /// `[::ffff:7f00:1]`), that address.
     pub fn check_url(&self, url: &url::Url) -> Result<(), String> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!("scheme {:?} is not allowed", url.scheme()));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("URLs with credentials (user@host) are not fetched".to_string());
         }
         let ip = match url.host() {
             Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
@@ -317,13 +322,35 @@ fn guarded_builder(policy: &AddressPolicy, timeout: Duration) -> reqwest::Client
         .user_agent(concat!("pixelway/", env!("CARGO_PKG_VERSION")))
 }
 
+/// The one way pixelway sends a request to a URL it did not choose itself (web origins, upload
+/// by URL): a request can only be had through [`GuardedClient::get`], which checks the URL first,
+/// and the client underneath checks DNS answers and every redirect.
+#[derive(Debug, Clone)]
+pub struct GuardedClient {
+    client: reqwest::Client,
+    policy: AddressPolicy,
+}
+
+impl GuardedClient {
+    /// The shared guarded client for `policy` with `timeout` per request, body included.
+    pub fn new(policy: &AddressPolicy, timeout: Duration) -> reqwest::Result<Self> {
+        Ok(Self {
+            client: guarded_client(policy, timeout)?,
+            policy: policy.clone(),
+        })
+    }
+
+    /// A GET of `url`, or why the guard refuses it.
+    pub fn get(&self, url: url::Url) -> Result<reqwest::RequestBuilder, BlockedAddress> {
+        self.policy.check_url(&url).map_err(BlockedAddress)?;
+        Ok(self.client.get(url))
+    }
+}
+
 /// A reqwest client whose every connection goes through the guard, shared by every origin with
 /// the same policy and timeout: a client holds a connection pool, a resolver and TLS state, and
 /// one per origin cost about 130 KB each (with many accounts, most of the start-up memory).
-pub fn guarded_client(
-    policy: &AddressPolicy,
-    timeout: Duration,
-) -> reqwest::Result<reqwest::Client> {
+fn guarded_client(policy: &AddressPolicy, timeout: Duration) -> reqwest::Result<reqwest::Client> {
     shared_client(policy, timeout, false)
 }
 

@@ -219,6 +219,11 @@ fn check_url(field: &'static str, value: &str) -> Result<(), SpecError> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("must not have a query or fragment"));
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "must not carry credentials (user@host): give them in the origin's own fields",
+        ));
+    }
     Ok(())
 }
 

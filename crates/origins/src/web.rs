@@ -1,7 +1,7 @@
 //! Web origins over HTTP(S): a web folder (base URL + path) and the web proxy (the path is an
 //! absolute URL). Every connection goes through the address guard.
 
-use crate::guard::{AddressPolicy, BlockedAddress, guarded_client};
+use crate::guard::{AddressPolicy, BlockedAddress, GuardedClient};
 use crate::spec::{EffectiveSettings, SpecError};
 use crate::{Body, Failure, Fetch, Miss, Object, Origin, find_in_chain, with_retries};
 use futures::{StreamExt, TryStreamExt};
@@ -127,37 +127,27 @@ impl Origin for WebProxy {
 /// A guarded reqwest client plus the fetch settings.
 #[derive(Debug, Clone)]
 struct HttpClient {
-    client: reqwest::Client,
+    client: GuardedClient,
     settings: EffectiveSettings,
-    policy: AddressPolicy,
 }
 
 impl HttpClient {
     fn new(settings: EffectiveSettings, policy: AddressPolicy) -> Result<Self, SpecError> {
-        let client = guarded_client(&policy, settings.timeout)
+        let client = GuardedClient::new(&policy, settings.timeout)
             .map_err(|e| SpecError::Client(e.to_string()))?;
-        Ok(Self {
-            client,
-            settings,
-            policy,
-        })
+        Ok(Self { client, settings })
     }
 
     async fn get(&self, url: Url) -> Fetch {
-        if let Err(why) = self.policy.check_url(&url) {
-            return Fetch::Failed(Failure::Blocked(why));
-        }
         with_retries(&self.settings, || self.get_once(url.clone())).await
     }
 
     async fn get_once(&self, url: Url) -> Fetch {
-        let response = match self
-            .client
-            .get(url)
-            .header("x-req-from", "pixelway")
-            .send()
-            .await
-        {
+        let request = match self.client.get(url) {
+            Ok(request) => request,
+            Err(blocked) => return Fetch::Failed(Failure::Blocked(blocked.0)),
+        };
+        let response = match request.header("x-req-from", "pixelway").send().await {
             Ok(response) => response,
             Err(e) => return Fetch::Failed(classify(&e)),
         };

@@ -55,6 +55,12 @@ pub struct ServerConfig {
     /// Proxies (CIDRs) whose `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-For` headers are
     /// believed; from any other peer they are ignored. Empty (default): believed from no one.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Slowest an upload body may arrive on average (per second), once
+    /// `limits.upload_read_timeout` has passed; slower: 408.
+    pub min_body_rate: ByteSize,
+    /// Upload bodies read at once before their client is known (a client-side signature may
+    /// follow the file); more: 503 with Retry-After.
+    pub max_unauthenticated_uploads: usize,
 }
 
 /// How log lines are written.
@@ -117,6 +123,9 @@ pub struct LimitsConfig {
     /// Wall time one transformation may take before it is abandoned (400 ELIMIT).
     #[serde(with = "duration")]
     pub transform_time_budget: Duration,
+    /// Pixels one transformation may hold in memory at once, estimated before each canvas is
+    /// allocated (400 ELIMIT past it). Workers × this is the transformations' memory ceiling.
+    pub transform_memory: ByteSize,
     /// Longest request header section (all names and values), in bytes; beyond: 431.
     pub max_header_bytes: ByteSize,
     /// Largest request body any API accepts; beyond: 413.
@@ -257,6 +266,8 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             log_format: LogFormat::Text,
             trusted_proxies: Vec::new(),
+            min_body_rate: ByteSize::kib(16),
+            max_unauthenticated_uploads: 32,
         }
     }
 }
@@ -302,6 +313,7 @@ impl Default for LimitsConfig {
             transform_workers: 0,
             max_frames: 1000,
             transform_time_budget: Duration::from_secs(20),
+            transform_memory: ByteSize::b(pixelway_transform::pipeline::DEFAULT_MAX_MEMORY),
             max_header_bytes: ByteSize::kib(16),
             max_request_body: ByteSize::mib(50),
             max_upload_bytes: ByteSize::mib(50),

@@ -78,8 +78,10 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
             max_output_side: limits.max_output_side,
             max_frames: limits.max_frames,
             time_budget: limits.transform_time_budget,
+            max_memory: limits.transform_memory.as_u64(),
         },
     );
+    pixelway_server::delivery::set_memory_release(release_freed_memory);
     let settings = Settings {
         max_origin_bytes: config.limits.max_origin_bytes.as_u64(),
         original_ttl: storage.original_ttl,
@@ -93,6 +95,8 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         max_request_body: config.limits.max_request_body.as_u64() as usize,
         max_upload_bytes: config.limits.max_upload_bytes.as_u64(),
         upload_read_timeout: config.limits.upload_read_timeout,
+        min_body_rate: config.server.min_body_rate.as_u64(),
+        max_unauthenticated_uploads: config.server.max_unauthenticated_uploads,
         public_url: Some(config.server.public_url.clone()).filter(|u| !u.is_empty()),
         trusted_proxies: config.server.trusted_proxies.clone(),
         memory_cache_bytes: storage.memory_cache_bytes(),

@@ -120,3 +120,63 @@ async fn no_stage_may_grow_past_the_output_limit() {
     let (status, _, _) = get(&server, "/demo/tr:w-300,rt-45/cups.jpg").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// Peak RSS (VmHWM) of a process, in MB.
+fn peak_rss_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
+}
+
+/// Security round 3, finding 4: anonymous transformations that held gigabytes (ten full-size
+/// solid layers on an 8192² canvas, a blurred background of 8000², a perspective at 8192²) are
+/// refused before they allocate, naming `limits.transform_memory`, and one that fits is served;
+/// the server's peak RSS stays near the budget in every case.
+#[tokio::test]
+async fn one_transformation_stays_within_its_memory_budget() {
+    const BUDGET_MB: u64 = 300;
+    let config = config("20s", "10s").replace(
+        "[limits]",
+        &format!("[limits]\ntransform_memory = \"{BUDGET_MB}MiB\""),
+    );
+    let server = Pixelway::start(BIN, Some(&config));
+    server.put_media("demo", "cups.jpg", CUPS);
+    let layers = "l-image,i-ik_canvas,bg-FF000010,l-end,".repeat(10);
+    let cases = [
+        (
+            format!("w-8192,h-8192,c-force,{}", layers.trim_end_matches(',')),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "w-8000,h-8000,cm-pad_resize,bg-blurred_100".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "w-8192,h-8192,c-force,e-distort-p-100_100_8000_0_8192_8192_0_8000".to_string(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "w-4000,h-3000,cm-pad_resize,bg-blurred_100".to_string(),
+            StatusCode::OK,
+        ),
+    ];
+    for (transformation, expected) in cases {
+        std::fs::write(format!("/proc/{}/clear_refs", server.pid()), "5").unwrap();
+        let (status, headers, body) =
+            get(&server, &format!("/demo/tr:{transformation}/cups.jpg")).await;
+        let peak = peak_rss_mb(server.pid());
+        let shown: String = transformation.chars().take(60).collect();
+        eprintln!("tr:{shown}…: {status}, peak RSS {peak} MB (budget {BUDGET_MB} MiB)");
+        assert_eq!(status, expected, "{shown}: {body}");
+        if expected == StatusCode::BAD_REQUEST {
+            assert!(body.contains("limits.transform_memory"), "{shown}: {body}");
+            assert!(headers["ik-error"].to_str().unwrap().starts_with("ELIMIT"));
+        }
+        assert!(peak < BUDGET_MB + 150, "{shown}: peak RSS {peak} MB");
+    }
+}

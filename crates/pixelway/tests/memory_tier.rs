@@ -252,3 +252,83 @@ async fn browsers_get_their_format_with_vary_accept_from_memory_as_from_disk() {
     }
     assert!(hits(&server).await >= 2 * expected.len() as u64);
 }
+
+/// Security round 3, finding 3: an answer made for a signed request, which may draw private
+/// files (a layer image, a font, a named transformation's layer, a thumbnail, a default image),
+/// is never the answer to the same URL unsigned, although the signed one is held in memory.
+#[tokio::test]
+async fn answers_made_for_signed_requests_never_reach_unsigned_ones() {
+    // A named transformation of the first account, drawing a private layer.
+    let config = config("64MiB").replacen(
+        "public_key = \"public_memory_key\"",
+        "public_key = \"public_memory_key\"\n\n[[account.named_transformation]]\nname = \"stamp\"\n\
+         transformation = \"l-image,i-secret.png,w-50,l-end\"",
+        1,
+    );
+    let server = Pixelway::start(BIN, Some(&config));
+    upload(&server, "/", "cups.jpg", CUPS).await;
+    let font = include_bytes!("../../transform/assets/fonts/DejaVuSans.ttf");
+    for (name, bytes) in [
+        ("secret.png", FLOWER),
+        ("secret.ttf", &font[..]),
+        ("secret.jpg", CUPS),
+    ] {
+        server.upload_replacing(KEY, "/", name, bytes, true).await;
+    }
+    let endpoint = server.url("/shop");
+    let cases = [
+        (
+            "cups.jpg",
+            r#"[{"raw": "l-image,i-secret.png,w-50,l-end"}]"#,
+        ),
+        (
+            "cups.jpg",
+            r#"[{"raw": "l-text,i-Hi,ff-secret.ttf,l-end"}]"#,
+        ),
+        ("cups.jpg", r#"[{"named": "stamp"}]"#),
+        ("secret.jpg/ik-thumbnail.jpg", "[]"),
+        (
+            "missing.jpg",
+            r#"[{"default_image": "secret.jpg", "width": 90}]"#,
+        ),
+    ];
+    let requests: Vec<_> = cases
+        .iter()
+        .map(|(src, transformation)| pixelway_testkit::UrlRequest {
+            transformation,
+            signing_key: Some(KEY),
+            ..pixelway_testkit::UrlRequest::new(&endpoint, src)
+        })
+        .collect();
+    let signed = pixelway_testkit::build_all(pixelway_testkit::Sdk::Python, &requests);
+    for url in &signed {
+        let path = url.strip_prefix(&server.base_url).unwrap();
+        for _ in 0..2 {
+            let response = get(&server, path, &[]).await;
+            assert_eq!(response.status(), StatusCode::OK, "{url}");
+        }
+        let (before, unsigned) = (hits(&server).await, without_signature(path));
+        let response = get(&server, &unsigned, &[]).await;
+        let status = response.status();
+        assert_ne!(
+            status,
+            StatusCode::OK,
+            "{unsigned} answered from a signed answer"
+        );
+        assert_eq!(hits(&server).await, before, "{unsigned}: a memory hit");
+    }
+}
+
+/// `path` with its `ik-s` and `ik-t` query parameters removed.
+fn without_signature(path: &str) -> String {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("ik-s=") && !p.starts_with("ik-t="))
+        .collect();
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}

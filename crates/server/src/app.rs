@@ -41,8 +41,15 @@ pub struct Settings {
     pub max_request_body: usize,
     /// Largest file an upload may store (`limits.max_upload_bytes`).
     pub max_upload_bytes: u64,
-    /// Longest wait for the next piece of an upload's body (`limits.upload_read_timeout`).
+    /// Longest wait for the next piece of an upload's body (`limits.upload_read_timeout`); also
+    /// the grace before `min_body_rate` applies.
     pub upload_read_timeout: Duration,
+    /// Slowest an upload body may arrive on average, in bytes per second, after the grace
+    /// (`server.min_body_rate`); slower: 408.
+    pub min_body_rate: u64,
+    /// Upload bodies read at once before their client is known (a client-side signature may
+    /// follow the file); more: 503 (`server.max_unauthenticated_uploads`).
+    pub max_unauthenticated_uploads: usize,
     /// Base of the URLs the management API hands out (`server.public_url`); default:
     /// `http://` + the request's host.
     pub public_url: Option<String>,
@@ -79,6 +86,8 @@ pub struct App {
     pub dashboard: crate::dashboard::DashboardState,
     /// What the start-up origin checks found (`/readyz`).
     pub readiness: crate::readiness::Readiness,
+    /// Places for upload bodies read before their client is known.
+    pub unauthenticated_uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -102,6 +111,9 @@ impl App {
                 settings.memory_cache_max_object,
             ),
             workers,
+            unauthenticated_uploads: Arc::new(tokio::sync::Semaphore::new(
+                settings.max_unauthenticated_uploads.max(1),
+            )),
             settings,
             purges: crate::purge::Ledger::default(),
             private_files: Default::default(),

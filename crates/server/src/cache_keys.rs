@@ -9,8 +9,11 @@
 //!   facts that can change the output.
 //! - An answer in the memory tier is keyed by what the request asked, as routed: the endpoint,
 //!   the path, the transformation text as written (so a hit needs no parsing), the two facts
-//!   of `Accept` and the client hints an answer can depend on. It is invalidated by its file's scope (account and
-//!   path: a write or a purge) and by its account's generation (any change to the account).
+//!   of `Accept`, the client hints when the transformation can use them, and whether the request
+//!   carried a valid signature: an answer made for a signed request (which may draw private
+//!   layers, fonts or default images) is never the answer to an unsigned one. It is invalidated
+//!   by its file's scope (account and path: a write or a purge) and by its account's generation
+//!   (any change to the account).
 
 use pixelway_transform::pipeline::FormatChoice;
 use pixelway_transform::{ClientHints, Transformation};
@@ -20,16 +23,32 @@ pub fn original(origin_id: &str, path: &str) -> String {
     format!("{origin_id}\n{path}")
 }
 
+/// What a request is, for its memory-tier key (see [`answer`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerRequest<'a> {
+    pub endpoint_id: &'a str,
+    pub path: &'a str,
+    pub path_transformation: Option<&'a str>,
+    pub query_transformation: Option<&'a str>,
+    /// `Accept` takes WebP, AVIF.
+    pub accepts: (bool, bool),
+    pub hints: ClientHints,
+    /// The request carries a valid signature (private files may be drawn into its answer).
+    pub signed: bool,
+}
+
 /// The key of an answer in the memory tier. Parts are length-prefixed: no two requests
 /// share a key whatever their paths contain.
-pub fn answer(
-    endpoint_id: &str,
-    path: &str,
-    path_transformation: Option<&str>,
-    query_transformation: Option<&str>,
-    accepts: (bool, bool),
-    hints: ClientHints,
-) -> String {
+pub fn answer(request: AnswerRequest<'_>) -> String {
+    let AnswerRequest {
+        endpoint_id,
+        path,
+        path_transformation,
+        query_transformation,
+        accepts,
+        hints,
+        signed,
+    } = request;
     use std::fmt::Write;
     let mut key = String::with_capacity(endpoint_id.len() + path.len() + 48);
     for part in [
@@ -47,13 +66,31 @@ pub fn answer(
     }
     key.push(if accepts.0 { 'W' } else { 'w' });
     key.push(if accepts.1 { 'A' } else { 'a' });
-    if let Some(width) = hints.width {
-        let _ = write!(key, "cw{width}");
-    }
-    if let Some(dpr) = hints.dpr {
-        let _ = write!(key, "cd{dpr}");
+    key.push(if signed { 'S' } else { 's' });
+    let uses_hints = [path_transformation, query_transformation]
+        .into_iter()
+        .flatten()
+        .any(may_use_client_hints);
+    if uses_hints {
+        if let Some(width) = hints.width {
+            let _ = write!(key, "cw{width}");
+        }
+        if let Some(dpr) = hints.dpr {
+            let _ = write!(key, "cd{dpr}");
+        }
     }
     key
+}
+
+/// Whether a transformation as written may read the client hints: `w-auto`, `dpr-auto`, or a
+/// named transformation (whose text could hold either). Others give the same answer whatever
+/// the hints say, so they are left out of the key (one entry, not one per hint value).
+fn may_use_client_hints(text: &str) -> bool {
+    text.contains("w-auto")
+        || text.contains("dpr-auto")
+        || text
+            .split([',', ':'])
+            .any(|parameter| parameter.starts_with("n-"))
 }
 
 /// What invalidates every answer of one file in the memory tier.
@@ -139,38 +176,84 @@ mod tests {
         assert_ne!(original("o1", "a.jpg"), original("o2", "a.jpg"));
     }
 
+    /// A request for `a.jpg` on `e1` with `w-auto` in the path, Accept WebP, no hints, unsigned.
+    fn request(path_transformation: Option<&str>) -> AnswerRequest<'_> {
+        AnswerRequest {
+            endpoint_id: "e1",
+            path: "a.jpg",
+            path_transformation,
+            query_transformation: None,
+            accepts: (true, false),
+            hints: ClientHints::default(),
+            signed: false,
+        }
+    }
+
     #[test]
     fn answers_differ_by_every_part_of_their_key() {
-        let none = ClientHints::default();
-        let base = answer("e1", "a.jpg", Some("w-1"), None, (true, false), none);
-        let hinted = |width, dpr| ClientHints { width, dpr };
+        let base = request(Some("w-auto"));
+        let hinted = |width, dpr| AnswerRequest {
+            hints: ClientHints { width, dpr },
+            ..base
+        };
         for other in [
-            answer("e2", "a.jpg", Some("w-1"), None, (true, false), none),
-            answer("e1", "b.jpg", Some("w-1"), None, (true, false), none),
-            answer("e1", "a.jpg", None, Some("w-1"), (true, false), none),
-            answer("e1", "a.jpg", Some("w-2"), None, (true, false), none),
-            answer("e1", "a.jpg", Some("w-1"), None, (false, false), none),
-            answer("e1", "a.jpg", Some("w-1"), None, (true, true), none),
-            answer(
-                "e1",
-                "a.jpg",
-                Some("w-1"),
-                None,
-                (true, false),
-                hinted(Some(9), None),
-            ),
-            answer(
-                "e1",
-                "a.jpg",
-                Some("w-1"),
-                None,
-                (true, false),
-                hinted(None, Some(2.0)),
-            ),
+            AnswerRequest {
+                endpoint_id: "e2",
+                ..base
+            },
+            AnswerRequest {
+                path: "b.jpg",
+                ..base
+            },
+            AnswerRequest {
+                path_transformation: None,
+                query_transformation: Some("w-auto"),
+                ..base
+            },
+            request(Some("w-2")),
+            AnswerRequest {
+                accepts: (false, false),
+                ..base
+            },
+            AnswerRequest {
+                accepts: (true, true),
+                ..base
+            },
+            AnswerRequest {
+                signed: true,
+                ..base
+            },
+            hinted(Some(9), None),
+            hinted(None, Some(2.0)),
             // A path that contains what would be the next part is still another key.
-            answer("e1", "a.jpg5:w-1", None, None, (true, false), none),
+            AnswerRequest {
+                path: "a.jpg6:w-auto",
+                path_transformation: None,
+                ..base
+            },
         ] {
-            assert_ne!(base, other);
+            assert_ne!(answer(base), answer(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn client_hints_are_in_the_key_only_where_they_can_change_the_answer() {
+        let hinted = |text| AnswerRequest {
+            hints: ClientHints {
+                width: Some(640),
+                dpr: Some(2.0),
+            },
+            ..request(text)
+        };
+        for text in [None, Some("w-300"), Some("f-auto,q-80")] {
+            assert_eq!(answer(request(text)), answer(hinted(text)), "{text:?}");
+        }
+        for text in ["w-auto", "dpr-auto,w-300", "n-thumb", "w-10:n-thumb"] {
+            assert_ne!(
+                answer(request(Some(text))),
+                answer(hinted(Some(text))),
+                "{text}"
+            );
         }
     }
 }

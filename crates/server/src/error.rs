@@ -68,6 +68,7 @@ impl DeliveryError {
                 | ProcessError::TooManyScans { .. }
                 | ProcessError::TooCostly { .. }
                 | ProcessError::TimeBudget { .. }
+                | ProcessError::TooMuchMemory { .. }
                 | ProcessError::Geometry(_)
                 | ProcessError::LayerInput { .. } => StatusCode::BAD_REQUEST,
                 ProcessError::UnsupportedOutput(_) => StatusCode::NOT_IMPLEMENTED,
@@ -96,7 +97,8 @@ impl DeliveryError {
                 | ProcessError::TooManyFrames { .. }
                 | ProcessError::TooManyScans { .. }
                 | ProcessError::TooCostly { .. }
-                | ProcessError::TimeBudget { .. },
+                | ProcessError::TimeBudget { .. }
+                | ProcessError::TooMuchMemory { .. },
             ) => Some(format!("ELIMIT - {self}")),
             _ => None,
         }

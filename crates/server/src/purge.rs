@@ -262,6 +262,8 @@ pub(crate) mod tests {
             max_request_body: 1 << 20,
             max_upload_bytes: 1 << 20,
             upload_read_timeout: Duration::from_secs(5),
+            min_body_rate: 1024,
+            max_unauthenticated_uploads: 4,
             public_url: None,
             trusted_proxies: Vec::new(),
         }

@@ -466,7 +466,7 @@ pub(crate) const PARAMS: &[Param] = &[
         },
         print: |s| text(&s.border),
         pass: Pass::AfterResize(|image, s, limits| match s.border {
-            Some(border) => ops::add_border(image, border.width, border.color, limits.max_side),
+            Some(border) => ops::add_border(image, border.width, border.color, limits),
             None => Ok(image),
         }),
     },
@@ -477,8 +477,13 @@ pub(crate) const PARAMS: &[Param] = &[
             Ok(())
         },
         print: |s| text(&s.shadow),
-        pass: Pass::AfterResize(|image, s, _| match s.shadow {
-            Some(sh) => Ok(crate::pipeline::effects::shadow(image, sh)),
+        pass: Pass::AfterResize(|image, s, limits| match s.shadow {
+            Some(sh) => {
+                // The image, its shadow, the blurred shadow and the result.
+                let bytes = 4 * ops::image_bytes(&image);
+                limits.budget.check_memory(bytes, "e-shadow")?;
+                Ok(crate::pipeline::effects::shadow(image, sh))
+            }
             None => Ok(image),
         }),
     },

@@ -116,6 +116,15 @@ pub struct UploadSignature {
     pub signature: String,
 }
 
+impl UploadSignature {
+    /// All four fields are in (they may come anywhere in the form).
+    pub fn is_complete(&self) -> bool {
+        [&self.public_key, &self.token, &self.expire, &self.signature]
+            .iter()
+            .all(|field| !field.is_empty())
+    }
+}
+
 /// How far ahead a client-side upload signature may expire.
 const MAX_SIGNATURE_LIFETIME: i64 = 3600;
 

@@ -37,6 +37,9 @@ pub enum ApiError {
     Timeout(String),
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// Too many requests of this kind at once; the client may retry shortly.
+    #[error("{0}")]
+    Busy(String),
     /// A failure of pixelway's own storage; the detail goes to the log.
     #[error("internal error")]
     Internal(String),
@@ -58,6 +61,7 @@ impl ApiError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,10 +109,17 @@ impl IntoResponse for ApiError {
             help: HELP.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
         );
+        if matches!(self, Self::Busy(_)) {
+            headers.insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
         response
     }
 }

@@ -82,9 +82,10 @@ pub fn describe(head: &[u8], complete: bool) -> Result<Described, ApiError> {
         });
     }
     if let Some(kind) = infer::get(head) {
+        // Fonts are what text layers (`ff-`) draw with; they are parsed as hostile input there.
         let media = matches!(
             kind.matcher_type(),
-            infer::MatcherType::Video | infer::MatcherType::Audio
+            infer::MatcherType::Video | infer::MatcherType::Audio | infer::MatcherType::Font
         ) || kind.mime_type() == "application/pdf";
         if media {
             return Ok(Described {
@@ -97,7 +98,7 @@ pub fn describe(head: &[u8], complete: bool) -> Result<Described, ApiError> {
         }
     }
     Err(ApiError::UnsupportedMedia(format!(
-        "file: not an image, video, audio or PDF file (its first bytes look like {})",
+        "file: not an image, video, audio, font or PDF file (its first bytes look like {})",
         infer::get(head).map_or("unknown data", |k| k.mime_type())
     )))
 }

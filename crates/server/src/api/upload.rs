@@ -1,8 +1,11 @@
 //! `POST /api/v1/files/upload`: ImageKit's multipart upload. The file (bytes, a URL fetched
 //! through the outbound guard, or base64) is streamed into a spool file while its size is
 //! counted and its SHA-256 computed, never held whole in memory; then it is described from its
-//! first bytes and stored ([`super::library::add_file`]). Every read of the body has a time
-//! limit (`limits.upload_read_timeout`), and the body a size limit (`limits.max_upload_bytes`).
+//! first bytes and stored ([`super::library::add_file`]). A private key or dashboard session is
+//! checked before the body is read; a client-side signature as soon as its fields are in.
+//! Every read of the body has a time limit (`limits.upload_read_timeout`), the whole body a
+//! minimum average rate (`server.min_body_rate`), and the body a size limit
+//! (`limits.max_upload_bytes`); bodies read before their client is known are capped in number.
 
 use super::auth::{self, Caller, UploadSignature};
 use super::error::ApiError;
@@ -28,9 +31,11 @@ const MAX_FIELD_BYTES: usize = 64 * 1024;
 /// The form fields of an upload, as received.
 #[derive(Default)]
 struct Form {
+    /// Who uploads: known from the headers, or from the signature fields once all are in.
+    caller: Option<Caller>,
     spooled: Option<Spooled>,
-    /// `file` given as text: a URL or base64.
-    file_text: Option<String>,
+    /// `file` given as an http(s) URL, fetched once the caller is known.
+    file_url: Option<String>,
     fields: std::collections::HashMap<String, String>,
     signature: UploadSignature,
 }
@@ -75,32 +80,52 @@ pub struct UploadForm {
     responses((status = 200, body = FileObject), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 408, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody)))]
+        (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn upload(
     State(app): State<Arc<App>>,
     request: Request,
 ) -> Result<Json<FileObject>, ApiError> {
     let base = super::base_url(&app, request.headers());
-    let basic = auth::basic_user(request.headers())?;
-    // A dashboard session is checked before the body is read.
-    let session = match basic {
+    // A private key or a dashboard session is checked before any of the body is read.
+    let caller = match auth::basic_user(request.headers())? {
+        Some(key) => Some(auth::account_by_private_key(&app, &key)?),
+        None => match auth::dashboard_session(&app, request.headers()).await? {
+            Some(session) => Some(auth::session_account(&session)?),
+            None => None,
+        },
+    };
+    // Otherwise a client-side signature will come in the form, perhaps after the file (the
+    // browser SDK puts `publicKey` last): such bodies are streamed to disk, never held in
+    // memory, and only so many are read at once.
+    let unknown_client = match caller {
         Some(_) => None,
-        None => auth::dashboard_session(&app, request.headers()).await?,
+        None => Some(
+            Arc::clone(&app.unauthenticated_uploads)
+                .try_acquire_owned()
+                .map_err(|_| {
+                    ApiError::Busy(
+                        "too many uploads whose client is not known yet are being read \
+                         (server.max_unauthenticated_uploads); retry shortly"
+                            .into(),
+                    )
+                })?,
+        ),
     };
     let mut multipart = Multipart::from_request(request, &app)
         .await
         .map_err(|e| ApiError::bad(format!("request body: {e}")))?;
-    let form = read_form(&app, &mut multipart).await?;
-    let caller = match (basic, session) {
-        (Some(key), _) => auth::account_by_private_key(&app, &key)?,
-        (None, Some(session)) => auth::session_account(&session)?,
-        (None, None) => {
-            auth::check_upload_signature(&app, &form.signature, crate::now_unix()).await?
-        }
+    let form = read_form(&app, &mut multipart, caller, unknown_client).await?;
+    let Some(caller) = form.caller else {
+        return Err(
+            auth::check_upload_signature(&app, &form.signature, crate::now_unix())
+                .await
+                .err()
+                .unwrap_or_else(|| ApiError::Internal("upload signature checked twice".into())),
+        );
     };
-    let spooled = match (form.spooled, &form.file_text) {
+    let spooled = match (form.spooled, &form.file_url) {
         (Some(spooled), _) => spooled,
-        (None, Some(text)) => spool_text(&app, text).await?,
+        (None, Some(url)) => spool_url(&app, url).await?,
         (None, None) => return Err(ApiError::bad("file is required")),
     };
     let new = new_file(&caller, &form.fields)?;
@@ -108,21 +133,31 @@ pub async fn upload(
     Ok(Json(json::uploaded(&record, &base)))
 }
 
-async fn read_form(app: &App, multipart: &mut Multipart) -> Result<Form, ApiError> {
-    let timeout = app.settings.upload_read_timeout;
-    let mut form = Form::default();
-    while let Some(field) = within(timeout, multipart.next_field()).await? {
+/// Reads the form. The client-side signature is checked as soon as its four fields are in,
+/// wherever they stand, and the place of an unknown client (`unknown_client`) given back then.
+async fn read_form(
+    app: &App,
+    multipart: &mut Multipart,
+    caller: Option<Caller>,
+    mut unknown_client: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Result<Form, ApiError> {
+    let mut clock = BodyClock::new(&app.settings);
+    let mut form = Form {
+        caller,
+        ..Form::default()
+    };
+    while let Some(field) = clock.read(multipart.next_field()).await? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" if field.file_name().is_some() => {
-                form.spooled = Some(spool_field(app, field).await?);
+                form.spooled = Some(spool_field(app, field, &mut clock).await?);
             }
-            "file" => {
-                let limit = app.settings.max_upload_bytes as usize * 4 / 3 + 1024;
-                form.file_text = Some(read_text(field, &name, limit, timeout).await?);
-            }
+            "file" => match spool_text_field(app, field, &mut clock).await? {
+                TextFile::Url(url) => form.file_url = Some(url),
+                TextFile::Spooled(spooled) => form.spooled = Some(spooled),
+            },
             _ => {
-                let value = read_text(field, &name, MAX_FIELD_BYTES, timeout).await?;
+                let value = read_text(field, &name, MAX_FIELD_BYTES, &mut clock).await?;
                 match name.as_str() {
                     "publicKey" => form.signature.public_key = value,
                     "token" => form.signature.token = value,
@@ -132,26 +167,76 @@ async fn read_form(app: &App, multipart: &mut Multipart) -> Result<Form, ApiErro
                         form.fields.insert(name, value);
                     }
                 }
+                if form.caller.is_none() && form.signature.is_complete() {
+                    let now = crate::now_unix();
+                    form.caller =
+                        Some(auth::check_upload_signature(app, &form.signature, now).await?);
+                    unknown_client = None;
+                }
             }
         }
     }
+    drop(unknown_client);
     Ok(form)
 }
 
-/// One read of the body, within the upload read timeout.
-async fn within<T>(
-    timeout: Duration,
-    read: impl Future<Output = Result<T, MultipartError>>,
-) -> Result<T, ApiError> {
-    tokio::time::timeout(timeout, read)
-        .await
-        .map_err(|_| {
+/// How long the rest of an upload body may take: no pause longer than
+/// `limits.upload_read_timeout`, and the whole body no slower on average than
+/// `server.min_body_rate` once that much time has passed. A body trickled a byte at a time,
+/// which keeps every single read short, is cut off by the second rule.
+struct BodyClock {
+    started: std::time::Instant,
+    received: u64,
+    pause: Duration,
+    min_rate: u64,
+}
+
+impl BodyClock {
+    fn new(settings: &crate::app::Settings) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            received: 0,
+            pause: settings.upload_read_timeout,
+            min_rate: settings.min_body_rate.max(1),
+        }
+    }
+
+    /// The longest the next read may wait, or `None` when the body is already too slow.
+    fn allowance(&self) -> Option<Duration> {
+        let earned =
+            self.pause + Duration::from_secs_f64(self.received as f64 / self.min_rate as f64);
+        let left = earned.checked_sub(self.started.elapsed())?;
+        Some(left.min(self.pause))
+    }
+
+    /// One read of the body, within what the clock allows.
+    async fn read<T>(
+        &self,
+        read: impl Future<Output = Result<T, MultipartError>>,
+    ) -> Result<T, ApiError> {
+        let too_slow = || {
             ApiError::Timeout(format!(
-                "the request body arrived too slowly (nothing for {}s; limits.upload_read_timeout)",
-                timeout.as_secs()
+                "the request body arrived too slowly (a pause over {}s, limits.upload_read_timeout, \
+                 or under {} bytes/s on average, server.min_body_rate)",
+                self.pause.as_secs(),
+                self.min_rate
             ))
-        })?
-        .map_err(multipart_error)
+        };
+        let wait = self.allowance().ok_or_else(too_slow)?;
+        tokio::time::timeout(wait, read)
+            .await
+            .map_err(|_| too_slow())?
+            .map_err(multipart_error)
+    }
+
+    /// The next chunk of `field`, counted.
+    async fn chunk(&mut self, field: &mut Field<'_>) -> Result<Option<Bytes>, ApiError> {
+        let chunk = self.read(field.chunk()).await?;
+        if let Some(bytes) = &chunk {
+            self.received += bytes.len() as u64;
+        }
+        Ok(chunk)
+    }
 }
 
 fn multipart_error(error: MultipartError) -> ApiError {
@@ -169,10 +254,10 @@ async fn read_text(
     mut field: Field<'_>,
     name: &str,
     limit: usize,
-    timeout: Duration,
+    clock: &mut BodyClock,
 ) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = within(timeout, field.chunk()).await? {
+    while let Some(chunk) = clock.chunk(&mut field).await? {
         if bytes.len() + chunk.len() > limit {
             return Err(ApiError::TooLarge(format!(
                 "form field {name} is longer than {limit} bytes"
@@ -241,68 +326,157 @@ impl SpoolWriter {
     }
 }
 
-async fn spool_field(app: &App, mut field: Field<'_>) -> Result<Spooled, ApiError> {
-    let timeout = app.settings.upload_read_timeout;
+async fn spool_field(
+    app: &App,
+    mut field: Field<'_>,
+    clock: &mut BodyClock,
+) -> Result<Spooled, ApiError> {
     let mut writer = SpoolWriter::new(app)?;
-    while let Some(chunk) = within(timeout, field.chunk()).await? {
+    while let Some(chunk) = clock.chunk(&mut field).await? {
         writer.write(&chunk).await?;
     }
     writer.finish().await
 }
 
-/// `file` given as text: an http(s) URL to fetch, or base64 (optionally a `data:` URL).
-async fn spool_text(app: &App, text: &str) -> Result<Spooled, ApiError> {
-    let text = text.trim();
-    if text.starts_with("http://") || text.starts_with("https://") {
-        return spool_url(app, text).await;
-    }
-    let encoded = match text.split_once(";base64,") {
-        Some((prefix, data)) if prefix.starts_with("data:") => data,
-        _ => text,
-    };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.as_bytes())
-        .map_err(|_| {
-            ApiError::bad("file: not a file, an http(s) URL or base64 (the base64 does not decode)")
-        })?;
-    let mut writer = SpoolWriter::new(app)?;
-    writer.write(&bytes).await?;
-    writer.finish().await
+/// `file` given as text: an http(s) URL (fetched once the caller is known), or base64
+/// (optionally a `data:` URL), decoded into a spool file as it arrives.
+enum TextFile {
+    Url(String),
+    Spooled(Spooled),
 }
 
-/// Fetches `url` through the outbound guard (no private addresses unless the operator allows
-/// them, every redirect checked) into a spool file.
+/// Longest URL accepted as `file`.
+const MAX_URL_BYTES: usize = 8 * 1024;
+
+async fn spool_text_field(
+    app: &App,
+    mut field: Field<'_>,
+    clock: &mut BodyClock,
+) -> Result<TextFile, ApiError> {
+    // Enough of the start to tell a URL from base64 and to find a `data:` prefix.
+    let mut head = Vec::new();
+    let mut ended = false;
+    while head.len() < MAX_URL_BYTES {
+        match clock.chunk(&mut field).await? {
+            Some(chunk) => head.extend_from_slice(&chunk),
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let text = &head[start..];
+    if text.starts_with(b"http://") || text.starts_with(b"https://") {
+        if !ended && clock.chunk(&mut field).await?.is_some() {
+            return Err(ApiError::bad(format!(
+                "file: a URL may be at most {MAX_URL_BYTES} bytes"
+            )));
+        }
+        let url = String::from_utf8(text.trim_ascii_end().to_vec())
+            .map_err(|_| ApiError::bad("file: the URL is not UTF-8"))?;
+        return Ok(TextFile::Url(url));
+    }
+    let encoded = match find(text, b";base64,") {
+        Some(at) if text.starts_with(b"data:") => &text[at + b";base64,".len()..],
+        _ => text,
+    };
+    let mut decoder = Base64Spool::new(SpoolWriter::new(app)?);
+    decoder.push(encoded).await?;
+    while !ended && let Some(chunk) = clock.chunk(&mut field).await? {
+        decoder.push(&chunk).await?;
+    }
+    decoder.finish().await.map(TextFile::Spooled)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Base64 decoded into a spool file piece by piece: whole groups of four characters are
+/// decoded as they arrive, white space is skipped, padding may only end the text.
+struct Base64Spool {
+    writer: SpoolWriter,
+    carry: Vec<u8>,
+}
+
+impl Base64Spool {
+    fn new(writer: SpoolWriter) -> Self {
+        Self {
+            writer,
+            carry: Vec::new(),
+        }
+    }
+
+    async fn push(&mut self, text: &[u8]) -> Result<(), ApiError> {
+        self.carry
+            .extend(text.iter().copied().filter(|b| !b.is_ascii_whitespace()));
+        let whole = self.carry.len() / 4 * 4;
+        // The last group may hold padding: keep it until the end is known.
+        let ready = if whole == self.carry.len() {
+            whole.saturating_sub(4)
+        } else {
+            whole
+        };
+        if ready > 0 {
+            let bytes = decode_base64(&self.carry[..ready])?;
+            self.writer.write(&bytes).await?;
+            self.carry.drain(..ready);
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<Spooled, ApiError> {
+        let bytes = decode_base64(&self.carry)?;
+        self.writer.write(&bytes).await?;
+        self.writer.finish().await
+    }
+}
+
+fn decode_base64(text: &[u8]) -> Result<Vec<u8>, ApiError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| {
+            ApiError::bad("file: not a file, an http(s) URL or base64 (the base64 does not decode)")
+        })
+}
+
+/// Fetches `url` through the outbound guard (the origins' own: the URL's literal address, every
+/// DNS answer and every redirect checked; no credentials in the URL) into a spool file. Every
+/// refusal and failure answers the same words, so the answer cannot tell a refused address from
+/// a closed port or an error page (no port scanning through the upload); the log has the cause.
 async fn spool_url(app: &App, url: &str) -> Result<Spooled, ApiError> {
     let parsed = url::Url::parse(url).map_err(|e| ApiError::bad(format!("file: bad URL: {e}")))?;
     let context = app.control.origin_context();
-    let client =
-        pixelway_origins::guard::guarded_client(&context.address_policy, context.default_timeout)
-            .map_err(|e| ApiError::Internal(format!("HTTP client: {e}")))?;
-    let response = client.get(parsed).send().await.map_err(|e| {
-        ApiError::bad(format!(
-            "file: the URL could not be fetched: {}",
-            fetch_reason(&e)
-        ))
-    })?;
+    let client = pixelway_origins::guard::GuardedClient::new(
+        &context.address_policy,
+        context.default_timeout,
+    )
+    .map_err(|e| ApiError::Internal(format!("HTTP client: {e}")))?;
+    let failed = |cause: String| {
+        tracing::info!(%cause, "upload by URL: the URL could not be fetched");
+        ApiError::bad(URL_NOT_FETCHED)
+    };
+    let request = client.get(parsed).map_err(|blocked| failed(blocked.0))?;
+    let response = request.send().await.map_err(|e| failed(fetch_reason(&e)))?;
     if !response.status().is_success() {
-        return Err(ApiError::bad(format!(
-            "file: the URL answered {}",
-            response.status()
-        )));
+        return Err(failed(format!("answered {}", response.status())));
     }
     let mut writer = SpoolWriter::new(app)?;
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk: Bytes = chunk.map_err(|e| {
-            ApiError::bad(format!(
-                "file: reading the URL failed: {}",
-                fetch_reason(&e)
-            ))
-        })?;
+        let chunk: Bytes = chunk.map_err(|e| failed(fetch_reason(&e)))?;
         writer.write(&chunk).await?;
     }
     writer.finish().await
 }
+
+/// The one answer to an upload whose URL could not be fetched, whatever the cause.
+const URL_NOT_FETCHED: &str = "file: the URL could not be fetched (it must be a public http(s) \
+     URL without credentials that answers 200)";
 
 /// The innermost cause of a fetch error (the guard's refusal is in there).
 fn fetch_reason(error: &reqwest::Error) -> String {

@@ -13,7 +13,7 @@ mod transform;
 
 pub use answer::{Answer, Payload};
 pub use chain::{Attempt, FetchFail};
-pub use transform::{Rendition, Sources, TransformFail, Workers};
+pub use transform::{Rendition, Sources, TransformFail, Workers, set_memory_release};
 
 use crate::app::App;
 use crate::catalog::{Account, Endpoint};
@@ -172,14 +172,15 @@ async fn serve(
     let download = attachment(&route);
     // Downloads are rare and carry their own header: never held in memory.
     let memory_key = (!tracing_allowed && download.is_none() && app.memory.is_on()).then(|| {
-        crate::cache_keys::answer(
-            &endpoint.record.id,
-            route.file.as_str(),
-            route.path_transformation.as_deref(),
-            route.query_transformation.as_deref(),
-            accepts(headers),
-            client_hints(headers),
-        )
+        crate::cache_keys::answer(crate::cache_keys::AnswerRequest {
+            endpoint_id: &endpoint.record.id,
+            path: route.file.as_str(),
+            path_transformation: route.path_transformation.as_deref(),
+            query_transformation: route.query_transformation.as_deref(),
+            accepts: accepts(headers),
+            hints: client_hints(headers),
+            signed: access.signed,
+        })
     });
     if let Some(held) = memory_key.as_deref().and_then(|key| app.memory.get(key))
         && held.account_generation == account.generation

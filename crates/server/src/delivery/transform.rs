@@ -146,7 +146,8 @@ pub async fn transformed(
             if stop.is_stopped() {
                 return Err(TransformFail::Process(ProcessError::Abandoned));
             }
-            let budget = Budget::start(limits.time_budget, stop);
+            let budget =
+                Budget::start(limits.time_budget, stop).with_memory_limit(limits.max_memory);
             let inputs = Inputs { original, layers };
             let output =
                 run_pipeline(inputs, transformation, choice, limits, budget, running).await?;
@@ -212,15 +213,19 @@ async fn run_pipeline(
             // The buffer read for this call only: taken over, not copied.
             layer_files.insert(layer.path.clone(), Vec::from(file));
         }
-        pipeline::process_layered(
+        let output = pipeline::process_layered(
             &bytes,
             &transformation,
             &layer_files,
             choice,
             limits,
             &budget,
-        )
-        .map_err(TransformFail::Process)
+        );
+        drop((bytes, layer_files));
+        if budget.peak_memory() >= LARGE_TRANSFORMATION {
+            release_freed_memory();
+        }
+        output.map_err(TransformFail::Process)
     });
     match tokio::time::timeout(limit + WAIT_GRACE, work).await {
         Ok(joined) => joined.map_err(|e| TransformFail::Internal(e.to_string()))?,
@@ -241,6 +246,24 @@ fn read_whole(body: &pixelway_origins::local::LocalFile) -> Result<Bytes, Transf
     }
     body.read_blocking(0, body.len as usize)
         .map_err(|e| TransformFail::Internal(e.to_string()))
+}
+
+/// A transformation that needed this many bytes of pixels at once is followed by handing freed
+/// memory back to the system (the allocator would keep it for this thread otherwise).
+const LARGE_TRANSFORMATION: u64 = 64 << 20;
+
+/// How freed memory goes back to the system: set once by the binary, which picks the allocator.
+static MEMORY_RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what [`release_freed_memory`] calls (the allocator's collect function).
+pub fn set_memory_release(release: fn()) {
+    let _ = MEMORY_RELEASE.set(release);
+}
+
+fn release_freed_memory() {
+    if let Some(release) = MEMORY_RELEASE.get() {
+        release();
+    }
 }
 
 /// Time allowed beyond the budget for reading the original before the waiting stops.

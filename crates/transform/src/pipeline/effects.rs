@@ -180,13 +180,9 @@ fn arc(
         (bottom, top) = (bottom.min(py), top.max(py));
     }
     let (out_w, out_h) = ((right - left).ceil() as u32, (top - bottom).ceil() as u32);
-    if out_w > max_side || out_h > max_side {
-        return Err(ProcessError::TooLarge {
-            width: out_w,
-            height: out_h,
-            limit: max_side,
-        });
-    }
+    // The input, its flipped copy, and the output.
+    let alive = 2 * super::rgba_bytes(width, height);
+    super::ops::new_canvas((out_w, out_h), alive, max_side, budget, "e-distort")?;
     // The circle's centre, in output pixels (y down).
     let (cx, cy) = (-left, top);
     let mut out = RgbaImage::new(out_w.max(1), out_h.max(1));

@@ -1,15 +1,18 @@
 //! Drawing a step's layers on its result, in order: each layer's pixels (a file run through the
 //! layer's own step, a text box, or a solid block — nested layers drawn on them the same way),
 //! its `al-` opacity, its place on the parent, then alpha compositing. The pixel and side limits
-//! hold for every layer as for the base image, and the time budget is checked after each.
+//! hold for every layer as for the base image, the time budget is checked after each, and the
+//! memory budget counts the parent's canvas while its layers are drawn. A still image's layers
+//! are dropped as soon as they are placed; only an animation keeps them (drawn once, placed on
+//! every frame), and what it keeps is counted against the memory budget until it ends.
 
-use super::{Budget, Limits, ProcessError, text};
+use super::{Budget, Limits, ProcessError, rgba_bytes, text};
 use crate::expr::Sizes;
 use crate::layers::{Layer, Offset, Source};
 use crate::params::{Coordinate, Dimension, Focus};
 use crate::{Color, Step};
 use image::{DynamicImage, Rgba, RgbaImage};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -23,6 +26,8 @@ pub(super) struct Context<'a> {
     pub budget: &'a Budget,
     /// Layers already drawn, by layer and parent size: the frames of an animation share them.
     drawn: RefCell<HashMap<DrawnKey, Rc<RgbaImage>>>,
+    /// Keep drawn layers for later frames (animations only).
+    keep_drawn: Cell<bool>,
 }
 
 /// A layer (by address: it lives as long as the transformation) on a parent of a size.
@@ -35,7 +40,13 @@ impl<'a> Context<'a> {
             limits,
             budget,
             drawn: RefCell::default(),
+            keep_drawn: Cell::new(false),
         }
+    }
+
+    /// Keeps each layer once drawn, for every frame of an animation.
+    pub fn keep_layers_for_every_frame(&self) {
+        self.keep_drawn.set(true);
     }
 }
 
@@ -48,15 +59,31 @@ pub(super) fn draw_all(
     if layers.is_empty() {
         return Ok(image);
     }
+    let canvas_bytes = rgba_bytes(image.width(), image.height());
+    if !matches!(image, DynamicImage::ImageRgba8(_)) {
+        // The conversion holds both at once.
+        context.budget.check_memory(2 * canvas_bytes, "a layer")?;
+    }
     let mut canvas = image.into_rgba8();
+    context.budget.hold_memory(canvas_bytes, "a layer")?;
+    let drawn_all = draw_each(&mut canvas, layers, context);
+    context.budget.release_memory(canvas_bytes);
+    drawn_all.map(|()| DynamicImage::ImageRgba8(canvas))
+}
+
+fn draw_each(
+    canvas: &mut RgbaImage,
+    layers: &[Layer],
+    context: &Context,
+) -> Result<(), ProcessError> {
     for layer in layers {
         let parent = canvas.dimensions();
         let pixels = drawn(layer, parent, context)?;
         let (x, y) = place(layer, parent, pixels.dimensions())?;
-        image::imageops::overlay(&mut canvas, pixels.as_ref(), x, y);
+        image::imageops::overlay(canvas, pixels.as_ref(), x, y);
         context.budget.check("a layer")?;
     }
-    Ok(DynamicImage::ImageRgba8(canvas))
+    Ok(())
 }
 
 /// The layer's pixels on a parent of this size, drawn once per transformation.
@@ -65,11 +92,18 @@ fn drawn(
     parent: (u32, u32),
     context: &Context,
 ) -> Result<Rc<RgbaImage>, ProcessError> {
+    if !context.keep_drawn.get() {
+        return Ok(Rc::new(pixels_of(layer, parent, context)?));
+    }
     let key = (std::ptr::from_ref(layer) as usize, parent);
     if let Some(pixels) = context.drawn.borrow().get(&key) {
         return Ok(Rc::clone(pixels));
     }
     let pixels = Rc::new(pixels_of(layer, parent, context)?);
+    let bytes = rgba_bytes(pixels.width(), pixels.height());
+    context
+        .budget
+        .hold_memory(bytes, "a layer kept for every frame")?;
     context.drawn.borrow_mut().insert(key, Rc::clone(&pixels));
     Ok(pixels)
 }
@@ -117,7 +151,7 @@ fn pixels_of(
                 background: step.background,
                 font_file,
             };
-            let drawn = text::render(&text_box, context.limits.max_output_side)?;
+            let drawn = text::render(&text_box, context.limits.max_output_side, context.budget)?;
             let rest = Step {
                 width: None,
                 height: None,
@@ -138,6 +172,9 @@ fn pixels_of(
                     limit,
                 });
             }
+            // The block and the result of its own step.
+            let bytes = 2 * rgba_bytes(width.max(1), height.max(1));
+            context.budget.check_memory(bytes, "a solid layer")?;
             let block = RgbaImage::from_pixel(width.max(1), height.max(1), rgba(*color));
             let rest = Step {
                 width: None,

@@ -15,6 +15,7 @@ pub(crate) mod effects;
 mod encode;
 mod frames;
 pub mod geometry;
+mod glyph_raster;
 mod heif;
 #[cfg(test)]
 mod layer_tests;
@@ -45,6 +46,9 @@ pub struct Limits {
     pub max_frames: u32,
     /// Wall time one transformation may take; checked between stages.
     pub time_budget: Duration,
+    /// Bytes of pixels one transformation may have alive at once; estimated before each canvas
+    /// is allocated (`limits.transform_memory`).
+    pub max_memory: u64,
 }
 
 impl Default for Limits {
@@ -54,9 +58,14 @@ impl Default for Limits {
             max_output_side: 8192,
             max_frames: 1000,
             time_budget: Duration::from_secs(20),
+            max_memory: DEFAULT_MAX_MEMORY,
         }
     }
 }
+
+/// `limits.transform_memory`'s default: a full-size 100-megapixel input (the default pixel
+/// limit, 400 MB as RGBA) with one more canvas of its size.
+pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
 
 /// What the client accepts and the account allows, for `f-auto` and "use best format".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -115,17 +124,40 @@ pub enum ProcessError {
     Abandoned,
     #[error("layer input {path:?}: {reason}")]
     LayerInput { path: String, reason: String },
+    #[error(
+        "transformation would need about {} MiB at {stage}, more than its memory budget of {} MiB (limits.transform_memory)",
+        needed.div_ceil(1 << 20),
+        limit >> 20
+    )]
+    TooMuchMemory {
+        stage: &'static str,
+        needed: u64,
+        limit: u64,
+    },
 }
 
-/// The time budget of one transformation and a flag to stop it early. Checked between stages
-/// and inside the long loops of the operations that are ours (rotation, corners, contrast,
-/// trim, sharpening); the stages that are not ours are bounded up front instead (JPEG scan
-/// count, SVG drawing cost, pixel limits), so no stage runs far past the budget.
+/// Bytes of an RGBA canvas of `width` x `height` (what every stage's pixels cost at most).
+pub(crate) fn rgba_bytes(width: u32, height: u32) -> u64 {
+    width as u64 * height as u64 * 4
+}
+
+/// The time and memory budget of one transformation and a flag to stop it early. Time is
+/// checked between stages and inside the long loops of the operations that are ours (rotation,
+/// corners, contrast, trim, sharpening, text); the stages that are not ours are bounded up front
+/// instead (JPEG scan count, SVG drawing cost, pixel limits), so no stage runs far past the
+/// budget. Memory is estimated before each canvas is allocated: what the stage needs at once
+/// (its input and its output) plus what the transformation holds for its whole run (layers
+/// drawn once for every frame of an animation), refused past the limit.
 #[derive(Debug, Clone)]
 pub struct Budget {
     started: Instant,
     limit: Duration,
     stop: Stop,
+    memory_limit: u64,
+    /// Bytes held by stages still running or for the whole transformation (shared by clones).
+    held: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The most bytes any check saw needed at once (shared by clones).
+    peak: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Set by the caller when nobody waits for the result any more: the work ends at its next
@@ -152,7 +184,60 @@ impl Budget {
             started: Instant::now(),
             limit,
             stop,
+            memory_limit: u64::MAX,
+            held: Default::default(),
+            peak: Default::default(),
         }
+    }
+
+    /// This budget with at most `bytes` of pixels alive at once (`limits.transform_memory`).
+    pub fn with_memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// Fails when a stage that needs `bytes` at once (its input and output), on top of what the
+    /// transformation holds, would pass the memory budget; `stage` names it.
+    pub fn check_memory(&self, bytes: u64, stage: &'static str) -> Result<(), ProcessError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let needed = self.held.load(Relaxed).saturating_add(bytes);
+        self.peak.fetch_max(needed, Relaxed);
+        if needed > self.memory_limit {
+            return Err(ProcessError::TooMuchMemory {
+                stage,
+                needed,
+                limit: self.memory_limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts `bytes` as held (a canvas that stays alive while later stages run) until
+    /// [`Budget::release_memory`], refused past the budget.
+    pub fn hold_memory(&self, bytes: u64, stage: &'static str) -> Result<(), ProcessError> {
+        self.check_memory(bytes, stage)?;
+        self.held
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Gives back what [`Budget::hold_memory`] counted.
+    pub fn release_memory(&self, bytes: u64) {
+        let _ = self.held.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |held| Some(held.saturating_sub(bytes)),
+        );
+    }
+
+    /// The most bytes of pixels the transformation needed at once, as estimated.
+    pub fn peak_memory(&self) -> u64 {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The most bytes of pixels the transformation may have alive at once.
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit
     }
 
     /// Fails when the budget is spent or the work was stopped; `stage` names where.
@@ -192,7 +277,8 @@ pub fn process(
     choice: FormatChoice,
     limits: Limits,
 ) -> Result<Output, ProcessError> {
-    let budget = Budget::start(limits.time_budget, Stop::default());
+    let budget =
+        Budget::start(limits.time_budget, Stop::default()).with_memory_limit(limits.max_memory);
     process_within(bytes, transformation, choice, limits, &budget)
 }
 
@@ -296,6 +382,7 @@ fn animated(
         return Ok(None);
     }
     let steps = &transformation.steps;
+    context.keep_layers_for_every_frame();
     let options = animation::AnimationOptions {
         format,
         quality: steps.iter().rev().find_map(|s| s.quality).unwrap_or(80),
@@ -344,6 +431,11 @@ fn render(
         None => None,
     };
     let min_scale = shrink_on_load_scale(first.as_ref(), w, h);
+    let decoded_side = |side: u32| (side as f64 * min_scale).ceil() as u32;
+    budget.check_memory(
+        rgba_bytes(decoded_side(w), decoded_side(h)),
+        "decoding the input",
+    )?;
     let page = steps.iter().rev().find_map(|s| s.page);
     let mut decoded = match page {
         Some(n) if matches!(kind, InputKind::Gif | InputKind::Webp) => {

@@ -3,7 +3,7 @@
 //! in the order of the parameter table ([`crate::table`]), which names the functions here.
 
 use super::geometry::{self, Plan};
-use super::{Budget, ProcessError};
+use super::{Budget, ProcessError, rgba_bytes};
 use crate::table;
 use crate::{Color, Crop, Flip, Focus, Radius, Step};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
@@ -28,7 +28,7 @@ pub fn apply(
         table::Pass::BeforeResize(run) => Some(*run),
         _ => None,
     })?;
-    image = apply_geometry(image, step, max_side, logical)?;
+    image = apply_geometry(image, step, max_side, logical, budget)?;
     within(&image, max_side)?;
     budget.check("resize")?;
     run_passes(image, step, &limits, |pass| match pass {
@@ -52,6 +52,11 @@ fn run_passes(
         if (row.print)(step).is_none() {
             continue;
         }
+        // Most passes make one new canvas of the image's size; those that grow it or need more
+        // check again before they allocate.
+        limits
+            .budget
+            .check_memory(2 * image_bytes(&image), row.key)?;
         image = run(image, step, limits)?;
         within(&image, limits.max_side)?;
         limits.budget.check(row.key)?;
@@ -84,6 +89,24 @@ pub(crate) fn with_opacity(image: DynamicImage, percent: u8) -> DynamicImage {
 /// Refuses an image with a side over `max_side`.
 fn within(image: &DynamicImage, max_side: u32) -> Result<(), ProcessError> {
     fits(image.width(), image.height(), max_side)
+}
+
+/// Bytes of `image`'s pixels, counted as RGBA (what any stage may turn it into).
+pub(crate) fn image_bytes(image: &DynamicImage) -> u64 {
+    rgba_bytes(image.width(), image.height())
+}
+
+/// Checks a canvas of `width`x`height` before it is allocated: its sides against `max_side`,
+/// and it together with `alive` bytes (the stage's input and copies) against the memory budget.
+pub(crate) fn new_canvas(
+    (width, height): (u32, u32),
+    alive: u64,
+    max_side: u32,
+    budget: &Budget,
+    stage: &'static str,
+) -> Result<(), ProcessError> {
+    fits(width, height, max_side)?;
+    budget.check_memory(alive.saturating_add(rgba_bytes(width, height)), stage)
 }
 
 fn fits(width: u32, height: u32, max_side: u32) -> Result<(), ProcessError> {
@@ -159,6 +182,7 @@ fn apply_geometry(
     step: &Step,
     max_side: u32,
     logical: Option<(u32, u32)>,
+    budget: &Budget,
 ) -> Result<DynamicImage, ProcessError> {
     let (width, height) = image.dimensions();
     let (lw, lh) = logical.unwrap_or((width, height));
@@ -172,13 +196,26 @@ fn apply_geometry(
     }
     let final_size = plan.canvas.map_or(plan.scaled, |(size, _)| size);
     fits(final_size.0, final_size.1, max_side)?;
-    fits(plan.scaled.0, plan.scaled.1, max_side)?;
+    // Alive at once: the input, the resized picture, the padded canvas and, for a blurred
+    // background, its small blurred copy scaled up (one more canvas).
+    let padding = match (plan.canvas, step.blurred_background) {
+        (None, _) => 0,
+        (Some(((cw, ch), _)), None) => rgba_bytes(cw, ch),
+        (Some(((cw, ch), _)), Some(_)) => 2 * rgba_bytes(cw, ch),
+    };
+    new_canvas(
+        plan.scaled,
+        image_bytes(&image) + padding,
+        max_side,
+        budget,
+        "resize",
+    )?;
     let resized = resize(&image, &plan)?;
     Ok(match plan.canvas {
         None => resized,
         Some(((cw, ch), (x, y))) => {
             let mut canvas = match step.blurred_background {
-                Some(blurred) => blurred_canvas(&resized, (cw, ch), blurred),
+                Some(blurred) => blurred_canvas(&resized, (cw, ch), blurred)?,
                 None => {
                     let background = step.background.unwrap_or(Color::BLACK);
                     let alpha = resized.color().has_alpha() || background.a < 255;
@@ -192,32 +229,51 @@ fn apply_geometry(
 }
 
 /// A canvas of `size` made of `picture` scaled to cover it (centred), blurred, with its
-/// brightness moved: `bg-blurred`'s padding.
+/// brightness moved: `bg-blurred`'s padding. The blur hides all detail, so it is made at a
+/// fraction of the size (a blur of σ/k at 1/k the size, then scaled up smoothly): the only
+/// full-size allocation is the canvas itself, and the blur's cost no longer grows with it.
 fn blurred_canvas(
     picture: &DynamicImage,
     (width, height): (u32, u32),
     blurred: crate::BlurredBackground,
-) -> DynamicImage {
-    let (pw, ph) = (picture.width().max(1), picture.height().max(1));
-    let scale = (width as f64 / pw as f64).max(height as f64 / ph as f64);
-    let (sw, sh) = (
-        ((pw as f64 * scale).ceil() as u32).max(width),
-        ((ph as f64 * scale).ceil() as u32).max(height),
-    );
-    // A blurred background needs no detail: a cheap filter is enough.
-    let covered = picture
-        .resize_exact(sw, sh, image::imageops::FilterType::Triangle)
-        .crop_imm((sw - width) / 2, (sh - height) / 2, width, height);
+) -> Result<DynamicImage, ProcessError> {
     // auto: a blur that hides detail at any size (about 1/40 of the longer side).
     let sigma = match blurred.intensity {
         Some(intensity) => intensity as f32 / 2.0,
         None => (width.max(height) as f32 / 40.0).max(2.0),
     };
-    let mut canvas = covered.fast_blur(sigma);
+    let k = (sigma / 2.0).floor().max(1.0) as u32;
+    let (small_w, small_h) = (width.div_ceil(k).max(1), height.div_ceil(k).max(1));
+    let (pw, ph) = (picture.width().max(1), picture.height().max(1));
+    let scale = (small_w as f64 / pw as f64).max(small_h as f64 / ph as f64);
+    let (sw, sh) = (
+        ((pw as f64 * scale).ceil() as u32).max(small_w),
+        ((ph as f64 * scale).ceil() as u32).max(small_h),
+    );
+    let covered = scaled(picture, (sw, sh))?.crop_imm(
+        (sw - small_w) / 2,
+        (sh - small_h) / 2,
+        small_w,
+        small_h,
+    );
+    let mut small = covered.fast_blur(sigma / k as f32);
     if blurred.brightness != 0 {
-        canvas = canvas.brighten(blurred.brightness as i32);
+        small = small.brighten(blurred.brightness as i32);
     }
-    canvas
+    scaled(&small, (width, height))
+}
+
+/// `image` scaled to `size` (bilinear: smooth enough for blurred backgrounds).
+fn scaled(image: &DynamicImage, (width, height): (u32, u32)) -> Result<DynamicImage, ProcessError> {
+    if image.dimensions() == (width, height) {
+        return Ok(image.clone());
+    }
+    let mut target = DynamicImage::new(width, height, image.color());
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    Resizer::new()
+        .resize(image, &mut target, &options)
+        .map_err(|e| ProcessError::Geometry(e.to_string()))?;
+    Ok(target)
 }
 
 /// Crops the plan's source region and scales it, in one pass (Lanczos3, alpha-aware).
@@ -272,8 +328,8 @@ pub(crate) fn rotate(
         180 => image.rotate180(),
         270 => image.rotate270(),
         other => {
-            let (w, h) = rotated_size(image.width(), image.height(), other as f64);
-            fits(w, h, max_side)?;
+            let size = rotated_size(image.width(), image.height(), other as f64);
+            new_canvas(size, 2 * image_bytes(&image), max_side, budget, "rt")?;
             rotate_any(&image.to_rgba8(), other as f64, background, budget)?
         }
     })
@@ -435,11 +491,12 @@ pub(crate) fn add_border(
     image: DynamicImage,
     width: u32,
     color: Color,
-    max_side: u32,
+    limits: &crate::table::Limits,
 ) -> Result<DynamicImage, ProcessError> {
     let grown = |side: u32| side.saturating_add(width.saturating_mul(2));
     let (w, h) = (grown(image.width()), grown(image.height()));
-    fits(w, h, max_side)?;
+    let alive = image_bytes(&image);
+    new_canvas((w, h), alive, limits.max_side, limits.budget, "b")?;
     let mut canvas = solid(w, h, color, image.color().has_alpha());
     image::imageops::overlay(&mut canvas, &image, width as i64, width as i64);
     Ok(canvas)

@@ -12,6 +12,7 @@ const LIMITS: Limits = Limits {
     max_output_side: 8192,
     max_frames: 1000,
     time_budget: std::time::Duration::from_secs(60),
+    max_memory: 1 << 30,
 };
 
 fn run(bytes: &[u8], text: &str, choice: FormatChoice) -> Result<Output, ProcessError> {

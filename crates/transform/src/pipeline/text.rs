@@ -3,11 +3,16 @@
 //! characters the font lacks fall back to DejaVu Sans, which covers Latin, Greek, Cyrillic and
 //! many symbols. No shaping: scripts that need it (Arabic, Indic) come out unjoined.
 
-use super::ProcessError;
+use super::glyph_raster::{self, Placed};
+use super::{Budget, ProcessError};
 use crate::Color;
 use crate::layers::{Align, BuiltinFont, FontFamily, TextStyle};
 use ab_glyph::{Font, FontRef, FontVec, PxScale, ScaleFont};
 use image::{Rgba, RgbaImage};
+
+/// The largest font file a text layer reads: the biggest real fonts (CJK families) are about
+/// 20 MiB.
+const MAX_FONT_BYTES: usize = 32 << 20;
 
 /// Font size when `fs-` is not given, in pixels.
 pub const DEFAULT_SIZE: u32 = 24;
@@ -54,6 +59,16 @@ fn load(style: &TextStyle, font_file: Option<&[u8]>) -> Result<LoadedFont, Proce
                 path: path.clone(),
                 reason: "not found".into(),
             })?;
+            if bytes.len() > MAX_FONT_BYTES {
+                return Err(ProcessError::LayerInput {
+                    path: path.clone(),
+                    reason: format!(
+                        "a font file may be at most {} MiB, this one is {} bytes",
+                        MAX_FONT_BYTES >> 20,
+                        bytes.len()
+                    ),
+                });
+            }
             let font =
                 FontVec::try_from_vec(bytes.to_vec()).map_err(|_| ProcessError::LayerInput {
                     path: path.clone(),
@@ -78,12 +93,27 @@ fn load(style: &TextStyle, font_file: Option<&[u8]>) -> Result<LoadedFont, Proce
     Ok(LoadedFont::Builtin(Box::new(builtin(bytes))))
 }
 
-/// Draws `text_box`, refusing a box larger than `max_side` on either side.
-pub fn render(text_box: &TextBox, max_side: u32) -> Result<RgbaImage, ProcessError> {
+/// Glyphs may cover this many times the text box (plus [`GLYPH_AREA_SLACK`]) in all: real
+/// fonts stay near 1 (glyphs sit side by side), a hostile one whose every glyph fills the box
+/// would ask for one box per character.
+const GLYPH_AREA_FACTOR: u64 = 8;
+
+/// Pixels of glyph coverage any text box may use, however small.
+const GLYPH_AREA_SLACK: u64 = 1 << 20;
+
+/// Draws `text_box`, refusing a box larger than `max_side` on either side, glyphs that would
+/// cover far more than the box, and work past `budget`.
+pub fn render(
+    text_box: &TextBox,
+    max_side: u32,
+    budget: &Budget,
+) -> Result<RgbaImage, ProcessError> {
     let fallback = builtin(SANS);
     match load(text_box.style, text_box.font_file)? {
-        LoadedFont::Builtin(font) => render_with(font.as_ref(), &fallback, text_box, max_side),
-        LoadedFont::File(font) => render_with(&font, &fallback, text_box, max_side),
+        LoadedFont::Builtin(font) => {
+            render_with(font.as_ref(), &fallback, text_box, max_side, budget)
+        }
+        LoadedFont::File(font) => render_with(&font, &fallback, text_box, max_side, budget),
     }
 }
 
@@ -92,6 +122,7 @@ fn render_with<F: Font>(
     fallback: &FontRef<'static>,
     text_box: &TextBox,
     max_side: u32,
+    budget: &Budget,
 ) -> Result<RgbaImage, ProcessError> {
     let font = font.as_scaled(em_scale(font, text_box.size));
     let fallback_font = fallback.as_scaled(em_scale(fallback, text_box.size));
@@ -122,6 +153,9 @@ fn render_with<F: Font>(
             limit: max_side,
         });
     }
+    // The box, and one glyph's coverage buffer (at most the box's size, 4 bytes a pixel).
+    let box_bytes = super::rgba_bytes(box_width.max(1), box_height.max(1));
+    budget.check_memory(2 * box_bytes, "drawing text")?;
     let background = text_box.background.unwrap_or(Color::TRANSPARENT);
     let mut canvas = RgbaImage::from_pixel(
         box_width.max(1),
@@ -130,6 +164,9 @@ fn render_with<F: Font>(
     );
     let color = text_box.style.color.unwrap_or(Color::BLACK);
     let inner = (box_width - pad_left - pad_right.min(box_width - pad_left)) as f32;
+    let canvas_size = canvas.dimensions();
+    let mut placed = Vec::new();
+    let mut strikes = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let width = glyphs.width(line);
         let x = pad_left as f32
@@ -139,14 +176,50 @@ fn render_with<F: Font>(
                 Align::Right => (inner - width).max(0.0),
             };
         let baseline = pad_top as f32 + metrics.line_height * i as f32 + metrics.ascent_offset;
-        glyphs.draw_line(&mut canvas, line, x, baseline, color);
+        glyphs.place_line(line, x, baseline, canvas_size, &mut placed);
         if text_box.style.typography.strikethrough {
             let thickness = (text_box.size as f32 / 14.0).max(1.0);
             let y = baseline - metrics.ascent * 0.3;
-            fill_rect(&mut canvas, x, y - thickness / 2.0, width, thickness, color);
+            strikes.push((x, y - thickness / 2.0, width, thickness));
         }
+        budget.check("laying out text")?;
+    }
+    check_glyph_area(&placed, canvas_size, text_box.style)?;
+    for glyph in &placed {
+        glyph.draw(budget, |x, y, coverage| {
+            blend(&mut canvas, x as i64, y as i64, color, coverage)
+        })?;
+    }
+    for (x, y, width, thickness) in strikes {
+        fill_rect(&mut canvas, x, y, width, thickness, color);
     }
     Ok(canvas)
+}
+
+/// Refuses glyphs whose visible parts would cover more than [`GLYPH_AREA_FACTOR`] boxes: each
+/// glyph is already clipped to the box, so this bounds the work of drawing them all.
+fn check_glyph_area(
+    placed: &[Placed],
+    canvas: (u32, u32),
+    style: &TextStyle,
+) -> Result<(), ProcessError> {
+    let covered: u64 = placed.iter().map(|g| g.clip.area()).sum();
+    let allowed = GLYPH_AREA_FACTOR * canvas.0 as u64 * canvas.1 as u64 + GLYPH_AREA_SLACK;
+    if covered <= allowed {
+        return Ok(());
+    }
+    let font = match &style.family {
+        Some(FontFamily::Library(path)) => path.clone(),
+        _ => "the built-in font".to_string(),
+    };
+    Err(ProcessError::LayerInput {
+        path: font,
+        reason: format!(
+            "its glyphs would cover {covered} pixels, more than {allowed} for a {}x{} text box \
+             (glyphs far larger than their font size)",
+            canvas.0, canvas.1
+        ),
+    })
 }
 
 /// The scale at which `font`'s em is `size` pixels, as `font-size` means in CSS (ab_glyph's
@@ -221,31 +294,33 @@ impl<F: Font> Glyphs<'_, F> {
         self.advances(line).iter().map(|(_, a)| a).sum()
     }
 
-    fn draw_line(&self, canvas: &mut RgbaImage, line: &str, x: f32, baseline: f32, color: Color) {
+    /// Outlines `line`'s glyphs from (`x`, `baseline`) on, each clipped to a canvas of
+    /// `canvas` size, into `placed`.
+    fn place_line(
+        &self,
+        line: &str,
+        x: f32,
+        baseline: f32,
+        canvas: (u32, u32),
+        placed: &mut Vec<Placed>,
+    ) {
         let mut pen = x;
         for (c, advance) in self.advances(line) {
             let position = ab_glyph::point(pen, baseline);
-            let outlined = if self.falls_back(c) {
+            let glyph = if self.falls_back(c) {
                 let glyph = self
                     .fallback
                     .glyph_id(c)
                     .with_scale_and_position(self.fallback.scale, position);
-                self.fallback.outline_glyph(glyph)
+                glyph_raster::place(self.fallback.font, glyph, canvas)
             } else {
                 let glyph = self
                     .font
                     .glyph_id(c)
                     .with_scale_and_position(self.font.scale, position);
-                self.font.outline_glyph(glyph)
+                glyph_raster::place(self.font.font, glyph, canvas)
             };
-            if let Some(outlined) = outlined {
-                let bounds = outlined.px_bounds();
-                outlined.draw(|gx, gy, coverage| {
-                    let px = bounds.min.x as i64 + gx as i64;
-                    let py = bounds.min.y as i64 + gy as i64;
-                    blend(canvas, px, py, color, coverage);
-                });
-            }
+            placed.extend(glyph);
             pen += advance;
         }
     }
