@@ -258,6 +258,34 @@ impl OriginSpec {
         }
     }
 
+    /// Where this origin's secret is sent (signatures made with it included): the endpoint,
+    /// bucket or container, region and key id or account. A stored secret may only be kept
+    /// through a change that leaves this as it is; `None` for kinds without a secret.
+    pub fn secret_destination(&self) -> Option<Vec<&str>> {
+        match self {
+            OriginSpec::S3 {
+                endpoint,
+                bucket,
+                region,
+                access_key_id,
+                ..
+            } => Some(vec![endpoint, bucket, region, access_key_id]),
+            OriginSpec::Gcs {
+                endpoint,
+                bucket,
+                client_email,
+                ..
+            } => Some(vec![endpoint, bucket, client_email]),
+            OriginSpec::AzureBlob {
+                endpoint,
+                account_name,
+                container,
+                ..
+            } => Some(vec![endpoint, account_name, container]),
+            _ => None,
+        }
+    }
+
     pub fn settings(&self) -> &OriginSettings {
         match self {
             OriginSpec::S3 { settings, .. }

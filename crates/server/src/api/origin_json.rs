@@ -104,10 +104,19 @@ impl OriginRequest {
         let _ = self.base_url_for_canonical_header;
         let kind = self.kind.clone();
         let settings = OriginSettings::default();
-        let keep = |given: Option<String>, field: &str| -> Secret {
+        // Secret fields left out keep the stored value (the SDKs never see secrets to send them
+        // back), but only where the secret still goes to the same place: checked below.
+        let kept = std::cell::RefCell::new(Vec::new());
+        let keep = |given: Option<String>, field: &'static str| -> Secret {
             match given.filter(|v| !v.is_empty()) {
                 Some(value) => Secret(value),
-                None => current.map(|c| secret_of(c, field)).unwrap_or_default(),
+                None => {
+                    let stored = current.map(|c| secret_of(c, field)).unwrap_or_default();
+                    if !stored.is_empty() {
+                        kept.borrow_mut().push(field);
+                    }
+                    stored
+                }
             }
         };
         let spec = match kind.as_str() {
@@ -180,6 +189,16 @@ impl OriginRequest {
             },
             other => return Err(ApiError::bad(format!("type {other:?} is not supported"))),
         };
+        let kept = kept.into_inner();
+        if let (Some(field), Some(current)) = (kept.first(), current)
+            && current.secret_destination() != spec.secret_destination()
+        {
+            return Err(ApiError::bad(format!(
+                "{field} is required again: this change sends the origin's requests somewhere \
+                 else (endpoint, bucket or container, region, account or key id), and a stored \
+                 secret is never sent to a new place"
+            )));
+        }
         Ok(spec)
     }
 }
@@ -309,5 +328,38 @@ pub fn origin(record: &OriginRecord) -> OriginObject {
             kind: "LOCAL_FOLDER".into(),
             ..base
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gcs_request(endpoint: &str, private_key: Option<&str>) -> OriginRequest {
+        let mut body = serde_json::json!({"type": "GCS", "name": "gcs", "bucket": "photos",
+            "clientEmail": "a@b.iam.gserviceaccount.com", "endpoint": endpoint});
+        if let Some(key) = private_key {
+            body["privateKey"] = key.into();
+        }
+        OriginRequest::parse(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_gcs_key_is_kept_only_for_the_same_destination() {
+        let current = gcs_request("http://127.0.0.1:4443", Some("the-key"))
+            .into_spec(None)
+            .unwrap();
+        let same = gcs_request("http://127.0.0.1:4443", None)
+            .into_spec(Some(&current))
+            .unwrap();
+        assert!(matches!(&same, OriginSpec::Gcs { private_key, .. } if private_key.0 == "the-key"));
+        let moved = gcs_request("http://127.0.0.1:4444", None).into_spec(Some(&current));
+        let message = moved.unwrap_err().to_string();
+        assert!(
+            message.contains("privateKey is required again"),
+            "{message}"
+        );
+        let given = gcs_request("http://127.0.0.1:4444", Some("new-key")).into_spec(Some(&current));
+        assert!(given.is_ok());
     }
 }
