@@ -105,8 +105,23 @@ impl Pixelway {
         account: Option<&str>,
         key: &str,
     ) -> Result<DashboardSession, reqwest::StatusCode> {
+        self.sign_in_from([127, 0, 0, 1].into(), account, key).await
+    }
+
+    /// [`Pixelway::sign_in`] from the loopback address `from` (127.0.0.2, …: another client).
+    pub async fn sign_in_from(
+        &self,
+        from: std::net::IpAddr,
+        account: Option<&str>,
+        key: &str,
+    ) -> Result<DashboardSession, reqwest::StatusCode> {
+        assert!(
+            from.is_loopback(),
+            "tests sign in from loopback addresses only"
+        );
         let client = reqwest::Client::builder()
             .no_proxy()
+            .local_address(from)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("reqwest client");

@@ -24,6 +24,7 @@ pub mod endpoints;
 pub mod error;
 pub mod home;
 pub mod library;
+pub mod limiter;
 pub mod named;
 pub mod origins;
 pub mod overview;
@@ -44,8 +45,8 @@ use std::sync::Arc;
 /// The dashboard's own state.
 #[derive(Debug, Default)]
 pub struct DashboardState {
-    /// Failed sign-ins, per client address and account id.
-    pub sign_ins: session::SignInLimiter,
+    /// Failed sign-ins, per client network and per network and account.
+    pub sign_ins: limiter::SignInLimiter,
 }
 
 /// The dashboard's routes, and `/` of public hosts.

@@ -8,15 +8,13 @@
 //! - Every change the dashboard makes carries the session's CSRF token: the sign-out form as a
 //!   field, the pages' calls to the management API as the `X-CSRF-Token` header. The sign-in
 //!   form, before any session exists, is protected by a double-submit cookie.
-//! - Failed sign-ins are counted per client address and per account id ([`SignInLimiter`]).
+//! - Failed sign-ins are limited per client network and account ([`super::limiter`]).
 
 use crate::app::App;
 use axum::http::{HeaderMap, HeaderValue, header};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 /// The session cookie's name.
@@ -120,21 +118,20 @@ pub async fn sign_in(
     app: &App,
     account: Option<&str>,
     key: &str,
-    client: &str,
+    client: Option<std::net::IpAddr>,
 ) -> Result<String, SignInRefused> {
     let limiter = &app.dashboard.sign_ins;
-    let account_key = format!("account:{}", account.unwrap_or("(operator)"));
-    let client_key = format!("client:{client}");
-    for key in [&account_key, &client_key] {
-        if let Some(wait) = limiter.blocked(key) {
-            return Err(SignInRefused::TooMany(wait));
-        }
+    let network = super::limiter::Network::of(client);
+    // The operator signs in as an account of its own for the limiter.
+    let limited_as = account.unwrap_or("(operator)");
+    if let Some(wait) = limiter.wait(network, limited_as) {
+        return Err(SignInRefused::TooMany(wait));
     }
     if !credentials_match(app, account, key) {
-        limiter.failed(&account_key);
-        limiter.failed(&client_key);
+        limiter.failed(network, limited_as);
         return Err(SignInRefused::WrongCredentials);
     }
+    limiter.succeeded(network, limited_as);
     let fingerprint =
         credential_fingerprint(app, account).ok_or(SignInRefused::WrongCredentials)?;
     let id = random_token();
@@ -204,63 +201,9 @@ fn cookie_header(app: &App, name: &str, value: &str, max_age: u64) -> HeaderValu
     HeaderValue::from_str(&text).expect("cookie values are hex")
 }
 
-/// Counts failed sign-ins per key (client address, account id) in a fixed window; a key with
-/// [`MAX_FAILURES`] failures in the window is refused until the window ends. Bounded: at most
-/// [`MAX_KEYS`] keys are remembered.
-#[derive(Debug, Default)]
-pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-/// Failed sign-ins allowed per key and window.
-pub const MAX_FAILURES: u32 = 5;
-const WINDOW: Duration = Duration::from_secs(300);
-const MAX_KEYS: usize = 10_000;
-
-impl SignInLimiter {
-    /// How long `key` must wait, if it is blocked now.
-    pub fn blocked(&self, key: &str) -> Option<Duration> {
-        let failures = self.failures.lock().expect("limiter lock");
-        let (started, count) = failures.get(key)?;
-        let elapsed = started.elapsed();
-        (*count >= MAX_FAILURES && elapsed < WINDOW).then(|| WINDOW - elapsed)
-    }
-
-    /// Counts one failure of `key`.
-    pub fn failed(&self, key: &str) {
-        let mut failures = self.failures.lock().expect("limiter lock");
-        if failures.len() >= MAX_KEYS {
-            failures.retain(|_, (started, _)| started.elapsed() < WINDOW);
-            if failures.len() >= MAX_KEYS {
-                // Under a flood of distinct keys, forget rather than grow.
-                failures.clear();
-            }
-        }
-        let entry = failures
-            .entry(key.to_string())
-            .or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= WINDOW {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_key_is_blocked_after_the_allowed_failures_only() {
-        let limiter = SignInLimiter::default();
-        for _ in 0..MAX_FAILURES - 1 {
-            limiter.failed("client:1");
-        }
-        assert_eq!(limiter.blocked("client:1"), None);
-        limiter.failed("client:1");
-        assert!(limiter.blocked("client:1").is_some());
-        assert_eq!(limiter.blocked("client:2"), None);
-    }
 
     #[test]
     fn cookies_are_read_by_name() {

@@ -119,10 +119,9 @@ pub async fn submit(
     if !operator && account.is_empty() {
         return refuse("Account ID is required.".into(), StatusCode::BAD_REQUEST);
     }
-    let client = crate::forwarded::client_address(&headers, peer, &app.settings.trusted_proxies)
-        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+    let client = crate::forwarded::client_address(&headers, peer, &app.settings.trusted_proxies);
     let who = (!operator).then_some(account.as_str());
-    match session::sign_in(&app, who, form.key.trim(), &client).await {
+    match session::sign_in(&app, who, form.key.trim(), client).await {
         Ok(id) => {
             let mut response = (
                 StatusCode::SEE_OTHER,
@@ -145,14 +144,18 @@ pub async fn submit(
         Err(SignInRefused::TooMany(wait)) => {
             let mut response = refuse(
                 format!(
-                    "Too many failed sign-ins. Try again in {} minutes.",
-                    wait.as_secs().div_ceil(60)
+                    "Too many failed sign-ins from your network. Try again in {}.",
+                    if wait.as_secs() < 60 {
+                        format!("{} seconds", wait.as_secs().max(1))
+                    } else {
+                        format!("{} minutes", wait.as_secs().div_ceil(60))
+                    }
                 ),
                 StatusCode::TOO_MANY_REQUESTS,
             )?;
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, wait.as_secs().into());
+                .insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
             Ok(response)
         }
     }
