@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs each fuzz target (router, transformation parser, signatures) for a bounded time and prints
+# Runs each fuzz target (router, transformation parser, URL and upload signatures) for a bounded time and prints
 # libFuzzer's final statistics. Usage: scripts/fuzz.sh [seconds per target = 60] [target ...]
 # Needs cargo-fuzz (installed here when missing); runs on the stable toolchain through
 # RUSTC_BOOTSTRAP, as cargo-fuzz needs unstable sanitizer flags.
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(route transformation signature)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(route transformation signature upload_signature)
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 for target in "${TARGETS[@]}"; do

@@ -147,10 +147,14 @@ impl<V: Weighed> MemoryCache<V> {
         }
     }
 
-    /// The entry for `key`, unless it was invalidated since it was made.
-    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+    /// The entry for `key`, unless it was invalidated since it was made or `usable` says no
+    /// (the caller's own checks: freshness, the stamps of other files it depends on); counted
+    /// as a hit or a miss accordingly.
+    pub fn get(&self, key: &str, usable: impl Fn(&V) -> bool) -> Option<Arc<V>> {
         let entries = self.entries.as_ref()?;
-        let found = entries.get(key).filter(|held| self.is_current(held.stamp));
+        let found = entries
+            .get(key)
+            .filter(|held| self.is_current(held.stamp) && usable(&held.value));
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -251,7 +255,7 @@ mod tests {
         assert_eq!(cache.stats().too_large, 1);
         let off = MemoryCache::new(0, 1000);
         assert!(!off.insert("small".into(), off.stamp("s"), Blob(10)));
-        assert!(off.get("small").is_none());
+        assert!(off.get("small", |_| true).is_none());
     }
 
     #[test]
@@ -259,17 +263,17 @@ mod tests {
         let cache = MemoryCache::new(1 << 20, 1 << 20);
         cache.insert("a-webp".into(), cache.stamp("acct/a.jpg"), Blob(10));
         cache.insert("b".into(), cache.stamp("acct/b.jpg"), Blob(10));
-        assert!(cache.get("a-webp").is_some());
+        assert!(cache.get("a-webp", |_| true).is_some());
         // Taken before the change, inserted after: still refused.
         let early = cache.stamp("acct/a.jpg");
         cache.invalidate("acct/a.jpg");
-        assert!(cache.get("a-webp").is_none());
+        assert!(cache.get("a-webp", |_| true).is_none());
         assert!(!cache.insert("a-avif".into(), early, Blob(10)));
-        assert!(cache.get("b").is_some(), "another scope stays");
+        assert!(cache.get("b", |_| true).is_some(), "another scope stays");
         cache.invalidate_all();
-        assert!(cache.get("b").is_none());
+        assert!(cache.get("b", |_| true).is_none());
         let fresh = cache.stamp("acct/a.jpg");
         assert!(cache.insert("a-webp".into(), fresh, Blob(10)));
-        assert!(cache.get("a-webp").is_some());
+        assert!(cache.get("a-webp", |_| true).is_some());
     }
 }

@@ -332,3 +332,37 @@ fn without_signature(path: &str) -> String {
         format!("{base}?{}", kept.join("&"))
     }
 }
+
+/// Security round 3, finding 9: a wildcard purge empties the purging account's answers in the
+/// folder it names, and nobody else's: another tenant's answers and the same tenant's other
+/// folders are still memory hits after it.
+#[tokio::test]
+async fn a_wildcard_purge_reaches_only_its_account_and_folder() {
+    let server = Pixelway::start(BIN, Some(&config("16MiB")));
+    upload(&server, "/shoes", "red.jpg", CUPS).await;
+    upload(&server, "/bags", "tote.jpg", CUPS).await;
+    server
+        .upload_replacing("private_avif_memory_key", "/shoes", "red.jpg", CUPS, false)
+        .await;
+    let urls = [
+        "/shop/shoes/red.jpg",
+        "/shop/bags/tote.jpg",
+        "/avif-shop/shoes/red.jpg",
+    ];
+    for url in urls {
+        for _ in 0..2 {
+            assert_eq!(get(&server, url, &[]).await.status(), StatusCode::OK);
+        }
+    }
+    purge(&server, &server.url("/shop/shoes/re*")).await;
+    for (url, from_memory) in [
+        ("/avif-shop/shoes/red.jpg", true),
+        ("/shop/bags/tote.jpg", true),
+        ("/shop/shoes/red.jpg", false),
+    ] {
+        let before = hits(&server).await;
+        assert_eq!(get(&server, url, &[]).await.status(), StatusCode::OK);
+        let hit = hits(&server).await == before + 1;
+        assert_eq!(hit, from_memory, "{url}: memory hit {hit}");
+    }
+}

@@ -167,3 +167,50 @@ async fn anonymous_text_files_are_not_held_in_memory() {
     eprintln!("four anonymous 30 MB text uploads: peak RSS {peak} MB");
     assert!(peak < 150, "peak RSS {peak} MB");
 }
+
+/// Security round 3, finding 8: one client-side signature is one upload. A token ending in `0`
+/// and an `expire` with a leading `0` sign the same bytes as the original pair; that spelling
+/// of `expire` (and any other than plain digits) is refused, so the signature cannot be reused.
+#[tokio::test]
+async fn a_client_side_signature_cannot_be_reused_by_moving_a_digit() {
+    let server = Pixelway::start(BIN, Some(&config("30s", "16KiB", 4)));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expire = (now + 600).to_string();
+    let signature = pixelway_route::upload_signature::sign(KEY, "tok1000", &expire);
+    let upload = |token: &str, expire: &str| {
+        let form = Form::new()
+            .text("fileName", "signed.jpg")
+            .text("publicKey", "public_demo_key")
+            .text("token", token)
+            .text("expire", expire)
+            .text("signature", &signature)
+            .file("file", "signed.jpg", CUPS);
+        let (content_type, body) = form.finish();
+        http_client()
+            .post(server.url("/api/v1/files/upload"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let first = upload("tok1000", &expire).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    for (token, moved) in [
+        ("tok100".to_string(), format!("0{expire}")),
+        ("tok10".to_string(), format!("00{expire}")),
+    ] {
+        let again = upload(&token, &moved).await.unwrap();
+        let status = again.status();
+        let text = again.text().await.unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{token}/{moved}: {text}");
+        assert!(text.contains("plain digits"), "{text}");
+    }
+    let replayed = upload("tok1000", &expire).await.unwrap();
+    assert_eq!(
+        replayed.status(),
+        StatusCode::UNAUTHORIZED,
+        "the token was used"
+    );
+}

@@ -14,6 +14,7 @@
 mod path;
 mod query;
 pub mod signature;
+pub mod upload_signature;
 
 use std::borrow::Cow;
 

@@ -98,6 +98,28 @@ pub fn file_scope<'a>(account: &'a str, path: &'a str) -> (&'a str, &'a str) {
     (account, path)
 }
 
+/// What invalidates every answer of the files in one folder of an account, and below it, in
+/// the memory tier (a wildcard purge): `folder` is `""` (the account's root) or ends in `/`.
+pub fn folder_scope<'a>(account: &'a str, folder: &'a str) -> (&'static str, &'a str, &'a str) {
+    ("folder", account, folder)
+}
+
+/// The folders `path` lies in, from the root down (`a/b/c.jpg`: `""`, `a/`, `a/b/`): an answer
+/// of `path` holds a stamp of each, so a wildcard purge of any of them reaches it.
+pub fn folders_of(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::once("").chain(path.match_indices('/').map(|(at, _)| &path[..=at]))
+}
+
+/// The folder a wildcard purge's prefix invalidates in the memory tier: the prefix itself when
+/// it ends at a folder, else the folder it stops in (`a/b/re` → `a/b/`). The disk caches follow
+/// the prefix exactly (the purge ledger); the memory tier drops that folder's answers, no more.
+pub fn folder_of_prefix(prefix: &str) -> &str {
+    match prefix.rfind('/') {
+        Some(at) => &prefix[..=at],
+        None => "",
+    }
+}
+
 /// The key of a transformed result.
 pub fn result(
     endpoint_id: &str,
@@ -234,6 +256,16 @@ mod tests {
         ] {
             assert_ne!(answer(base), answer(other), "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_file_lies_in_each_folder_above_it_and_a_prefix_in_its_own() {
+        let folders: Vec<&str> = folders_of("a/b/c.jpg").collect();
+        assert_eq!(folders, ["", "a/", "a/b/"]);
+        assert_eq!(folders_of("c.jpg").collect::<Vec<_>>(), [""]);
+        assert_eq!(folder_of_prefix("a/b/re"), "a/b/");
+        assert_eq!(folder_of_prefix("a/b/"), "a/b/");
+        assert_eq!(folder_of_prefix("product-images-2026"), "");
     }
 
     #[test]

@@ -152,7 +152,10 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
     app.purges
         .record(&route.account, path, wildcard, crate::now_unix() as u64);
     if wildcard {
-        app.memory.invalidate_all();
+        // This account's answers in that folder (and below) only; other tenants keep theirs.
+        let folder = crate::cache_keys::folder_of_prefix(path);
+        app.memory
+            .invalidate(crate::cache_keys::folder_scope(&route.account, folder));
     } else {
         app.memory
             .invalidate(crate::cache_keys::file_scope(&route.account, path));

@@ -14,7 +14,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use std::sync::Arc;
 
 /// The account a request acts for, from its Basic credentials.
@@ -125,9 +124,6 @@ impl UploadSignature {
     }
 }
 
-/// How far ahead a client-side upload signature may expire.
-const MAX_SIGNATURE_LIFETIME: i64 = 3600;
-
 /// Checks a client-side upload signature; marks its token used.
 pub async fn check_upload_signature(
     app: &App,
@@ -156,26 +152,24 @@ pub async fn check_upload_signature(
             account.record.private_key.clone(),
         )
     };
-    let expire: i64 = fields
-        .expire
-        .parse()
-        .map_err(|_| ApiError::bad("expire must be a unix time in seconds"))?;
-    if expire <= now {
-        return Err(unauthorized("the upload signature has expired (expire)"));
-    }
-    if expire > now + MAX_SIGNATURE_LIFETIME {
-        return Err(ApiError::bad(
-            "expire must be less than 1 hour in the future",
-        ));
-    }
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(private_key.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(fields.token.as_bytes());
-    mac.update(fields.expire.as_bytes());
-    let given = hex::decode(fields.signature.trim())
-        .map_err(|_| unauthorized("the upload signature is not valid"))?;
-    mac.verify_slice(&given)
-        .map_err(|_| unauthorized("the upload signature is not valid"))?;
+    use pixelway_route::upload_signature::{self, UploadSignatureError};
+    let expire = upload_signature::verify(
+        &private_key,
+        &fields.token,
+        &fields.expire,
+        &fields.signature,
+        now,
+    )
+    .map_err(|e| match e {
+        UploadSignatureError::MalformedExpire | UploadSignatureError::TooFarAhead => {
+            ApiError::bad(e.to_string())
+        }
+        UploadSignatureError::Expired | UploadSignatureError::Invalid => {
+            ApiError::Unauthorized(e.to_string())
+        }
+    })?;
+    // The token as sent is what is marked used: with `expire` in its one spelling, one
+    // signature is one (token, expire) pair.
     if !app
         .control
         .store()

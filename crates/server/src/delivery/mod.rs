@@ -182,13 +182,17 @@ async fn serve(
             signed: access.signed,
         })
     });
-    if let Some(held) = memory_key.as_deref().and_then(|key| app.memory.get(key))
-        && held.account_generation == account.generation
-        && held.is_fresh(std::time::Instant::now())
-        && held
-            .depends_on
-            .iter()
-            .all(|stamp| app.memory.is_current(*stamp))
+    let usable = |held: &Answer| {
+        held.account_generation == account.generation
+            && held.is_fresh(std::time::Instant::now())
+            && held
+                .depends_on
+                .iter()
+                .all(|stamp| app.memory.is_current(*stamp))
+    };
+    if let Some(held) = memory_key
+        .as_deref()
+        .and_then(|key| app.memory.get(key, usable))
     {
         probe.from_memory = Some(held.origin_name.clone());
         return respond::respond(&held, headers);
@@ -197,6 +201,13 @@ async fn serve(
     let stamp = app
         .memory
         .stamp(crate::cache_keys::file_scope(&route.account, path));
+    // And of each folder the file lies in: a wildcard purge reaches the answers below it.
+    let folder_stamps: Vec<_> = crate::cache_keys::folders_of(path)
+        .map(|folder| {
+            app.memory
+                .stamp(crate::cache_keys::folder_scope(&route.account, folder))
+        })
+        .collect();
     let mut transformation = parse_transformation(&route, account, endpoint)?;
     if thumbnail {
         transformation = Some(as_thumbnail(transformation));
@@ -282,6 +293,7 @@ async fn serve(
     }
     let mut answer = Answer::new(made, &extra, account.generation, origin_name);
     answer.depends_on = layer_stamps;
+    answer.depends_on.extend(folder_stamps);
     if let Some(key) = memory_key
         && !is_default
         && app.memory.admits(answer.body.len())
