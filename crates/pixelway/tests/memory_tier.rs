@@ -366,3 +366,31 @@ async fn a_wildcard_purge_reaches_only_its_account_and_folder() {
         assert_eq!(hit, from_memory, "{url}: memory hit {hit}");
     }
 }
+
+/// Security round 3, finding 10: client hints are part of an answer's key only where they can
+/// change it. Hundreds of requests for one untransformed file with ever-different hints are one
+/// entry in memory (they made one entry each); a `w-auto` transformation still gets one per
+/// width.
+#[tokio::test]
+async fn client_hints_split_memory_entries_only_where_they_change_the_answer() {
+    let server = Pixelway::start(BIN, Some(&config("16MiB")));
+    upload(&server, "/", "cups.jpg", CUPS).await;
+    let entries = || figure(&server, "pixelway_memory_cache_entries");
+    let before = entries().await;
+    for width in 0..300 {
+        let hints = [
+            ("sec-ch-width", width.to_string()),
+            ("sec-ch-dpr", "2".into()),
+        ];
+        let headers: Vec<(&str, &str)> = hints.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let response = get(&server, "/shop/cups.jpg", &headers).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(entries().await, before + 1, "one file, one entry");
+    for width in [100, 200, 100] {
+        let w = width.to_string();
+        let response = get(&server, "/shop/tr:w-auto/cups.jpg", &[("sec-ch-width", &w)]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(entries().await, before + 3, "w-auto: one entry per width");
+}

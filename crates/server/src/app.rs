@@ -125,9 +125,18 @@ impl App {
 
     /// Loads the purges recorded in the store into the ledger (at start).
     pub async fn load_purges(&self) -> Result<(), crate::ControlError> {
-        for (account, path, wildcard, at) in self.control.store().purges().await? {
-            self.purges
-                .record(&account, &path, wildcard, at.max(0) as u64);
+        let store = self.control.store();
+        let mut collapsed = std::collections::HashMap::new();
+        for (account, path, wildcard, at) in store.purges().await? {
+            if let Some(until) = self
+                .purges
+                .record(&account, &path, wildcard, at.max(0) as u64)
+            {
+                collapsed.insert(account, until);
+            }
+        }
+        for (account, until) in collapsed {
+            store.collapse_purges(&account, until as i64).await?;
         }
         Ok(())
     }

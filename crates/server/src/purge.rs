@@ -27,6 +27,8 @@ pub struct Purged {
     /// Cached originals removed at once (0 when nothing was cached); results and wildcard
     /// matches are left to the ledger.
     pub entries: usize,
+    /// The account's ledger was collapsed into one purge of everything up to this time.
+    pub collapsed: Option<u64>,
 }
 
 /// Why a URL could not be purged.
@@ -45,11 +47,17 @@ pub enum PurgeError {
     WildcardTooBroad,
 }
 
-/// The purges of every account: when each path (or prefix) was last purged.
+/// The purges of every account: when each path (or prefix) was last purged. Kept compact: a
+/// purge that a later, wider one covers is dropped, and an account with more than
+/// [`MAX_PURGES_PER_ACCOUNT`] entries has them collapsed into one purge of everything up to the
+/// newest (conservative: a few cached entries more count as purged, none fewer).
 #[derive(Debug, Default)]
 pub struct Ledger {
     accounts: RwLock<HashMap<String, AccountPurges>>,
 }
+
+/// Entries one account's ledger holds before they are collapsed.
+pub const MAX_PURGES_PER_ACCOUNT: usize = 10_000;
 
 #[derive(Debug, Default)]
 struct AccountPurges {
@@ -57,17 +65,62 @@ struct AccountPurges {
     prefixes: Vec<(String, u64)>,
 }
 
+impl AccountPurges {
+    fn len(&self) -> usize {
+        self.exact.len() + self.prefixes.len()
+    }
+
+    /// Whether a recorded prefix purge at or after `at` already covers `path`.
+    fn covered(&self, path: &str, at: u64) -> bool {
+        self.prefixes
+            .iter()
+            .any(|(prefix, when)| *when >= at && path.starts_with(prefix.as_str()))
+    }
+
+    fn newest(&self) -> u64 {
+        let exact = self.exact.values().copied();
+        let prefixes = self.prefixes.iter().map(|(_, at)| *at);
+        exact.chain(prefixes).max().unwrap_or(0)
+    }
+}
+
 impl Ledger {
-    /// Writes a purge of `path` (a prefix when `wildcard`) at unix time `at`.
-    pub fn record(&self, account: &str, path: &str, wildcard: bool, at: u64) {
+    /// Writes a purge of `path` (a prefix when `wildcard`) at unix time `at`. `Some(time)`
+    /// when the account's entries were collapsed into one purge of everything up to `time`
+    /// (the store should forget its older records the same way).
+    pub fn record(&self, account: &str, path: &str, wildcard: bool, at: u64) -> Option<u64> {
         let mut accounts = self.accounts.write().unwrap_or_else(|e| e.into_inner());
         let purges = accounts.entry(account.to_string()).or_default();
+        if purges.covered(path, at) {
+            return None;
+        }
         if wildcard {
-            purges.prefixes.retain(|(prefix, _)| prefix != path);
+            purges
+                .prefixes
+                .retain(|(prefix, when)| !(prefix.starts_with(path) && *when <= at));
+            purges
+                .exact
+                .retain(|file, when| !(file.starts_with(path) && *when <= at));
             purges.prefixes.push((path.to_string(), at));
         } else {
-            purges.exact.insert(path.to_string(), at);
+            let when = purges.exact.entry(path.to_string()).or_insert(at);
+            *when = (*when).max(at);
         }
+        if purges.len() <= MAX_PURGES_PER_ACCOUNT {
+            return None;
+        }
+        let newest = purges.newest();
+        *purges = AccountPurges {
+            exact: HashMap::new(),
+            prefixes: vec![(String::new(), newest)],
+        };
+        Some(newest)
+    }
+
+    /// Entries held for `account` (for tests and metrics).
+    pub fn len(&self, account: &str) -> usize {
+        let accounts = self.accounts.read().unwrap_or_else(|e| e.into_inner());
+        accounts.get(account).map_or(0, AccountPurges::len)
     }
 
     /// Whether a cache entry of `account`'s `path` stored at `stored_at` (unix seconds) was
@@ -149,7 +202,8 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
             }
         }
     }
-    app.purges
+    let collapsed = app
+        .purges
         .record(&route.account, path, wildcard, crate::now_unix() as u64);
     if wildcard {
         // This account's answers in that folder (and below) only; other tenants keep theirs.
@@ -166,6 +220,7 @@ pub async fn purge_url(app: &App, account: &str, url: &str) -> Result<Purged, Pu
         path: path.to_string(),
         wildcard,
         entries,
+        collapsed,
     })
 }
 
@@ -287,6 +342,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_ledger_stays_compact_and_never_forgets_a_purge() {
+        let ledger = Ledger::default();
+        for i in 0..100 {
+            ledger.record("acme", &format!("shoes/{i}.jpg"), false, 100 + i);
+        }
+        assert_eq!(ledger.len("acme"), 100);
+        // A wider, later purge covers them: one entry left, and they still count as purged.
+        assert_eq!(ledger.record("acme", "shoes/", true, 300), None);
+        assert_eq!(ledger.len("acme"), 1);
+        assert!(ledger.is_purged("acme", "shoes/7.jpg", 150));
+        // Purging again what is covered adds nothing.
+        ledger.record("acme", "shoes/7.jpg", false, 250);
+        assert_eq!(ledger.len("acme"), 1);
+        // Past the cap: one purge of everything up to the newest, and nothing un-purged.
+        let mut collapsed = None;
+        for i in 0..(MAX_PURGES_PER_ACCOUNT as u64 + 10) {
+            collapsed =
+                collapsed.or(ledger.record("acme", &format!("bags/{i}.jpg"), false, 400 + i));
+        }
+        assert!(collapsed.is_some());
+        assert!(ledger.len("acme") <= MAX_PURGES_PER_ACCOUNT);
+        assert!(ledger.is_purged("acme", "bags/5.jpg", 405));
+        assert!(ledger.is_purged("acme", "shoes/1.jpg", 200));
+        assert!(
+            !ledger.is_purged("rival", "bags/5.jpg", 405),
+            "other accounts untouched"
+        );
+    }
+
+    #[test]
     fn wildcards_follow_imagekits_rule() {
         for allowed in ["a/b/", "shoes/red", "a-long-prefix-15", "x.jpg"] {
             assert!(wildcard_allowed(allowed), "{allowed}");
@@ -326,6 +411,7 @@ pub(crate) mod tests {
                 path: "shoes/red shoe.jpg".into(),
                 wildcard: false,
                 entries: 1,
+                collapsed: None,
             }
         );
         assert!(app.originals.get(&acme_key, None).await.is_none());

@@ -175,3 +175,52 @@ async fn writes_refuse_invalid_names() {
     assert!(snapshot.origins.is_empty() && snapshot.domains.is_empty());
     assert_eq!(snapshot.endpoints.len(), 1, "only the default endpoint");
 }
+
+#[tokio::test]
+async fn purges_are_read_once_per_path_and_collapse_into_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    for id in ["acme", "rival"] {
+        store
+            .upsert_account(
+                id,
+                &format!("priv_{id}"),
+                &format!("pub_{id}"),
+                &Default::default(),
+            )
+            .await
+            .unwrap();
+    }
+    for at in [100, 200, 300] {
+        store
+            .record_purge("acme", "https://x/acme/a.jpg", "a.jpg", false, at)
+            .await
+            .unwrap();
+    }
+    store
+        .record_purge("acme", "https://x/acme/b/*", "b/", true, 150)
+        .await
+        .unwrap();
+    store
+        .record_purge("rival", "https://x/rival/a.jpg", "a.jpg", false, 120)
+        .await
+        .unwrap();
+    let purges = store.purges().await.unwrap();
+    assert_eq!(
+        purges,
+        vec![
+            ("rival".to_string(), "a.jpg".to_string(), false, 120),
+            ("acme".to_string(), "b/".to_string(), true, 150),
+            ("acme".to_string(), "a.jpg".to_string(), false, 300),
+        ]
+    );
+    store.collapse_purges("acme", 300).await.unwrap();
+    let purges = store.purges().await.unwrap();
+    assert_eq!(
+        purges,
+        vec![
+            ("rival".to_string(), "a.jpg".to_string(), false, 120),
+            ("acme".to_string(), String::new(), true, 300),
+        ]
+    );
+}

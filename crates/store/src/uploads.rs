@@ -65,10 +65,35 @@ impl Store {
         Ok(id)
     }
 
-    /// Every purge recorded: (account, path, wildcard, unix time), oldest first.
+    /// Forgets `account`'s purge records up to `until` and keeps one purge of everything
+    /// (the root prefix) at `until` in their place: the purge ledger's collapse, so the records
+    /// read at start stay bounded. Their request ids are forgotten with them.
+    pub async fn collapse_purges(&self, account: &str, until: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM purge_requests WHERE account_id = $1 AND created_at <= $2")
+            .bind(account)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO purge_requests (id, account_id, url, path, wildcard, status, created_at) \
+             VALUES ($1, $2, '', '', 1, 'Completed', $3)",
+        )
+        .bind(new_id())
+        .bind(account)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every path's (or prefix's) latest purge: (account, path, wildcard, unix time), oldest
+    /// first. A path purged many times is read once.
     pub async fn purges(&self) -> Result<Vec<(String, String, bool, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT account_id, path, wildcard, created_at FROM purge_requests ORDER BY created_at",
+            "SELECT account_id, path, wildcard, MAX(created_at) AS created_at FROM purge_requests \
+             GROUP BY account_id, path, wildcard ORDER BY created_at",
         )
         .fetch_all(self.pool())
         .await?;

@@ -64,9 +64,11 @@ pub async fn create(
     let body: PurgeBody = parse_body(&body)?;
     let at = crate::now_unix();
     let purged = purge_url(&app, &caller.account, body.url.trim()).await?;
-    let id = app
-        .control
-        .store()
+    let store = app.control.store();
+    if let Some(until) = purged.collapsed {
+        store.collapse_purges(&caller.account, until as i64).await?;
+    }
+    let id = store
         .record_purge(
             &caller.account,
             &body.url,
