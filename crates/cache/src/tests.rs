@@ -152,7 +152,9 @@ async fn expired_entries_are_misses() {
     );
 }
 
-#[tokio::test]
+// Paused time: the work's sleep ends only once every caller is parked on it, however slow the
+// machine is to start them.
+#[tokio::test(start_paused = true)]
 async fn coalesces_concurrent_work_per_key() {
     let coalescer: Arc<Coalescer<String, usize>> = Arc::default();
     let runs = Arc::new(AtomicUsize::new(0));
@@ -177,8 +179,9 @@ async fn coalesces_concurrent_work_per_key() {
 }
 
 /// Work whose every caller has gone is told to stop and leaves the map; work that still has
-/// one caller is not; plain `run` work is never told.
-#[tokio::test]
+/// one caller is not; plain `run` work is never told. Paused time: each sleep ends only once the
+/// started callers are parked, on any machine.
+#[tokio::test(start_paused = true)]
 async fn abandoned_work_is_told_when_the_last_caller_goes() {
     use tokio::sync::Notify;
     let coalescer: Arc<Coalescer<String, usize>> = Arc::default();

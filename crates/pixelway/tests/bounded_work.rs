@@ -39,22 +39,46 @@ async fn get(server: &Pixelway, path: &str) -> (StatusCode, reqwest::header::Hea
     (status, headers, response.text().await.unwrap_or_default())
 }
 
-/// Fifteen chained steps of blur, sharpening, contrast and corners on a 49 MP canvas: about
-/// 20 s of work on this machine kind, every operation linear in its pixels.
+/// Fifteen chained steps of blur, sharpening, contrast and corners on a 16 MP canvas: many
+/// seconds of work on this machine kind, every operation linear in its pixels.
 fn heavy_chain() -> String {
     let step = ":bl-50,e-sharpen-10,e-contrast,r-20";
-    format!("/demo/tr:w-7000,h-7000,c-force{}/cups.jpg", step.repeat(15))
+    format!("/demo/tr:w-4000,h-4000,c-force{}/cups.jpg", step.repeat(15))
+}
+
+/// The slack a wall-clock bound here allows, measured on this machine in this test: the
+/// longest piece of work that is not interrupted (the upscale to 16 MP and its encoding),
+/// estimated from a quarter of it timed cold, twice, plus half a second for scheduling.
+/// Machines of this kind differ about two-fold in speed; a bound tuned in seconds on one fails
+/// on the other.
+async fn calibrated_slack(server: &Pixelway, nonce: u32) -> Duration {
+    let started = Instant::now();
+    let (status, _, body) = get(
+        server,
+        &format!(
+            "/demo/tr:w-2000,h-2000,c-force,q-{}/cups.jpg",
+            50 + nonce % 40
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let unit = started.elapsed() * 4;
+    eprintln!("calibration: one uninterrupted 16 MP step takes about {unit:?}");
+    unit * 2 + Duration::from_millis(500)
 }
 
 #[tokio::test]
 async fn a_long_transformation_answers_at_its_budget_and_frees_the_worker() {
     let server = start("2s", "1s");
+    let slack = calibrated_slack(&server, 1).await;
+    let budget = Duration::from_secs(2);
     let heavy = {
         let url = server.url(&heavy_chain());
         tokio::spawn(async move {
             let started = Instant::now();
             let response = http_client().get(url).send().await.unwrap();
-            (response.status(), started.elapsed())
+            let status = response.status();
+            (status, response.text().await.unwrap(), started.elapsed())
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -64,24 +88,23 @@ async fn a_long_transformation_answers_at_its_budget_and_frees_the_worker() {
     let waited = started.elapsed();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(headers.contains_key("retry-after"));
-    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
-    let (status, took) = heavy.await.unwrap();
+    assert!(waited < Duration::from_secs(1) + slack, "waited {waited:?}");
+    let (status, body, took) = heavy.await.unwrap();
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    // The worker stopped itself at a check inside a stage (the waiter did not give up on it).
+    assert!(!body.contains("a single stage"), "{body}");
+    assert!(took < budget + slack, "answered after {took:?}");
     // The worker is free again right after: the next thumbnail is made at once.
     let started = Instant::now();
     let (status, _, _) = get(&server, "/demo/tr:w-21/cups.jpg").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < slack, "{:?}", started.elapsed());
 }
 
 #[tokio::test]
 async fn work_whose_client_has_gone_is_stopped() {
     let server = start("120s", "60s");
+    let slack = calibrated_slack(&server, 2).await;
     let gone = http_client()
         .get(server.url(&heavy_chain()))
         .timeout(Duration::from_millis(700))
@@ -93,8 +116,8 @@ async fn work_whose_client_has_gone_is_stopped() {
     let (status, _, body) = get(&server, "/demo/tr:w-20/cups.jpg").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "the next request waited {:?} for abandoned work",
+        started.elapsed() < slack,
+        "the next request waited {:?} for abandoned work (slack {slack:?})",
         started.elapsed()
     );
 }

@@ -334,9 +334,9 @@ pub(crate) const PARAMS: &[Param] = &[
             Ok(())
         },
         print: |s| text(&s.blur),
-        // A box-blur approximation: linear in pixels whatever the radius.
-        pass: Pass::AfterResize(|image, s, _| match s.blur {
-            Some(b) => Ok(image.fast_blur(b as f32 / 2.0)),
+        // A box-blur approximation: linear in pixels whatever the radius, checking the budget.
+        pass: Pass::AfterResize(|image, s, limits| match s.blur {
+            Some(b) => crate::pipeline::blur::gaussian(image, b as f32 / 2.0, limits.budget),
             None => Ok(image),
         }),
     },
@@ -482,7 +482,7 @@ pub(crate) const PARAMS: &[Param] = &[
                 // The image, its shadow, the blurred shadow and the result.
                 let bytes = 4 * ops::image_bytes(&image);
                 limits.budget.check_memory(bytes, "e-shadow")?;
-                Ok(crate::pipeline::effects::shadow(image, sh))
+                crate::pipeline::effects::shadow(image, sh, limits.budget)
             }
             None => Ok(image),
         }),

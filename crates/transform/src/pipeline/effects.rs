@@ -72,7 +72,11 @@ pub fn colorize(image: DynamicImage, colorize: Colorize) -> DynamicImage {
 
 /// `e-shadow`: a black copy of the image's alpha, offset, blurred and at the strength's
 /// opacity, under the image. Opaque images hide it, as ImageKit's does.
-pub fn shadow(image: DynamicImage, shadow: Shadow) -> DynamicImage {
+pub fn shadow(
+    image: DynamicImage,
+    shadow: Shadow,
+    budget: &Budget,
+) -> Result<DynamicImage, ProcessError> {
     let rgba = image.into_rgba8();
     let (width, height) = rgba.dimensions();
     let dx = (width as i64 * shadow.x as i64) / 100;
@@ -86,10 +90,10 @@ pub fn shadow(image: DynamicImage, shadow: Shadow) -> DynamicImage {
         }
     }
     if shadow.blur > 0 {
-        cast = image::imageops::fast_blur(&cast, shadow.blur as f32);
+        cast = super::blur::blur_buffer(cast, shadow.blur as f32, budget)?;
     }
     image::imageops::overlay(&mut cast, &rgba, 0, 0);
-    DynamicImage::ImageRgba8(cast)
+    Ok(DynamicImage::ImageRgba8(cast))
 }
 
 /// `e-distort`: the image drawn into its new shape; transparent where it does not reach.

@@ -7,6 +7,7 @@ mod animated_webp;
 mod animation;
 #[cfg(test)]
 mod animation_tests;
+pub(crate) mod blur;
 mod color_profile;
 mod decode;
 #[cfg(test)]

@@ -133,7 +133,7 @@ pub(crate) fn unsharp_mask(
     threshold: f32,
     budget: &Budget,
 ) -> Result<DynamicImage, ProcessError> {
-    let blurred = image.fast_blur(sigma);
+    let blurred = super::blur::gaussian(image.clone(), sigma, budget)?;
     budget.check("sharpen")?;
     let limit = (threshold.clamp(0.0, 1.0) * 255.0) as i32;
     let mut image = image;
