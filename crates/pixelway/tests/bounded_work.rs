@@ -144,18 +144,6 @@ async fn no_stage_may_grow_past_the_output_limit() {
     assert_eq!(status, StatusCode::OK);
 }
 
-/// Peak RSS (VmHWM) of a process, in MB.
-fn peak_rss_mb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        / 1024
-}
-
 /// Security round 3, finding 4: anonymous transformations that held gigabytes (ten full-size
 /// solid layers on an 8192² canvas, a blurred background of 8000², a perspective at 8192²) are
 /// refused before they allocate, naming `limits.transform_memory`, and one that fits is served;
@@ -189,10 +177,10 @@ async fn one_transformation_stays_within_its_memory_budget() {
         ),
     ];
     for (transformation, expected) in cases {
-        std::fs::write(format!("/proc/{}/clear_refs", server.pid()), "5").unwrap();
+        server.reset_peak_rss();
         let (status, headers, body) =
             get(&server, &format!("/demo/tr:{transformation}/cups.jpg")).await;
-        let peak = peak_rss_mb(server.pid());
+        let peak = server.peak_rss_mb();
         let shown: String = transformation.chars().take(60).collect();
         eprintln!("tr:{shown}…: {status}, peak RSS {peak} MB (budget {BUDGET_MB} MiB)");
         assert_eq!(status, expected, "{shown}: {body}");

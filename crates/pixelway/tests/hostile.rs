@@ -182,17 +182,6 @@ async fn calibrated_bound(server: &Pixelway, client: &reqwest::Client) -> Durati
     bound
 }
 
-/// VmHWM (peak resident set) of a process, in MB.
-fn peak_rss_mb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM");
-    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kb / 1024
-}
-
 #[tokio::test]
 async fn the_hostile_corpus_is_refused_within_limits() {
     let server = Pixelway::start(BIN, Some(CONFIG));
@@ -300,7 +289,7 @@ async fn the_hostile_corpus_is_refused_within_limits() {
         .await
         .unwrap();
     assert_eq!(fine.status(), StatusCode::OK);
-    let peak = peak_rss_mb(server.pid());
+    let peak = server.peak_rss_mb();
     eprintln!("peak RSS after the hostile corpus: {peak} MB (bound {RSS_BOUND_MB} MB)");
     assert!(peak < RSS_BOUND_MB, "peak RSS {peak} MB");
 }
@@ -376,11 +365,6 @@ async fn oversized_requests_and_slow_transformations_are_refused() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-/// Resets a process's peak RSS (VmHWM) so the next reading is of what follows.
-fn reset_peak_rss(pid: u32) {
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
-}
-
 /// Second security round, findings 2 and 6: small files that asked for minutes of work or
 /// gigabytes of memory. Each answers within 3 s, refused with a message naming the limit or
 /// served within it, and the server's peak RSS is measured per case (printed; the note and
@@ -436,14 +420,14 @@ async fn small_files_cannot_ask_for_large_work() {
         .await
         .max(Duration::from_secs(3));
     for (name, bytes, transformation, expected, needle) in &cases {
-        reset_peak_rss(server.pid());
+        server.reset_peak_rss();
         let started = Instant::now();
         let url = server.url(&format!("/demo/tr:{transformation}/round2/{name}"));
         let response = client.get(url).send().await.unwrap();
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         let took = started.elapsed();
-        let peak = peak_rss_mb(server.pid());
+        let peak = server.peak_rss_mb();
         eprintln!(
             "{name} ({} bytes, tr:{transformation}): {status} in {took:?}, peak RSS {peak} MB",
             bytes.len()

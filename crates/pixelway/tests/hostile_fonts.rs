@@ -55,21 +55,6 @@ fn start() -> Pixelway {
     server
 }
 
-fn peak_rss_mb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        / 1024
-}
-
-fn reset_peak_rss(pid: u32) {
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
-}
-
 async fn get(server: &Pixelway, path: &str) -> (StatusCode, Vec<u8>) {
     let response = http_client().get(server.url(path)).send().await.unwrap();
     let status = response.status();
@@ -79,13 +64,13 @@ async fn get(server: &Pixelway, path: &str) -> (StatusCode, Vec<u8>) {
 #[tokio::test]
 async fn a_glyph_two_thousand_em_wide_is_clipped_to_its_box() {
     let server = start();
-    reset_peak_rss(server.pid());
+    server.reset_peak_rss();
     let (status, body) = get(
         &server,
         "/demo/tr:l-text,i-AAAAAAAAAAAAAAAA,ff-fonts@@crash.ttf,fs-100,l-end/cups.jpg",
     )
     .await;
-    let peak = peak_rss_mb(server.pid());
+    let peak = server.peak_rss_mb();
     eprintln!("crash.ttf at fs-100: {status}, peak RSS {peak} MB");
     assert_eq!(
         status,
@@ -102,14 +87,14 @@ async fn a_glyph_two_thousand_em_wide_is_clipped_to_its_box() {
 #[tokio::test]
 async fn a_font_of_endless_curves_stops_at_the_budget_inside_text_drawing() {
     let server = start();
-    reset_peak_rss(server.pid());
+    server.reset_peak_rss();
     let (status, body) = get(
         &server,
         "/demo/tr:l-text,i-AAAAAAAAAAAAAAAA,ff-fonts@@slow.ttf,fs-300,l-end/cups.jpg",
     )
     .await;
     let body: String = String::from_utf8_lossy(&body).chars().take(300).collect();
-    let peak = peak_rss_mb(server.pid());
+    let peak = server.peak_rss_mb();
     eprintln!("slow.ttf at fs-300: {status}, peak RSS {peak} MB");
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     // Stopped by the worker's own check while drawing, not by the waiter giving up on it.

@@ -129,18 +129,6 @@ async fn bodies_of_unknown_clients_are_capped_and_the_known_still_upload() {
     drop(holders);
 }
 
-/// VmHWM (peak resident set) of a process, in MB.
-fn peak_rss_mb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        / 1024
-}
-
 #[tokio::test]
 async fn anonymous_text_files_are_not_held_in_memory() {
     let server = Pixelway::start(BIN, Some(&config("30s", "16KiB", 8)));
@@ -151,7 +139,7 @@ async fn anonymous_text_files_are_not_held_in_memory() {
         .text("file", &encoded)
         .finish();
     drop(encoded);
-    std::fs::write(format!("/proc/{}/clear_refs", server.pid()), "5").unwrap();
+    server.reset_peak_rss();
     let uploads = (0..4).map(|_| {
         http_client()
             .post(server.url("/api/v1/files/upload"))
@@ -163,7 +151,7 @@ async fn anonymous_text_files_are_not_held_in_memory() {
         let response = response.unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
-    let peak = peak_rss_mb(server.pid());
+    let peak = server.peak_rss_mb();
     eprintln!("four anonymous 30 MB text uploads: peak RSS {peak} MB");
     assert!(peak < 150, "peak RSS {peak} MB");
 }
