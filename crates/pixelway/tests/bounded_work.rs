@@ -122,6 +122,22 @@ async fn work_whose_client_has_gone_is_stopped() {
     );
 }
 
+/// The encoders are not ours and cannot be interrupted: one that would outlast what is left of
+/// the budget (a 16 MP AVIF: about a minute of rav1e here) is refused before it starts, and the
+/// worker is free at once.
+#[tokio::test]
+async fn an_encode_that_cannot_fit_the_budget_is_refused_before_it_starts() {
+    let server = start("2s", "1s");
+    let slack = calibrated_slack(&server, 3).await;
+    let started = Instant::now();
+    let (status, _, body) = get(&server, "/demo/tr:w-4000,h-4000,c-force,f-avif/cups.jpg").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("at encoding"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(2) + slack);
+    let (status, _, _) = get(&server, "/demo/tr:w-300,f-avif/cups.jpg").await;
+    assert_eq!(status, StatusCode::OK, "a small AVIF still fits");
+}
+
 #[tokio::test]
 async fn no_stage_may_grow_past_the_output_limit() {
     let server = start("20s", "10s");

@@ -1,10 +1,11 @@
 //! Encoding the result: JPEG with libjpeg-turbo, WebP with libwebp, AVIF with rav1e (`ravif`),
 //! PNG and GIF with the `image` crate. Metadata is not carried over (stripped, ImageKit's default).
 
-use super::ProcessError;
+use super::{Budget, ProcessError};
 use crate::{Color, Format};
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
 use std::io::Cursor;
+use std::time::Duration;
 
 /// Encoder settings from the transformation.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +15,39 @@ pub struct EncodeOptions {
     pub lossless: bool,
     /// Colour under transparent pixels when the format has no alpha.
     pub matte: Color,
+}
+
+/// What encoding costs per output pixel, in nanoseconds, as measured on this project's machine
+/// kind with both cores busy (so a faster machine refuses a little early rather than overrun).
+/// The encoders are not ours and cannot be interrupted: an encode that would not fit in what is
+/// left of the budget is refused before it starts.
+fn nanos_per_pixel(format: Format) -> u64 {
+    match format {
+        Format::Jpeg => 15,
+        Format::Png => 30,
+        Format::Webp => 90,
+        Format::Gif => 250,
+        Format::Avif => 4_000,
+        // Resolved before encoding; counted as WebP if ever seen here.
+        Format::Auto | Format::Original => 90,
+    }
+}
+
+/// Refuses an encode of `width` x `height` into `format` that would outlast the budget.
+pub fn check_time(
+    format: Format,
+    width: u32,
+    height: u32,
+    budget: &Budget,
+) -> Result<(), ProcessError> {
+    let nanos = width as u64 * height as u64 * nanos_per_pixel(format);
+    if Duration::from_nanos(nanos) > budget.remaining() {
+        return Err(ProcessError::TimeBudget {
+            stage: "encoding (estimated to outlast what is left of it)",
+            limit: budget.limit(),
+        });
+    }
+    Ok(())
 }
 
 /// Encodes `image` as `format` (one of JPEG, PNG, WebP, GIF).
@@ -188,5 +222,22 @@ mod tests {
         for q in 1..=100u8 {
             assert!(ravif_quality(q) >= ravif_quality(q - 1), "at {q}");
         }
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn an_encode_that_cannot_fit_the_time_left_is_refused_before_it_starts() {
+        let budget = Budget::start(Duration::from_secs(2), Default::default());
+        // 8192² as AVIF: minutes of rav1e work.
+        assert!(matches!(
+            check_time(Format::Avif, 8192, 8192, &budget),
+            Err(ProcessError::TimeBudget { .. })
+        ));
+        assert!(check_time(Format::Avif, 300, 200, &budget).is_ok());
+        assert!(check_time(Format::Jpeg, 4000, 4000, &budget).is_ok());
     }
 }

@@ -260,6 +260,11 @@ impl Budget {
         self.limit
     }
 
+    /// What is left of the time budget.
+    pub fn remaining(&self) -> Duration {
+        self.limit.saturating_sub(self.started.elapsed())
+    }
+
     /// The flag that stops this work early.
     pub fn stop_handle(&self) -> Stop {
         self.stop.clone()
@@ -346,6 +351,7 @@ pub fn process_layered(
         }),
     };
     let input = bytes;
+    encode::check_time(format, image.width(), image.height(), budget)?;
     let mut bytes = encode::encode(&image, format, options)?;
     let keep_metadata = transformation
         .steps
