@@ -115,13 +115,11 @@ pub async fn upload(
         .await
         .map_err(|e| ApiError::bad(format!("request body: {e}")))?;
     let form = read_form(&app, &mut multipart, caller, unknown_client).await?;
-    let Some(caller) = form.caller else {
-        return Err(
-            auth::check_upload_signature(&app, &form.signature, crate::now_unix())
-                .await
-                .err()
-                .unwrap_or_else(|| ApiError::Internal("upload signature checked twice".into())),
-        );
+    let caller = match form.caller {
+        Some(caller) => caller,
+        // No complete signature came (one was checked as soon as it was in): this says which
+        // credentials are missing.
+        None => auth::check_upload_signature(&app, &form.signature, crate::now_unix()).await?,
     };
     let spooled = match (form.spooled, &form.file_url) {
         (Some(spooled), _) => spooled,
