@@ -9,9 +9,8 @@
 //! one of a fixed number of generation counters, an entry remembers the counter's value read
 //! before the work that produced it began ([`Stamp`]), and [`MemoryCache::invalidate`] bumps
 //! the counter — every entry of that scope (and, rarely, of a scope that shares its counter)
-//! is a miss from then on, in O(1) and with bounded memory. [`MemoryCache::invalidate_all`]
-//! bumps one epoch that every entry remembers too. An entry made from bytes read before an
-//! invalidation can therefore never be served after it, even when it is inserted later.
+//! is a miss from then on, in O(1) and with bounded memory. An entry made from bytes read before
+//! an invalidation can therefore never be served after it, even when it is inserted later.
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -34,7 +33,6 @@ pub trait Weighed {
 pub struct Stamp {
     bucket: usize,
     generation: u64,
-    epoch: u64,
 }
 
 /// An entry as held: the value and the stamp it was made under.
@@ -82,7 +80,6 @@ pub struct MemoryCache<V> {
     /// `None` when the budget is 0 (the tier is off).
     entries: Option<Cache<String, Held<V>, ByWeight>>,
     generations: Box<[AtomicU64]>,
-    epoch: AtomicU64,
     hasher: RandomState,
     budget: u64,
     max_object: u64,
@@ -109,7 +106,6 @@ impl<V: Weighed> MemoryCache<V> {
         Self {
             entries: (budget > 0).then(|| Cache::with_weighter(estimated_items, budget, ByWeight)),
             generations: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
-            epoch: AtomicU64::new(0),
             hasher: RandomState::new(),
             budget,
             max_object: max_object.min(budget),
@@ -143,7 +139,6 @@ impl<V: Weighed> MemoryCache<V> {
         Stamp {
             bucket,
             generation: self.generations[bucket].load(Ordering::Acquire),
-            epoch: self.epoch.load(Ordering::Acquire),
         }
     }
 
@@ -194,14 +189,6 @@ impl<V: Weighed> MemoryCache<V> {
         self.generations[self.bucket(scope)].fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Every entry made before now is a miss from now on (wildcard purges, catalog changes).
-    pub fn invalidate_all(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        if let Some(entries) = &self.entries {
-            entries.clear();
-        }
-    }
-
     pub fn stats(&self) -> MemoryStats {
         MemoryStats {
             bytes: self.entries.as_ref().map_or(0, |e| e.weight()),
@@ -216,8 +203,7 @@ impl<V: Weighed> MemoryCache<V> {
     /// Whether nothing invalidated `stamp`'s scope since it was taken (for answers that also
     /// depend on other files than their own, such as overlay layers).
     pub fn is_current(&self, stamp: Stamp) -> bool {
-        stamp.epoch == self.epoch.load(Ordering::Acquire)
-            && stamp.generation == self.generations[stamp.bucket].load(Ordering::Acquire)
+        stamp.generation == self.generations[stamp.bucket].load(Ordering::Acquire)
     }
 
     fn bucket(&self, scope: impl Hash) -> usize {
@@ -270,8 +256,6 @@ mod tests {
         assert!(cache.get("a-webp", |_| true).is_none());
         assert!(!cache.insert("a-avif".into(), early, Blob(10)));
         assert!(cache.get("b", |_| true).is_some(), "another scope stays");
-        cache.invalidate_all();
-        assert!(cache.get("b", |_| true).is_none());
         let fresh = cache.stamp("acct/a.jpg");
         assert!(cache.insert("a-webp".into(), fresh, Blob(10)));
         assert!(cache.get("a-webp", |_| true).is_some());
