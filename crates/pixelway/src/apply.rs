@@ -7,35 +7,39 @@
 
 use crate::config::AccountConfig;
 use crate::config::Config;
-use pixelway_store::{AccountSettings, DeclaredAccount, EndpointInput, Store};
+use pixelway_control::Control;
+use pixelway_control::entities::DeclaredDomain;
+use pixelway_store::{AccountSettings, DeclaredAccount, EndpointInput};
 
-pub async fn apply(config: &Config, store: &Store) -> anyhow::Result<()> {
-    if store.applied_fingerprint().await?.as_deref() == Some(&config.declared_fingerprint) {
-        tracing::info!("the config file's entities are unchanged since they were applied");
-        return Ok(());
-    }
-    let mut apply = store.begin_config_apply().await?;
+/// Applies the file's entities through the control plane (which checks them with the same
+/// rules as every other surface and writes them in one transaction).
+pub async fn apply(config: &Config, control: &Control) -> anyhow::Result<()> {
     // Every account in a few multi-row statements per chunk (a first start with many tenants
     // would otherwise run millions of statements).
     let declared: Vec<DeclaredAccount<'_>> = config.accounts.iter().map(declared).collect();
-    apply.accounts(&declared).await?;
-    drop(declared);
-    for domain in &config.custom_domains {
-        let key = format!(
-            "[[custom_domain]] host = {:?}",
-            domain.host.to_ascii_lowercase()
-        );
-        apply
-            .domain(
-                &domain.host,
-                &domain.account,
-                domain.endpoint.as_deref(),
-                &key,
-            )
-            .await?;
-    }
-    for removed in apply.finish(&config.declared_fingerprint).await? {
-        tracing::warn!(entity = %removed, "removed: the config file no longer declares it");
+    let domains: Vec<DeclaredDomain<'_>> = config
+        .custom_domains
+        .iter()
+        .map(|domain| DeclaredDomain {
+            host: &domain.host,
+            account: &domain.account,
+            endpoint: domain.endpoint.as_deref(),
+            key: format!(
+                "[[custom_domain]] host = {:?}",
+                domain.host.to_ascii_lowercase()
+            ),
+        })
+        .collect();
+    match control
+        .apply_config(&declared, &domains, &config.declared_fingerprint)
+        .await?
+    {
+        None => tracing::info!("the config file's entities are unchanged since they were applied"),
+        Some(removed) => {
+            for removed in removed {
+                tracing::warn!(entity = %removed, "removed: the config file no longer declares it");
+            }
+        }
     }
     Ok(())
 }

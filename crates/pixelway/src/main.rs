@@ -225,7 +225,7 @@ async fn import(
     jobs: usize,
     server: ServerArg,
 ) -> anyhow::Result<()> {
-    let folder = pixelway_store::validate::folder_path(&folder)?;
+    let folder = pixelway_control::validate::folder_path(&folder)?;
     let server = client::Server::new(&server.url)?;
     let import = client::import::Import {
         dir,

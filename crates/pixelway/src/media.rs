@@ -2,9 +2,9 @@
 
 use crate::config::StorageConfig;
 use anyhow::{Context, bail};
+use pixelway_control::MediaLibrary;
 use pixelway_origins::spec::Secret;
 use pixelway_origins::{BuildContext, OriginSettings, OriginSpec};
-use pixelway_server::MediaLibrary;
 use std::path::PathBuf;
 
 /// From `storage.media_library` (`file://…` or `s3://bucket/prefix`) and `[storage.s3]`.

@@ -2,9 +2,8 @@
 //! real sample photos, so a first run serves working URLs.
 
 use crate::config::{AccountConfig, Config};
-use pixelway_server::Control;
-use pixelway_store::FileRecord;
-use sha2::{Digest, Sha256};
+use pixelway_control::Control;
+use pixelway_control::library::{NewFile, Spooled};
 
 /// The sample photos compiled into the binary: (library path, bytes).
 pub const SAMPLES: &[(&str, &[u8])] = &[
@@ -44,30 +43,28 @@ pub fn add_demo_account(config: &mut Config) {
     }
 }
 
-/// Puts the sample photos in the demo account's library (when missing) and records them.
+/// Puts the sample photos in the demo account's library (when missing), through the control
+/// plane like any upload.
 pub async fn seed_samples(control: &Control) -> anyhow::Result<()> {
-    let (media, store) = (control.media(), control.store());
     for (path, bytes) in SAMPLES {
-        if store.file_by_path(DEMO_ACCOUNT, path).await?.is_some() {
+        if control
+            .store()
+            .file_by_path(DEMO_ACCOUNT, path)
+            .await?
+            .is_some()
+        {
             continue;
         }
-        media.put(DEMO_ACCOUNT, path, bytes.to_vec()).await?;
-        let name = path.rsplit('/').next().unwrap_or(path).to_string();
-        store
-            .upsert_file(&FileRecord {
-                id: uuid::Uuid::new_v4().simple().to_string(),
-                account_id: DEMO_ACCOUNT.to_string(),
-                path: path.to_string(),
-                name,
-                size: bytes.len() as i64,
-                mime: "image/jpeg".to_string(),
-                sha256: hex::encode(Sha256::digest(bytes)),
-                is_private: false,
-                file_type: "image".to_string(),
-                format: "jpg".to_string(),
-                ..Default::default()
-            })
-            .await?;
+        let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let new = NewFile {
+            account: DEMO_ACCOUNT.to_string(),
+            folder: format!("/{folder}/"),
+            file_name: name.to_string(),
+            overwrite_file: true,
+            ..NewFile::default()
+        };
+        let spooled = Spooled::from_bytes(control.media(), bytes)?;
+        control.add_file(new, spooled).await?;
     }
     Ok(())
 }

@@ -4,10 +4,11 @@
 use crate::config::{Config, StorageConfig};
 use crate::{apply, media, seed};
 use anyhow::Context;
+use pixelway_control::{Control, Parts};
+use pixelway_delivery::{Delivery, LocalCaches, Settings, Workers};
 use pixelway_origins::BuildContext;
 use pixelway_origins::guard::AddressPolicy;
-use pixelway_server::delivery::Workers;
-use pixelway_server::{App, Control, Settings};
+use pixelway_server::Node;
 use pixelway_store::{SecretBox, Store};
 use pixelway_transform::pipeline::Limits;
 use std::path::PathBuf;
@@ -22,9 +23,75 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     if embedded {
         seed::add_demo_account(&mut config);
     }
+    let settings = settings(&config);
+    let storage = &config.storage;
+    // Originals and transformed results share storage.cache_max_bytes half and half.
+    let half = storage.cache_max_bytes.as_u64() / 2;
+    let originals = pixelway_cache::DiskCache::open(storage.cache_dir().join("originals"), half)
+        .await
+        .context("storage.cache_dir")?;
+    let results = pixelway_cache::DiskCache::open(storage.cache_dir().join("results"), half)
+        .await
+        .context("storage.cache_dir")?;
+    let caches = Arc::new(LocalCaches::new(originals, &settings));
+    let control = Arc::new(open_control(&config, caches.clone()).await?);
+    let applying = std::time::Instant::now();
+    apply::apply(&config, &control)
+        .await
+        .context("applying the config file's entities")?;
+    tracing::info!(took = ?applying.elapsed(), "config file applied to the store");
+    // The declared entities are in the store now; the catalog is built from there.
+    drop(std::mem::take(&mut config.accounts));
+    drop(std::mem::take(&mut config.custom_domains));
+    release_freed_memory();
+    let building = std::time::Instant::now();
+    control.start().await?;
+    tracing::info!(took = ?building.elapsed(), "catalog built");
+    if embedded {
+        seed::seed_samples(&control)
+            .await
+            .context("seeding the demo account")?;
+    }
+    let mut account_ids: Vec<String> = control.catalog().accounts.keys().cloned().collect();
+    account_ids.sort();
+    pixelway_delivery::set_memory_release(release_freed_memory);
+    let delivery = Arc::new(Delivery::new(
+        Arc::clone(&control),
+        caches,
+        results,
+        workers(&config),
+        settings,
+    ));
+    let node = Node::new(Arc::clone(&control), delivery);
+    let checking = Arc::clone(&control);
+    tokio::spawn(async move { pixelway_control::readiness::check_origins(&checking).await });
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("server.listen = {}", config.server.listen))?;
+    let address = listener.local_addr()?;
+    let connections = connection_limits(&config);
+    // The config file's parsed tree and the start-up snapshot are gone; hand the memory they
+    // held back to the system (with many tenants, most of the start-up peak).
+    release_freed_memory();
+    let base = public_base(&config, address);
+    announce(address, &base, embedded, &account_ids);
+    drop(account_ids);
+    warn_missing_default_images(&control).await;
+    pixelway_server::listen::serve(
+        listener,
+        Arc::new(node.edge()),
+        connections,
+        shutdown_signal(),
+    )
+    .await;
+    Ok(())
+}
+
+/// The control plane over the store and Media Library `[storage]` names.
+async fn open_control(config: &Config, caches: Arc<LocalCaches>) -> anyhow::Result<Control> {
     let storage = &config.storage;
     let store = open_store(storage).await?;
-    let ctx = origin_context(&config);
+    let ctx = origin_context(config);
     // The Media Library is the operator's own storage ([storage.s3]), not an account's origin:
     // the address guard does not apply to it.
     let media_ctx = BuildContext {
@@ -35,41 +102,24 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         ..ctx.clone()
     };
     let media = media::from_config(storage, media_ctx)?;
-    let applying = std::time::Instant::now();
-    apply::apply(&config, &store)
-        .await
-        .context("applying the config file's entities")?;
-    tracing::info!(took = ?applying.elapsed(), "config file applied to the store");
-    // The declared entities are in the store now; the catalog is built from there.
-    drop(std::mem::take(&mut config.accounts));
-    drop(std::mem::take(&mut config.custom_domains));
-    release_freed_memory();
-    let control = Control::new(store, media, ctx, config.server.public_hosts.clone());
-    if embedded {
-        seed::seed_samples(&control)
-            .await
-            .context("seeding the demo account")?;
-    }
-    let building = std::time::Instant::now();
-    let catalog = control.build_catalog().await?;
-    tracing::info!(took = ?building.elapsed(), "catalog built");
-    let mut account_ids: Vec<String> = catalog.accounts.keys().cloned().collect();
-    account_ids.sort();
-    // Originals and transformed results share storage.cache_max_bytes half and half.
-    let half = storage.cache_max_bytes.as_u64() / 2;
-    let originals = pixelway_cache::DiskCache::open(storage.cache_dir().join("originals"), half)
-        .await
-        .context("storage.cache_dir")?;
-    let results = pixelway_cache::DiskCache::open(storage.cache_dir().join("results"), half)
-        .await
-        .context("storage.cache_dir")?;
+    Ok(Control::new(Parts {
+        store,
+        media,
+        origins: ctx,
+        public_hosts: config.server.public_hosts.clone(),
+        caches,
+    }))
+}
+
+/// The transformation workers `[limits]` asks for.
+fn workers(config: &Config) -> Workers {
     let limits = &config.limits;
     let workers = match limits.transform_workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
     let queue = limits.transform_queue.unwrap_or(workers * 16);
-    let workers = Workers::new(
+    Workers::new(
         workers,
         queue,
         limits.transform_queue_wait,
@@ -80,9 +130,13 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
             time_budget: limits.transform_time_budget,
             max_memory: limits.transform_memory.as_u64(),
         },
-    );
-    pixelway_server::delivery::set_memory_release(release_freed_memory);
-    let settings = Settings {
+    )
+}
+
+/// The settings delivery and the management API read, from the config file.
+fn settings(config: &Config) -> Settings {
+    let storage = &config.storage;
+    Settings {
         max_origin_bytes: config.limits.max_origin_bytes.as_u64(),
         original_ttl: storage.original_ttl,
         admin_token: config.server.admin_token.clone(),
@@ -101,32 +155,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         trusted_proxies: config.server.trusted_proxies.clone(),
         memory_cache_bytes: storage.memory_cache_bytes(),
         memory_cache_max_object: storage.memory_cache_max_object.as_u64(),
-    };
-    let app = Arc::new(App::new(
-        control, catalog, originals, results, workers, settings,
-    ));
-    app.load_purges().await.context("loading recorded purges")?;
-    tokio::spawn(pixelway_server::readiness::check_origins(Arc::clone(&app)));
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("server.listen = {}", config.server.listen))?;
-    let address = listener.local_addr()?;
-    let connections = connection_limits(&config);
-    // The config file's parsed tree and the start-up snapshot are gone; hand the memory they
-    // held back to the system (with many tenants, most of the start-up peak).
-    release_freed_memory();
-    let base = public_base(&config, address);
-    announce(address, &base, embedded, &account_ids);
-    drop(account_ids);
-    warn_missing_default_images(&app).await;
-    pixelway_server::listen::serve(
-        listener,
-        Arc::new(pixelway_server::edge::Edge::new(app)),
-        connections,
-        shutdown_signal(),
-    )
-    .await;
-    Ok(())
+    }
 }
 
 /// How origins are built: the default timeout and the outbound address policy of `[limits]`.
@@ -237,9 +266,9 @@ fn announce(address: std::net::SocketAddr, base: &str, embedded: bool, account_i
 /// Warns about endpoints whose default image is not in the account's Media Library (it would
 /// never be served). Looked up for the first endpoints only, so a start with many tenants stays
 /// fast.
-async fn warn_missing_default_images(app: &App) {
+async fn warn_missing_default_images(control: &Control) {
     const CHECKED: usize = 1000;
-    let catalog = app.catalog.load_full();
+    let catalog = control.catalog_full();
     let endpoints = catalog.accounts.values().flat_map(|account| {
         account
             .endpoints

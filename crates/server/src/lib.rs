@@ -1,32 +1,15 @@
-//! pixelway's HTTP surfaces: delivery (`/{account}/…` and custom domains), the management API
-//! ([`api`]) and the dashboard ([`dashboard`]). Delivery errors are mapped to HTTP in [`error`].
+//! The node: composes the surfaces into one HTTP server. Everything else lives in the crate of
+//! its surface:
+//!
+//! - `pixelway-control`: the one change path, the catalog, purges (no HTTP types)
+//! - `pixelway-delivery`: the front door ([`pixelway_delivery::edge`]) and the delivery path
+//! - `pixelway-api`: the management API, sign-in and sessions
+//! - `pixelway-dashboard`: the dashboard's pages
+//!
+//! This crate puts their routers together ([`app`]) and accepts connections ([`listen`]).
+//! docs/architecture.md lists which crate may use which; a test holds them to it.
 
-pub mod access_log;
-pub mod api;
 pub mod app;
-pub mod auth;
-pub mod cache_keys;
-pub mod catalog;
-pub mod control;
-pub mod dashboard;
-pub mod delivery;
-pub mod edge;
-pub mod error;
-pub mod forwarded;
 pub mod listen;
-pub mod metrics;
-pub mod private_files;
-pub mod purge;
-pub mod readiness;
 
-pub use app::{App, Settings, router};
-pub use catalog::{Catalog, MediaLibraryFactory};
-pub use control::{Control, ControlError, MediaLibrary};
-
-/// Seconds since the Unix epoch.
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use app::{Node, for_router, router};

@@ -13,11 +13,11 @@
 //!
 //! On shutdown every connection is asked to finish what it is doing, for up to `drain`.
 
-use crate::edge::Edge;
 use axum::http::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use pixelway_delivery::edge::Edge;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

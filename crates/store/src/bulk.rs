@@ -7,7 +7,7 @@
 //! key for it and this generation.
 
 use crate::provenance::ConfigApply;
-use crate::{AccountSettings, EndpointInput, StoreError, new_id, now_unix, validate};
+use crate::{AccountSettings, EndpointInput, StoreError, new_id, now_unix};
 use pixelway_origins::OriginSpec;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -34,11 +34,8 @@ pub struct DeclaredAccount<'a> {
 }
 
 impl ConfigApply<'_> {
-    /// Writes every declared account, in chunks.
+    /// Writes every declared account, in chunks (their names are checked by the caller).
     pub async fn accounts(&mut self, accounts: &[DeclaredAccount<'_>]) -> Result<(), StoreError> {
-        for account in accounts {
-            check_names(account)?;
-        }
         for chunk in accounts.chunks(CHUNK) {
             self.write_chunk(chunk).await?;
         }
@@ -70,20 +67,6 @@ impl ConfigApply<'_> {
         replace_links(tx, &links).await?;
         upsert_named(tx, chunk, &generation).await
     }
-}
-
-fn check_names(account: &DeclaredAccount<'_>) -> Result<(), StoreError> {
-    validate::account_id(account.id)?;
-    for (name, _, _) in &account.origins {
-        validate::origin_name(name)?;
-    }
-    for (endpoint, _) in &account.endpoints {
-        validate::endpoint_identifier(&endpoint.identifier)?;
-    }
-    for (name, _, _) in &account.named_transformations {
-        validate::transformation_name(name)?;
-    }
-    Ok(())
 }
 
 /// The accounts (managed by the file) and their default endpoints.
@@ -156,7 +139,7 @@ async fn accounts_with_origins(
         .collect()
 }
 
-type SealedOrigin<'a> = (&'a str, &'a str, crate::writes::SealedSpec, &'a str);
+type SealedOrigin<'a> = (&'a str, &'a str, crate::rows::SealedSpec, &'a str);
 
 async fn upsert_origins(
     tx: &mut SqliteConnection,

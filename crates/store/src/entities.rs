@@ -5,10 +5,9 @@
 use crate::records::{
     ENDPOINT_COLUMNS, NAMED_COLUMNS, ORIGIN_COLUMNS, endpoint_from_row, named_from_row,
 };
-use crate::writes::{SealedSpec, set_endpoint_origins};
+use crate::rows::{SealedSpec, set_endpoint_origins};
 use crate::{
-    EndpointRecord, NamedTransformation, OriginRecord, Store, StoreError, audited, new_id,
-    now_unix, validate,
+    EndpointRecord, NamedTransformation, OriginRecord, Store, StoreError, audited, new_id, now_unix,
 };
 use pixelway_origins::OriginSpec;
 use sqlx::Row;
@@ -74,7 +73,6 @@ impl Store {
         name: &str,
         spec: &OriginSpec,
     ) -> Result<OriginRecord, StoreError> {
-        validate::origin_name(name)?;
         let SealedSpec {
             kind,
             spec_json,
@@ -111,7 +109,6 @@ impl Store {
         name: &str,
         spec: &OriginSpec,
     ) -> Result<OriginRecord, StoreError> {
-        validate::origin_name(name)?;
         let current = self.origin(account, id).await?;
         managed("origin", &current.name, current.managed_by)?;
         let SealedSpec {
@@ -259,7 +256,7 @@ impl Store {
         let current = self.endpoint(account, id).await?;
         managed("URL endpoint", &current.identifier, current.managed_by)?;
         if current.identifier.is_empty() && !fields.identifier.is_empty() {
-            return Err(validate::Invalid {
+            return Err(crate::Invalid {
                 field: "urlPrefix",
                 value: fields.identifier.clone(),
                 reason: "cannot be set on the default endpoint (its prefix is empty)",
@@ -275,9 +272,8 @@ impl Store {
         id: Option<&str>,
         fields: &EndpointFields,
     ) -> Result<EndpointRecord, StoreError> {
-        validate::endpoint_identifier(&fields.identifier)?;
         if id.is_none() && fields.identifier.is_empty() {
-            return Err(validate::Invalid {
+            return Err(crate::Invalid {
                 field: "urlPrefix",
                 value: String::new(),
                 reason: "is required: the account already has its default endpoint",
@@ -356,7 +352,7 @@ impl Store {
     pub async fn delete_endpoint(&self, account: &str, id: &str) -> Result<(), StoreError> {
         let current = self.endpoint(account, id).await?;
         if current.identifier.is_empty() {
-            return Err(validate::Invalid {
+            return Err(crate::Invalid {
                 field: "URL endpoint",
                 value: "default".into(),
                 reason: "is the account's default endpoint and cannot be deleted",
@@ -413,7 +409,6 @@ impl Store {
         transformation: &str,
         enabled: bool,
     ) -> Result<NamedTransformation, StoreError> {
-        validate::transformation_name(name)?;
         if let Some(id) = id {
             let current = self.named_transformation(account, id).await?;
             managed("named transformation", &current.name, current.managed_by)?;
@@ -566,15 +561,17 @@ impl Store {
         private_key: &str,
         public_key: &str,
     ) -> Result<(), StoreError> {
-        validate::account_id(id)?;
         if self.account_summary(id).await.is_ok() {
             return Err(StoreError::Exists {
                 what: "account",
                 name: id.to_string(),
             });
         }
-        self.upsert_account(id, private_key, public_key, &Default::default())
-            .await
+        let mut tx = self.write_transaction().await?;
+        self.upsert_account_in(&mut tx, id, private_key, public_key, &Default::default())
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Gives an account new keys (its old signatures stop verifying).
@@ -651,8 +648,11 @@ impl Store {
             });
         }
         self.account_summary(account).await?;
-        self.upsert_domain(&host, account, endpoint_identifier)
-            .await
+        let mut tx = self.write_transaction().await?;
+        self.upsert_domain_in(&mut tx, &host, account, endpoint_identifier)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Removes a custom domain made through the API.

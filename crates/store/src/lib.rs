@@ -11,12 +11,11 @@ mod entities;
 mod files;
 mod provenance;
 mod records;
+mod rows;
 pub mod search;
 mod secrets;
 mod sessions;
 mod uploads;
-pub mod validate;
-mod writes;
 
 pub use bulk::DeclaredAccount;
 pub use entities::{AccountSummary, EndpointFields};
@@ -37,6 +36,15 @@ use sqlx::{SqlSafeStr, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A name that breaks a rule: which field, and why, in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {value:?} {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub value: String,
+    pub reason: &'static str,
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -53,7 +61,7 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error(transparent)]
-    Invalid(#[from] validate::Invalid),
+    Invalid(#[from] Invalid),
     #[error("{what} {name:?} already exists")]
     Exists { what: &'static str, name: String },
     #[error("{what} {name:?} is used by {by}")]
@@ -70,6 +78,22 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Search(#[from] search::SearchError),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (no connection, a pool timeout), as opposed to
+    /// a statement it refused: nothing was changed and the caller may retry.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
 }
 
 /// The store handle.

@@ -20,19 +20,16 @@ fn toml_like(json: &str) -> OriginSpec {
 }
 
 #[tokio::test]
-async fn accounts_get_a_default_endpoint_and_first_origin_joins_it() {
+async fn accounts_get_a_default_endpoint_and_origins_join_endpoints_only_when_told() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
-    store
-        .upsert_account("demo", "priv", "pub", &Default::default())
-        .await
-        .unwrap();
+    store.create_account("demo", "priv", "pub").await.unwrap();
     let first = store
-        .upsert_origin("demo", "one", &s3_spec("s1"))
+        .create_origin("demo", "one", &s3_spec("s1"))
         .await
         .unwrap();
     store
-        .upsert_origin("demo", "two", &s3_spec("s2"))
+        .create_origin("demo", "two", &s3_spec("s2"))
         .await
         .unwrap();
     let snap = store.snapshot().await.unwrap();
@@ -41,8 +38,26 @@ async fn accounts_get_a_default_endpoint_and_first_origin_joins_it() {
         .iter()
         .find(|e| e.identifier.is_empty())
         .unwrap();
-    assert_eq!(default.origin_ids, vec![first]);
+    assert!(default.origin_ids.is_empty(), "{:?}", default.origin_ids);
     assert_eq!(snap.accounts[0].private_key, "priv");
+    assert!(matches!(
+        store.create_origin("demo", "one", &s3_spec("s3")).await,
+        Err(StoreError::Exists { .. })
+    ));
+    let default_id = store.default_endpoint_id("demo").await.unwrap();
+    let joined = EndpointFields {
+        origin_ids: vec![first.id.clone()],
+        ..Default::default()
+    };
+    let default = store
+        .update_endpoint("demo", &default_id, &joined)
+        .await
+        .unwrap();
+    assert_eq!(default.origin_ids, vec![first.id]);
+    assert!(matches!(
+        store.create_account("demo", "p2", "q2").await,
+        Err(StoreError::Exists { .. })
+    ));
 }
 
 #[tokio::test]
@@ -50,11 +65,11 @@ async fn secrets_are_encrypted_at_rest_and_restored() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
     store
-        .upsert_account("demo", "very-private-key", "pub", &Default::default())
+        .create_account("demo", "very-private-key", "pub")
         .await
         .unwrap();
     store
-        .upsert_origin("demo", "one", &s3_spec("super-secret-value"))
+        .create_origin("demo", "one", &s3_spec("super-secret-value"))
         .await
         .unwrap();
     let snap = store.snapshot().await.unwrap();
@@ -73,33 +88,38 @@ async fn secrets_are_encrypted_at_rest_and_restored() {
 async fn endpoints_keep_origin_order_and_domains_map() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
-    store
-        .upsert_account("demo", "p", "q", &Default::default())
-        .await
-        .unwrap();
+    store.create_account("demo", "p", "q").await.unwrap();
     let a = store
-        .upsert_origin("demo", "a", &s3_spec("x"))
+        .create_origin("demo", "a", &s3_spec("x"))
         .await
         .unwrap();
     let b = store
-        .upsert_origin("demo", "b", &s3_spec("x"))
+        .create_origin("demo", "b", &s3_spec("x"))
         .await
         .unwrap();
-    let input = EndpointInput {
+    let fields = EndpointFields {
         identifier: "product-images".into(),
-        origin_names: vec!["b".into(), "a".into()],
+        origin_ids: vec![b.id.clone(), a.id.clone()],
         default_image: Some("defaults/missing.jpg".into()),
         ..Default::default()
     };
-    store.upsert_endpoint("demo", &input).await.unwrap();
-    // Applying the same declaration twice changes nothing.
-    store.upsert_endpoint("demo", &input).await.unwrap();
+    let created = store.create_endpoint("demo", &fields).await.unwrap();
+    assert_eq!(created.origin_ids, vec![b.id.clone(), a.id.clone()]);
+    // Reordered by an update.
+    let reordered = EndpointFields {
+        origin_ids: vec![a.id.clone(), b.id.clone()],
+        ..fields.clone()
+    };
     store
-        .upsert_domain("Products.Example.com", "demo", Some("product-images"))
+        .update_endpoint("demo", &created.id, &reordered)
         .await
         .unwrap();
     store
-        .upsert_domain("images.example.com", "demo", None)
+        .map_domain("Products.Example.com", "demo", Some("product-images"))
+        .await
+        .unwrap();
+    store
+        .map_domain("images.example.com", "demo", None)
         .await
         .unwrap();
     let snap = store.snapshot().await.unwrap();
@@ -108,7 +128,7 @@ async fn endpoints_keep_origin_order_and_domains_map() {
         .iter()
         .find(|e| e.identifier == "product-images")
         .unwrap();
-    assert_eq!(ep.origin_ids, vec![b, a]);
+    assert_eq!(ep.origin_ids, vec![a.id.clone(), b.id]);
     assert_eq!(snap.endpoints.len(), 2);
     assert_eq!(snap.domains.len(), 2);
     assert_eq!(snap.domains[1].host, "products.example.com");
@@ -116,64 +136,28 @@ async fn endpoints_keep_origin_order_and_domains_map() {
         snap.domains[1].endpoint_identifier.as_deref(),
         Some("product-images")
     );
-    let missing = EndpointInput {
+    let missing = EndpointFields {
         identifier: "x".into(),
-        origin_names: vec!["nope".into()],
+        origin_ids: vec!["nope".into()],
         ..Default::default()
     };
     assert!(matches!(
-        store.upsert_endpoint("demo", &missing).await,
+        store.create_endpoint("demo", &missing).await,
         Err(StoreError::NotFound { .. })
     ));
-}
-
-/// The store applies the shared name rules itself, whichever surface writes: nothing invalid is
-/// written, and the error names the field.
-#[tokio::test]
-async fn writes_refuse_invalid_names() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
-    let err = store
-        .upsert_account("api", "priv", "pub", &Default::default())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Invalid(i) if i.field == "account id"),
-        "{err}"
-    );
-    store
-        .upsert_account("demo", "priv", "pub", &Default::default())
-        .await
-        .unwrap();
-    let err = store
-        .upsert_origin("demo", "no/slash", &s3_spec("s"))
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("origin name"), "{err}");
-    let input = EndpointInput {
-        identifier: "tr:w-100".into(),
-        description: String::new(),
-        default_image: None,
-        signed_urls_only: false,
-        named_transformations_only: false,
-        origin_names: Vec::new(),
+    store.create_account("rival", "p3", "q3").await.unwrap();
+    let stolen = EndpointFields {
+        identifier: "theirs".into(),
+        origin_ids: vec![a.id],
+        ..Default::default()
     };
-    let err = store.upsert_endpoint("demo", &input).await.unwrap_err();
-    assert!(err.to_string().contains("endpoint identifier"), "{err}");
-    let err = store
-        .upsert_named_transformation("demo", "a,b", "w-1")
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("named transformation"), "{err}");
-    let err = store
-        .upsert_domain("img.test:8080", "demo", None)
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("custom domain"), "{err}");
-    let snapshot = store.snapshot().await.unwrap();
-    assert_eq!(snapshot.accounts.len(), 1);
-    assert!(snapshot.origins.is_empty() && snapshot.domains.is_empty());
-    assert_eq!(snapshot.endpoints.len(), 1, "only the default endpoint");
+    assert!(
+        matches!(
+            store.create_endpoint("rival", &stolen).await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "another account's origin is not found"
+    );
 }
 
 #[tokio::test]
@@ -182,12 +166,7 @@ async fn purges_are_read_once_per_path_and_collapse_into_one() {
     let store = open_store(dir.path()).await;
     for id in ["acme", "rival"] {
         store
-            .upsert_account(
-                id,
-                &format!("priv_{id}"),
-                &format!("pub_{id}"),
-                &Default::default(),
-            )
+            .create_account(id, &format!("priv_{id}"), &format!("pub_{id}"))
             .await
             .unwrap();
     }

@@ -65,7 +65,7 @@ fn plan(dir: &Path, base: &str) -> anyhow::Result<Vec<Planned>> {
                 planned.push(Planned {
                     local: entry.path(),
                     folder: folder.clone(),
-                    name: pixelway_server::api::library::clean_file_name(&name),
+                    name: pixelway_control::library::clean_file_name(&name),
                     size: entry.metadata()?.len(),
                 });
             }

@@ -87,7 +87,7 @@ fn errors_name_the_bad_key_and_value() {
             "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.endpoint]]\nidentifier = \"x\"\norigins = [\"nope\"]\n",
             "nope",
         ),
-        // The shared name rules (pixelway_store::validate), as the store applies them too.
+        // The shared name rules (pixelway_control::validate), as every change is checked.
         (
             "[[account]]\nid = \"dashboard\"\nprivate_key = \"a\"\npublic_key = \"b\"\n",
             "account id \"dashboard\" is reserved",

@@ -1,0 +1,263 @@
+//! The control plane: the one path every change takes, from every surface (the management
+//! API, the dashboard through it, the config file at start, the embedded samples).
+//!
+//! [`Control`] owns the store, the Media Library, the catalog delivery routes by, the purge
+//! ledger and the private-file answers. It has one method per kind of change; each one
+//!
+//! 1. validates what it is given ([`validate`]: names, origin specs, transformation text,
+//!    paths, tags, coordinates),
+//! 2. writes it to the store (and the Media Library),
+//! 3. invalidates what it touched: the account in the catalog, the node's caches of a file or
+//!    folder ([`NodeCaches`]), private-file answers, the purge ledger,
+//!
+//! and returns a typed [`ControlError`] when it refuses or fails. Surfaces only parse, call
+//! and render; none of them writes to the store or invalidates a cache itself.
+//!
+//! - [`catalog`]: the in-memory view delivery routes by, rebuilt per account
+//! - [`entities`]: accounts, origins, URL endpoints, named transformations, custom domains
+//! - [`library`]: Media Library files and folders; [`media_library`]: their bytes
+//! - [`purge`]: purges by URL and the ledger that makes older cache entries misses
+//! - [`private_files`], [`readiness`], [`sniff`], [`validate`]
+
+pub mod caches;
+pub mod catalog;
+pub mod credentials;
+pub mod entities;
+mod error;
+pub mod library;
+pub mod media_library;
+pub mod private_files;
+pub mod purge;
+pub mod readiness;
+pub mod sniff;
+pub mod validate;
+
+pub use caches::{NoCaches, NodeCaches};
+pub use catalog::{Catalog, MediaLibraryFactory};
+pub use error::ControlError;
+pub use media_library::{MediaError, MediaLibrary};
+
+use arc_swap::ArcSwap;
+use pixelway_origins::BuildContext;
+use pixelway_store::Store;
+use std::sync::Arc;
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// What a [`Control`] is made of.
+pub struct Parts {
+    pub store: Store,
+    pub media: MediaLibrary,
+    /// The context account origins are built with (timeouts, outbound address policy).
+    pub origins: BuildContext,
+    /// The hosts that serve `/{account}/…` URLs (empty: every host).
+    pub public_hosts: Vec<String>,
+    /// The node's caches of files, which changes make stale.
+    pub caches: Arc<dyn NodeCaches>,
+}
+
+/// The control plane of a running node: where every change comes in.
+pub struct Control {
+    store: Store,
+    media: MediaLibrary,
+    origins: BuildContext,
+    public_hosts: Vec<String>,
+    caches: Arc<dyn NodeCaches>,
+    catalog: ArcSwap<Catalog>,
+    /// One catalog build at a time: two changes applied at once never swap in each other's
+    /// older view.
+    building: tokio::sync::Mutex<()>,
+    /// Media Library writers of one path take turns (a path hashes to one of these).
+    path_locks: Vec<tokio::sync::Mutex<()>>,
+    purges: purge::Ledger,
+    private_files: private_files::PrivateFiles,
+    readiness: readiness::Readiness,
+}
+
+impl Control {
+    /// A control plane with an empty catalog: call [`Control::start`] before serving.
+    pub fn new(parts: Parts) -> Self {
+        Self {
+            store: parts.store,
+            media: parts.media,
+            origins: parts.origins,
+            public_hosts: parts.public_hosts,
+            caches: parts.caches,
+            catalog: ArcSwap::from_pointee(Catalog::default()),
+            building: tokio::sync::Mutex::new(()),
+            path_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
+            purges: purge::Ledger::default(),
+            private_files: Default::default(),
+            readiness: Default::default(),
+        }
+    }
+
+    /// Builds the catalog of everything the store holds and reads the recorded purges.
+    pub async fn start(&self) -> Result<(), ControlError> {
+        self.rebuild_all().await?;
+        self.load_purges().await
+    }
+
+    /// The catalog delivery routes by, as of now.
+    pub fn catalog(&self) -> arc_swap::Guard<Arc<Catalog>> {
+        self.catalog.load()
+    }
+
+    /// The catalog as of now, kept for as long as the caller needs it.
+    pub fn catalog_full(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    /// The store, for reads. Changes go through this type's methods.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The context account origins are built with (timeouts, outbound address policy): URL
+    /// uploads are fetched under the same policy.
+    pub fn origin_context(&self) -> &BuildContext {
+        &self.origins
+    }
+
+    /// The hosts that serve `/{account}/…` URLs (empty: every host).
+    pub fn public_hosts(&self) -> &[String] {
+        &self.public_hosts
+    }
+
+    /// The Media Library, for spooling uploads and reading bytes.
+    pub fn media(&self) -> &MediaLibrary {
+        &self.media
+    }
+
+    /// Purges recorded so far: cached entries of a purged path stored before are misses.
+    pub fn purges(&self) -> &purge::Ledger {
+        &self.purges
+    }
+
+    /// What the start-up origin checks found (`/readyz`).
+    pub fn readiness(&self) -> &readiness::Readiness {
+        &self.readiness
+    }
+
+    /// Whether `path` of `account`'s library is private (asked only for accounts the catalog
+    /// says have private files).
+    pub async fn is_private_file(&self, account: &str, path: &str) -> Result<bool, ControlError> {
+        Ok(self
+            .private_files
+            .is_private(&self.store, account, path)
+            .await?)
+    }
+
+    /// Rebuilds the whole catalog from the store and swaps it in (at start).
+    async fn rebuild_all(&self) -> Result<(), ControlError> {
+        let _one_at_a_time = self.building.lock().await;
+        let started = std::time::Instant::now();
+        let snapshot = self.store.snapshot().await?;
+        tracing::debug!(took = ?started.elapsed(), accounts = snapshot.accounts.len(), "store snapshot read");
+        let catalog = Catalog::build(&snapshot, &self.origins, &self.media, &self.public_hosts)?;
+        self.catalog.store(Arc::new(catalog));
+        Ok(())
+    }
+
+    /// Puts an account's change on the delivery path: that account alone is rebuilt from the
+    /// store (everything else shared) and swapped in. Every change method ends here.
+    async fn account_changed(&self, account: &str) -> Result<(), ControlError> {
+        let _one_at_a_time = self.building.lock().await;
+        let snapshot = self.store.snapshot_of(account).await?;
+        let next =
+            self.catalog
+                .load()
+                .with_account(account, &snapshot, &self.origins, &self.media)?;
+        self.catalog.store(Arc::new(next));
+        Ok(())
+    }
+
+    /// Loads the purges recorded in the store into the ledger (at start).
+    async fn load_purges(&self) -> Result<(), ControlError> {
+        let mut collapsed = std::collections::HashMap::new();
+        for (account, path, wildcard, at) in self.store.purges().await? {
+            if let Some(until) = self
+                .purges
+                .record(&account, &path, wildcard, at.max(0) as u64)
+            {
+                collapsed.insert(account, until);
+            }
+        }
+        for (account, until) in collapsed {
+            self.store.collapse_purges(&account, until as i64).await?;
+        }
+        Ok(())
+    }
+
+    /// The lock of one library path: writers of the same path take turns.
+    async fn lock_path(&self, account: &str, path: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (account, path).hash(&mut hasher);
+        self.path_locks[hasher.finish() as usize % self.path_locks.len()]
+            .lock()
+            .await
+    }
+}
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support {
+    //! A control plane over a fresh SQLite store, for tests of this crate and the ones above.
+    use super::*;
+    use pixelway_store::SecretBox;
+
+    /// A control plane over a fresh SQLite store and a local Media Library under `dir`, with
+    /// `caches` as the node's caches; started (empty catalog built).
+    pub async fn control_with(dir: &std::path::Path, caches: Arc<dyn NodeCaches>) -> Control {
+        let secrets = SecretBox::from_key_file(&dir.join("secrets.key")).unwrap();
+        let url = format!("sqlite://{}", dir.join("pixelway.db").display());
+        let store = Store::open(&url, secrets).await.unwrap();
+        let origins = BuildContext {
+            default_timeout: std::time::Duration::from_secs(1),
+            address_policy: Default::default(),
+        };
+        let media = MediaLibrary::local(dir.join("media"), origins.clone()).unwrap();
+        let control = Control::new(Parts {
+            store,
+            media,
+            origins,
+            public_hosts: vec!["img.test".to_string()],
+            caches,
+        });
+        control.start().await.unwrap();
+        control
+    }
+
+    /// [`control_with`] without caches.
+    pub async fn control(dir: &std::path::Path) -> Control {
+        control_with(dir, Arc::new(NoCaches)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pixelway_route::Directory;
+
+    /// A change through a change method is on the delivery path when the method returns.
+    #[tokio::test]
+    async fn a_change_is_on_the_delivery_path_when_its_method_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let control = test_support::control(dir.path()).await;
+        assert!(!control.catalog().has_account("fresh"));
+        control.create_account("fresh").await.unwrap();
+        assert!(control.catalog().has_account("fresh"));
+        assert!(
+            control.catalog().endpoint("fresh", "").is_some(),
+            "with its default endpoint"
+        );
+        control.delete_account("fresh").await.unwrap();
+        assert!(!control.catalog().has_account("fresh"));
+    }
+}
