@@ -65,8 +65,7 @@ fn credential_fingerprint(app: &App, account: Option<&str>) -> Option<String> {
         Some(id) => app
             .control
             .catalog()
-            .accounts
-            .get(id)?
+            .account(id)?
             .record
             .private_key
             .clone(),

@@ -2,6 +2,8 @@
 //! domain, built from a store [`Snapshot`]. Delivery reads it without touching the database; a
 //! change builds a new catalog and swaps it in.
 
+use crate::shards::Shards;
+use pixelway_origins::OriginSpec;
 use pixelway_origins::{BuildContext, Origin, OriginKind};
 use pixelway_route::{Directory, DomainTarget};
 use pixelway_store::{AccountRecord, EndpointRecord, OriginRecord, Snapshot};
@@ -62,22 +64,30 @@ pub struct Account {
     /// Changes whenever the account is built again (any change to it): an answer held in the
     /// memory tier is served only under the generation it was made under.
     pub generation: u64,
+    /// The account's live origins by id, with the spec each was built from: a rebuild keeps
+    /// the ones whose spec did not change (their clients and connections with them).
+    origins: HashMap<String, (OriginSpec, ChainOrigin)>,
+    /// Custom domains mapped to the account (lower case), with their targets.
+    domains: Vec<(String, DomainTarget)>,
 }
 
 /// Source of [`Account::generation`]s: unique for the life of the process.
 static NEXT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Everything delivery needs to route and serve.
+///
+/// Its maps are [`Shards`]: the catalog after a change shares all but the touched shards with
+/// the one before, so a change costs the same with ten accounts or a hundred thousand.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    pub accounts: HashMap<String, Arc<Account>>,
-    domains: HashMap<String, DomainTarget>,
+    accounts: Shards<String, Arc<Account>>,
+    domains: Shards<String, DomainTarget>,
     public_hosts: Vec<String>,
     /// Account id by the SHA-256 of its private key (management API sign-in: a map lookup,
     /// then a constant-time comparison of the key itself).
-    by_private_key: HashMap<[u8; 32], String>,
+    by_private_key: Shards<[u8; 32], String>,
     /// Account id by public key (client-side uploads name the account by it).
-    by_public_key: HashMap<String, String>,
+    by_public_key: Shards<String, String>,
 }
 
 fn key_digest(key: &str) -> [u8; 32] {
@@ -112,14 +122,13 @@ impl Catalog {
         for account in build_accounts(snapshot, ctx, media)? {
             catalog.insert(account);
         }
-        catalog.insert_domains(&snapshot.domains);
         Ok(catalog)
     }
 
     /// A copy of this catalog with one account replaced by what `snapshot` (of that account
     /// alone, [`pixelway_store::Store::snapshot_of`]) holds — or removed, when it holds none.
-    /// The other accounts are shared, not rebuilt: a change costs the same with ten accounts
-    /// or a hundred thousand (copying the maps of pointers aside).
+    /// The other accounts are shared, not rebuilt, and so are the shards they lie in; the
+    /// account's origins whose spec did not change keep their live clients.
     pub fn with_account(
         &self,
         account: &str,
@@ -134,11 +143,16 @@ impl Catalog {
             by_private_key: self.by_private_key.clone(),
             by_public_key: self.by_public_key.clone(),
         };
-        catalog.remove(account);
+        let previous = catalog.remove(account);
         for (record, parts) in group_by_account(snapshot) {
-            catalog.insert(build_account(record, &parts, ctx, media)?);
+            catalog.insert(build_account(
+                record,
+                &parts,
+                ctx,
+                media,
+                previous.as_deref(),
+            )?);
         }
-        catalog.insert_domains(&snapshot.domains);
         Ok(catalog)
     }
 
@@ -148,51 +162,60 @@ impl Catalog {
             .insert(key_digest(&record.private_key), record.id.clone());
         self.by_public_key
             .insert(record.public_key.clone(), record.id.clone());
+        for (host, target) in &account.domains {
+            self.domains.insert(host.clone(), target.clone());
+        }
         self.accounts.insert(record.id.clone(), Arc::new(account));
     }
 
-    fn remove(&mut self, id: &str) {
-        if let Some(old) = self.accounts.remove(id) {
-            self.by_private_key
-                .remove(&key_digest(&old.record.private_key));
-            self.by_public_key.remove(&old.record.public_key);
-        }
-        self.domains.retain(|_, target| match target {
-            DomainTarget::Alias { account } | DomainTarget::Endpoint { account, .. } => {
-                account != id
+    /// Takes an account out (its keys and domains too) and returns it.
+    fn remove(&mut self, id: &str) -> Option<Arc<Account>> {
+        let old = self.accounts.remove(id)?;
+        self.by_private_key
+            .remove(&key_digest(&old.record.private_key));
+        self.by_public_key.remove(&old.record.public_key);
+        for (host, _) in &old.domains {
+            // Only while it is still this account's (a domain that moved stays with its new
+            // account, whichever of the two is rebuilt first).
+            let ours =
+                self.domains
+                    .get(host.as_str())
+                    .is_some_and(|target| match target {
+                        DomainTarget::Alias { account }
+                        | DomainTarget::Endpoint { account, .. } => account == id,
+                    });
+            if ours {
+                self.domains.remove(host.as_str());
             }
-        });
+        }
+        Some(old)
     }
 
-    fn insert_domains(&mut self, domains: &[pixelway_store::DomainRecord]) {
-        for d in domains {
-            let target = match &d.endpoint_identifier {
-                Some(identifier) => DomainTarget::Endpoint {
-                    account: d.account_id.clone(),
-                    identifier: identifier.clone(),
-                },
-                None => DomainTarget::Alias {
-                    account: d.account_id.clone(),
-                },
-            };
-            self.domains.insert(d.host.to_ascii_lowercase(), target);
-        }
+    /// The account `id`.
+    pub fn account(&self, id: &str) -> Option<&Arc<Account>> {
+        self.accounts.get(id)
+    }
+
+    /// Every account, in no particular order.
+    pub fn accounts(&self) -> impl Iterator<Item = &Arc<Account>> {
+        self.accounts.values()
+    }
+
+    /// How many accounts there are.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
     }
 
     /// The account whose private key is `key`, compared in constant time.
     pub fn account_by_private_key(&self, key: &str) -> Option<&Account> {
         use subtle::ConstantTimeEq;
-        let account = self
-            .accounts
-            .get(self.by_private_key.get(&key_digest(key))?)?;
+        let account = self.account(self.by_private_key.get(&key_digest(key))?)?;
         bool::from(account.record.private_key.as_bytes().ct_eq(key.as_bytes())).then_some(account)
     }
 
     /// The account whose public key is `key`.
     pub fn account_by_public_key(&self, key: &str) -> Option<&Account> {
-        self.accounts
-            .get(self.by_public_key.get(key)?)
-            .map(|a| &**a)
+        self.account(self.by_public_key.get(key)?).map(|a| &**a)
     }
 
     /// Whether `host` (lower case, no port) is a custom domain: every path there is delivery.
@@ -202,7 +225,7 @@ impl Catalog {
 
     /// The endpoint `identifier` of `account`.
     pub fn endpoint(&self, account: &str, identifier: &str) -> Option<(&Account, &Endpoint)> {
-        let account = self.accounts.get(account)?;
+        let account = self.account(account)?;
         Some((account, account.endpoints.get(identifier)?))
     }
 }
@@ -213,6 +236,7 @@ struct AccountParts<'a> {
     origins: Vec<&'a OriginRecord>,
     endpoints: Vec<&'a EndpointRecord>,
     named: Vec<&'a pixelway_store::NamedTransformation>,
+    domains: Vec<&'a pixelway_store::DomainRecord>,
     has_private_files: bool,
 }
 
@@ -241,6 +265,13 @@ fn group_by_account(snapshot: &Snapshot) -> Vec<(&AccountRecord, AccountParts<'_
             .named
             .push(named);
     }
+    for domain in &snapshot.domains {
+        parts
+            .entry(&domain.account_id)
+            .or_default()
+            .domains
+            .push(domain);
+    }
     for account in &snapshot.accounts_with_private_files {
         parts.entry(account).or_default().has_private_files = true;
     }
@@ -268,7 +299,7 @@ fn build_accounts(
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(record, parts)| build_account(record, parts, ctx, media))
+                        .map(|(record, parts)| build_account(record, parts, ctx, media, None))
                         .collect::<Result<Vec<Account>, CatalogError>>()
                 })
             })
@@ -281,15 +312,28 @@ fn build_accounts(
     })
 }
 
-/// One account ready for delivery: its live origins built, its endpoints' chains put together.
+/// One account ready for delivery: its live origins built (or kept from `previous`, the
+/// account as it was, when their spec is unchanged), its endpoints' chains put together.
 fn build_account(
     record: &AccountRecord,
     parts: &AccountParts<'_>,
     ctx: &BuildContext,
     media: &dyn MediaLibraryFactory,
+    previous: Option<&Account>,
 ) -> Result<Account, CatalogError> {
-    let mut origins: HashMap<&str, ChainOrigin> = HashMap::new();
+    let mut origins: HashMap<String, (OriginSpec, ChainOrigin)> = HashMap::new();
     for origin in &parts.origins {
+        let unchanged = previous
+            .and_then(|p| p.origins.get(&origin.id))
+            .filter(|(spec, _)| *spec == origin.spec);
+        if let Some((spec, live)) = unchanged {
+            let kept = ChainOrigin {
+                name: origin.name.clone(),
+                ..live.clone()
+            };
+            origins.insert(origin.id.clone(), (spec.clone(), kept));
+            continue;
+        }
         // Checked now, built on first use (`LazyOrigin`): a start with many tenants builds no
         // client for origins no request reaches. Local folders are cheap and built at once.
         let built = match origin.spec.kind() {
@@ -306,28 +350,29 @@ fn build_account(
         };
         match built {
             Ok(live) => {
-                origins.insert(
-                    &origin.id,
-                    ChainOrigin {
-                        id: origin.id.clone(),
-                        name: origin.name.clone(),
-                        kind: Some(origin.spec.kind()),
-                        serves_local_files: origin.spec.kind() == OriginKind::LocalFolder,
-                        origin: live,
-                    },
-                );
+                let chain_origin = ChainOrigin {
+                    id: origin.id.clone(),
+                    name: origin.name.clone(),
+                    kind: Some(origin.spec.kind()),
+                    serves_local_files: origin.spec.kind() == OriginKind::LocalFolder,
+                    origin: live,
+                };
+                origins.insert(origin.id.clone(), (origin.spec.clone(), chain_origin));
             }
             Err(e) => {
                 tracing::error!(account = %record.id, origin = %origin.name, error = %e, "origin left out")
             }
         }
     }
-    let media_library = ChainOrigin {
-        id: media_library_id(&record.id),
-        name: MEDIA_LIBRARY.to_string(),
-        kind: None,
-        origin: media.media_library(&record.id)?,
-        serves_local_files: media.is_local(),
+    let media_library = match previous {
+        Some(previous) => previous.media_library.clone(),
+        None => ChainOrigin {
+            id: media_library_id(&record.id),
+            name: MEDIA_LIBRARY.to_string(),
+            kind: None,
+            origin: media.media_library(&record.id)?,
+            serves_local_files: media.is_local(),
+        },
     };
     let endpoints = parts
         .endpoints
@@ -337,7 +382,7 @@ fn build_account(
             chain.extend(
                 e.origin_ids
                     .iter()
-                    .filter_map(|id| origins.get(id.as_str()).cloned()),
+                    .filter_map(|id| origins.get(id.as_str()).map(|(_, live)| live.clone())),
             );
             (
                 e.identifier.clone(),
@@ -359,7 +404,23 @@ fn build_account(
             .collect(),
         has_private_files: parts.has_private_files,
         generation: NEXT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        origins,
+        domains: parts.domains.iter().map(|d| domain_target(d)).collect(),
     })
+}
+
+/// A custom domain's host (lower case) and where it points.
+fn domain_target(domain: &pixelway_store::DomainRecord) -> (String, DomainTarget) {
+    let target = match &domain.endpoint_identifier {
+        Some(identifier) => DomainTarget::Endpoint {
+            account: domain.account_id.clone(),
+            identifier: identifier.clone(),
+        },
+        None => DomainTarget::Alias {
+            account: domain.account_id.clone(),
+        },
+    };
+    (domain.host.to_ascii_lowercase(), target)
 }
 
 impl Directory for Catalog {
@@ -378,8 +439,7 @@ impl Directory for Catalog {
     fn has_endpoint(&self, account: &str, identifier: &str) -> bool {
         !identifier.is_empty()
             && self
-                .accounts
-                .get(account)
+                .account(account)
                 .is_some_and(|a| a.endpoints.contains_key(identifier))
     }
 }
@@ -449,7 +509,7 @@ mod tests {
             .with_account("a", &only_a, &ctx, control.media())
             .unwrap();
         assert!(
-            Arc::ptr_eq(&before.accounts["b"], &after.accounts["b"]),
+            Arc::ptr_eq(before.account("b").unwrap(), after.account("b").unwrap()),
             "b was rebuilt"
         );
         assert!(after.has_endpoint("a", "shop"));
@@ -476,5 +536,80 @@ mod tests {
         assert!(gone.account_by_public_key("public_a").is_none());
         assert!(gone.custom_domain("shop.a.test").is_none());
         assert!(gone.has_account("b"));
+    }
+
+    fn web_origin(account: &str, id: &str, base_url: &str) -> OriginRecord {
+        OriginRecord {
+            id: id.into(),
+            account_id: account.into(),
+            name: id.into(),
+            spec: serde_json::from_value(
+                serde_json::json!({"type": "web_folder", "base_url": base_url}),
+            )
+            .unwrap(),
+            managed_by: None,
+        }
+    }
+
+    /// A rebuild keeps the live origin (its client, its connections) of every origin whose
+    /// spec did not change, and builds anew the one that did; the catalog after shares every
+    /// shard but the changed account's with the one before.
+    #[tokio::test]
+    async fn unchanged_origins_keep_their_clients_and_other_shards_are_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let control = crate::test_support::control(dir.path()).await;
+        let ctx = BuildContext {
+            default_timeout: std::time::Duration::from_secs(1),
+            address_policy: Default::default(),
+        };
+        let mut shop = endpoint("a", "shop");
+        shop.origin_ids = vec!["one".into(), "two".into()];
+        let origins = vec![
+            web_origin("a", "one", "http://127.0.0.1:9/one"),
+            web_origin("a", "two", "http://127.0.0.1:9/two"),
+        ];
+        let mut accounts: Vec<AccountRecord> =
+            (0..2000).map(|i| account(&format!("x{i}"))).collect();
+        accounts.push(account("a"));
+        let all = Snapshot {
+            accounts,
+            origins: origins.clone(),
+            endpoints: vec![endpoint("a", ""), shop.clone()],
+            ..Snapshot::default()
+        };
+        let before = Catalog::build(&all, &ctx, control.media(), &[]).unwrap();
+        let mut changed = origins.clone();
+        changed[1] = web_origin("a", "two", "http://127.0.0.1:9/elsewhere");
+        changed[0].name = "renamed".into();
+        let only_a = Snapshot {
+            accounts: vec![account("a")],
+            origins: changed,
+            endpoints: vec![endpoint("a", ""), shop],
+            ..Snapshot::default()
+        };
+        let after = before
+            .with_account("a", &only_a, &ctx, control.media())
+            .unwrap();
+        let chain = |catalog: &Catalog| catalog.endpoint("a", "shop").unwrap().1.chain.clone();
+        let (old, new) = (chain(&before), chain(&after));
+        assert_eq!(new.len(), 3, "media library, one, two");
+        assert!(
+            Arc::ptr_eq(&old[0].origin, &new[0].origin),
+            "media library kept"
+        );
+        assert!(
+            Arc::ptr_eq(&old[1].origin, &new[1].origin),
+            "unchanged spec kept"
+        );
+        assert_eq!(new[1].name, "renamed", "a new name is taken");
+        assert!(
+            !Arc::ptr_eq(&old[2].origin, &new[2].origin),
+            "changed spec rebuilt"
+        );
+        assert!(
+            after.accounts.shared_with(&before.accounts) >= 255,
+            "only a's shard was copied"
+        );
+        assert_eq!(after.account_count(), 2001);
     }
 }

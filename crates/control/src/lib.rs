@@ -29,6 +29,7 @@ pub mod media_library;
 pub mod private_files;
 pub mod purge;
 pub mod readiness;
+mod shards;
 pub mod sniff;
 pub mod validate;
 

@@ -260,8 +260,7 @@ impl Control {
     /// catalog entry is rebuilt so delivery starts asking).
     fn has_private_files(&self, account: &str) -> bool {
         self.catalog()
-            .accounts
-            .get(account)
+            .account(account)
             .is_some_and(|a| a.has_private_files)
     }
 

@@ -51,8 +51,7 @@ pub async fn check_origins(control: &Control) {
     let catalog = control.catalog_full();
     let mut seen = HashSet::new();
     let origins: Vec<_> = catalog
-        .accounts
-        .values()
+        .accounts()
         .flat_map(|account| {
             account.endpoints.values().flat_map(move |endpoint| {
                 endpoint

@@ -56,6 +56,6 @@ pub async fn page(
         query: text,
         accounts,
         more,
-        total: app.control.catalog().accounts.len(),
+        total: app.control.catalog().account_count(),
     })
 }

@@ -69,10 +69,9 @@ pub async fn page(
     let accounts = if session.is_operator() {
         let catalog = app.control.catalog();
         let listed: BTreeMap<&str, Vec<&str>> = catalog
-            .accounts
-            .iter()
+            .accounts()
             .take(MAX_LISTED_ACCOUNTS)
-            .map(|(id, account)| {
+            .map(|account| {
                 let mut identifiers: Vec<&str> = account
                     .endpoints
                     .keys()
@@ -80,7 +79,7 @@ pub async fn page(
                     .filter(|i| !i.is_empty())
                     .collect();
                 identifiers.sort_unstable();
-                (id.as_str(), identifiers)
+                (account.record.id.as_str(), identifiers)
             })
             .collect();
         script_json(&listed)

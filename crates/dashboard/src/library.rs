@@ -122,8 +122,7 @@ impl Signer {
             private_key: app
                 .control
                 .catalog()
-                .accounts
-                .get(account)
+                .account(account)
                 .map(|a| a.record.private_key.clone()),
         }
     }

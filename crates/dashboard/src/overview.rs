@@ -59,10 +59,10 @@ pub async fn page(
         let catalog = app.control.catalog();
         match &session.account {
             None => (
-                catalog.accounts.len(),
-                catalog.accounts.values().map(|a| a.endpoints.len()).sum(),
+                catalog.account_count(),
+                catalog.accounts().map(|a| a.endpoints.len()).sum(),
             ),
-            Some(id) => (1, catalog.accounts.get(id).map_or(0, |a| a.endpoints.len())),
+            Some(id) => (1, catalog.account(id).map_or(0, |a| a.endpoints.len())),
         }
     };
     render(OverviewPage {

@@ -52,7 +52,11 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
             .await
             .context("seeding the demo account")?;
     }
-    let mut account_ids: Vec<String> = control.catalog().accounts.keys().cloned().collect();
+    let mut account_ids: Vec<String> = control
+        .catalog()
+        .accounts()
+        .map(|a| a.record.id.clone())
+        .collect();
     account_ids.sort();
     pixelway_delivery::set_memory_release(release_freed_memory);
     let delivery = Arc::new(Delivery::new(
@@ -269,7 +273,7 @@ fn announce(address: std::net::SocketAddr, base: &str, embedded: bool, account_i
 async fn warn_missing_default_images(control: &Control) {
     const CHECKED: usize = 1000;
     let catalog = control.catalog_full();
-    let endpoints = catalog.accounts.values().flat_map(|account| {
+    let endpoints = catalog.accounts().flat_map(|account| {
         account
             .endpoints
             .values()

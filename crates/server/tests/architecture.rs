@@ -99,7 +99,13 @@ fn workspace_root() -> PathBuf {
 fn dependencies() -> BTreeMap<String, Vec<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let output = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
@@ -129,7 +135,9 @@ fn forbidden_edges(crates: &BTreeMap<String, Vec<String>>) -> Vec<String> {
     let mut broken = Vec::new();
     for (name, dependencies) in crates {
         let Some(may_use) = allowed.get(name.as_str()) else {
-            broken.push(format!("{name} is not in the rules (add it to ALLOWED and docs)"));
+            broken.push(format!(
+                "{name} is not in the rules (add it to ALLOWED and docs)"
+            ));
             continue;
         };
         for dependency in dependencies {
@@ -138,7 +146,9 @@ fn forbidden_edges(crates: &BTreeMap<String, Vec<String>>) -> Vec<String> {
                 broken.push(format!("{name} → {dependency}"));
             }
             if name == "pixelway-control" && HTTP_CRATES.contains(&dependency.as_str()) {
-                broken.push(format!("{name} → {dependency} (HTTP types in the control plane)"));
+                broken.push(format!(
+                    "{name} → {dependency} (HTTP types in the control plane)"
+                ));
             }
         }
     }
