@@ -9,12 +9,8 @@
 use crate::provenance::ConfigApply;
 use crate::{AccountSettings, EndpointInput, StoreError, new_id, now_unix};
 use pixelway_origins::OriginSpec;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Any, AnyConnection, QueryBuilder, Row};
 use std::collections::HashMap;
-
-/// Accounts written per round of statements (keeps every statement under SQLite's limit on
-/// bound values).
-const CHUNK: usize = 200;
 
 /// An account as the config file declares it, with everything in it.
 #[derive(Debug, Clone)]
@@ -36,7 +32,7 @@ pub struct DeclaredAccount<'a> {
 impl ConfigApply<'_> {
     /// Writes every declared account, in chunks (their names are checked by the caller).
     pub async fn accounts(&mut self, accounts: &[DeclaredAccount<'_>]) -> Result<(), StoreError> {
-        for chunk in accounts.chunks(CHUNK) {
+        for chunk in accounts.chunks(self.store().backend().accounts_per_batch()) {
             self.write_chunk(chunk).await?;
         }
         Ok(())
@@ -71,13 +67,13 @@ impl ConfigApply<'_> {
 
 /// The accounts (managed by the file) and their default endpoints.
 async fn upsert_accounts(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     chunk: &[DeclaredAccount<'_>],
     sealed_keys: &[String],
     generation: &str,
 ) -> Result<(), StoreError> {
     let now = now_unix();
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut query: QueryBuilder<Any> = QueryBuilder::new(
         "INSERT INTO accounts (id, private_key_enc, public_key, hide_origin_header, \
          use_best_format, auto_avif, created_at, managed_by, config_generation) ",
     );
@@ -101,8 +97,8 @@ async fn upsert_accounts(
          use_best_format = excluded.use_best_format, auto_avif = excluded.auto_avif, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    query.build().execute(&mut *tx).await?;
-    let mut defaults: QueryBuilder<Sqlite> =
+    numbered(&mut query).execute(&mut *tx).await?;
+    let mut defaults: QueryBuilder<Any> =
         QueryBuilder::new("INSERT INTO endpoints (id, account_id, identifier, created_at) ");
     defaults.push_values(chunk, |mut row, account| {
         row.push_bind(new_id())
@@ -111,12 +107,36 @@ async fn upsert_accounts(
             .push_bind(now);
     });
     defaults.push(" ON CONFLICT (account_id, identifier) DO NOTHING");
-    defaults.build().execute(&mut *tx).await?;
+    numbered(&mut defaults).execute(&mut *tx).await?;
     Ok(())
 }
 
+/// The builder's statement with `$1, $2, …` for its parameters, which both databases take
+/// (sqlx's `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL refuses). The
+/// statements built here hold no `?` of their own.
+fn numbered<'q>(
+    builder: &mut QueryBuilder<Any>,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    use sqlx::Execute;
+    let text = builder.sql();
+    let mut sql = String::with_capacity(text.as_str().len() + 64);
+    for (number, piece) in text.as_str().split('?').enumerate() {
+        if number > 0 {
+            sql.push_str(&format!("${number}"));
+        }
+        sql.push_str(piece);
+    }
+    let arguments = builder
+        .build()
+        .take_arguments()
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    sqlx::query_with(crate::audited(sql), arguments)
+}
+
 /// `WHERE column IN (…)` over `ids`.
-fn push_in(query: &mut QueryBuilder<Sqlite>, column: &str, ids: &[&str]) {
+fn push_in(query: &mut QueryBuilder<Any>, column: &str, ids: &[&str]) {
     query.push(format!(" WHERE {column} IN ("));
     let mut list = query.separated(", ");
     for id in ids {
@@ -127,13 +147,12 @@ fn push_in(query: &mut QueryBuilder<Sqlite>, column: &str, ids: &[&str]) {
 
 /// Which of the accounts have any origin yet (before this apply adds its own).
 async fn accounts_with_origins(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     ids: &[&str],
 ) -> Result<std::collections::HashSet<String>, StoreError> {
-    let mut query: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT DISTINCT account_id FROM origins");
+    let mut query: QueryBuilder<Any> = QueryBuilder::new("SELECT DISTINCT account_id FROM origins");
     push_in(&mut query, "account_id", ids);
-    let rows = query.build().fetch_all(&mut *tx).await?;
+    let rows = numbered(&mut query).fetch_all(&mut *tx).await?;
     rows.iter()
         .map(|row| Ok(row.try_get::<String, _>("account_id")?))
         .collect()
@@ -142,7 +161,7 @@ async fn accounts_with_origins(
 type SealedOrigin<'a> = (&'a str, &'a str, crate::rows::SealedSpec, &'a str);
 
 async fn upsert_origins(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     origins: &[SealedOrigin<'_>],
     generation: &str,
 ) -> Result<(), StoreError> {
@@ -150,7 +169,7 @@ async fn upsert_origins(
         return Ok(());
     }
     let now = now_unix();
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut query: QueryBuilder<Any> = QueryBuilder::new(
         "INSERT INTO origins (id, account_id, name, kind, spec_json, secrets_enc, created_at, \
          managed_by, config_generation) ",
     );
@@ -170,22 +189,22 @@ async fn upsert_origins(
          spec_json = excluded.spec_json, secrets_enc = excluded.secrets_enc, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    query.build().execute(&mut *tx).await?;
+    numbered(&mut query).execute(&mut *tx).await?;
     Ok(())
 }
 
 /// (account, name) → id of the rows of `table` (`origins` by name, `endpoints` by identifier).
 async fn ids_by_name(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     table: &str,
     name_column: &str,
     accounts: &[&str],
 ) -> Result<HashMap<(String, String), String>, StoreError> {
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+    let mut query: QueryBuilder<Any> = QueryBuilder::new(format!(
         "SELECT id, account_id, {name_column} AS name FROM {table}"
     ));
     push_in(&mut query, "account_id", accounts);
-    let rows = query.build().fetch_all(&mut *tx).await?;
+    let rows = numbered(&mut query).fetch_all(&mut *tx).await?;
     rows.iter()
         .map(|row| {
             Ok((
@@ -197,7 +216,7 @@ async fn ids_by_name(
 }
 
 async fn upsert_endpoints(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     chunk: &[DeclaredAccount<'_>],
     generation: &str,
 ) -> Result<(), StoreError> {
@@ -213,7 +232,7 @@ async fn upsert_endpoints(
         return Ok(());
     }
     let now = now_unix();
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut query: QueryBuilder<Any> = QueryBuilder::new(
         "INSERT INTO endpoints (id, account_id, identifier, description, default_image, \
          signed_urls_only, named_transformations_only, created_at, managed_by, \
          config_generation) ",
@@ -236,7 +255,7 @@ async fn upsert_endpoints(
          named_transformations_only = excluded.named_transformations_only, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    query.build().execute(&mut *tx).await?;
+    numbered(&mut query).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -282,16 +301,16 @@ fn endpoint_links(
 
 /// Replaces the origin order of each endpoint named in `links`.
 async fn replace_links(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     links: &[(String, Vec<String>)],
 ) -> Result<(), StoreError> {
     if links.is_empty() {
         return Ok(());
     }
     let endpoints: Vec<&str> = links.iter().map(|(id, _)| id.as_str()).collect();
-    let mut delete: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM endpoint_origins");
+    let mut delete: QueryBuilder<Any> = QueryBuilder::new("DELETE FROM endpoint_origins");
     push_in(&mut delete, "endpoint_id", &endpoints);
-    delete.build().execute(&mut *tx).await?;
+    numbered(&mut delete).execute(&mut *tx).await?;
     // The default endpoint may appear twice (first origin, then declared): the last wins.
     let mut last: HashMap<&str, &[String]> = HashMap::new();
     for (endpoint, origins) in links {
@@ -307,20 +326,20 @@ async fn replace_links(
         })
         .collect();
     for part in rows.chunks(5000) {
-        let mut insert: QueryBuilder<Sqlite> =
+        let mut insert: QueryBuilder<Any> =
             QueryBuilder::new("INSERT INTO endpoint_origins (endpoint_id, position, origin_id) ");
         insert.push_values(part, |mut row, (endpoint, position, origin)| {
             row.push_bind(*endpoint)
                 .push_bind(*position as i64)
                 .push_bind(*origin);
         });
-        insert.build().execute(&mut *tx).await?;
+        numbered(&mut insert).execute(&mut *tx).await?;
     }
     Ok(())
 }
 
 async fn upsert_named(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     chunk: &[DeclaredAccount<'_>],
     generation: &str,
 ) -> Result<(), StoreError> {
@@ -336,7 +355,7 @@ async fn upsert_named(
         return Ok(());
     }
     let now = now_unix();
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut query: QueryBuilder<Any> = QueryBuilder::new(
         "INSERT INTO named_transformations (id, account_id, name, transformation, enabled, \
          created_at, managed_by, config_generation) ",
     );
@@ -354,7 +373,7 @@ async fn upsert_named(
         " ON CONFLICT (account_id, name) DO UPDATE SET transformation = excluded.transformation, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    query.build().execute(&mut *tx).await?;
+    numbered(&mut query).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -404,7 +423,8 @@ mod tests {
         let store = crate::tests::open_store(dir.path()).await;
         let origins = [("a", web("http://a.test")), ("b", web("http://b.test"))];
         // More accounts than one chunk, so chunks are crossed.
-        let ids: Vec<String> = (0..CHUNK + 5).map(|i| format!("t{i}")).collect();
+        let chunk = store.backend().accounts_per_batch();
+        let ids: Vec<String> = (0..chunk + 5).map(|i| format!("t{i}")).collect();
         let mut declared: Vec<_> = ids.iter().map(|id| account(id, &origins)).collect();
         declared[0].endpoints.push((
             EndpointInput {
@@ -420,7 +440,7 @@ mod tests {
         assert!(apply(&store, &declared).await.is_empty());
         // The first origin an account gets joins its default endpoint.
         assert_eq!(default_origins(&store, "t0").await, ["a"]);
-        assert_eq!(default_origins(&store, &ids[CHUNK + 4]).await, ["a"]);
+        assert_eq!(default_origins(&store, &ids[chunk + 4]).await, ["a"]);
         let shop = store
             .endpoints_of("t0")
             .await

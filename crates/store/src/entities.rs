@@ -485,7 +485,7 @@ const DOMAIN_COLUMNS: &str = "d.host, d.account_id, e.identifier, d.managed_by";
 
 /// A domain from a row of [`DOMAIN_COLUMNS`], with its provenance.
 fn domain_from_row(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
 ) -> Result<(crate::DomainRecord, Option<String>), StoreError> {
     Ok((
         crate::DomainRecord {
@@ -497,7 +497,7 @@ fn domain_from_row(
     ))
 }
 
-fn account_summary_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountSummary, StoreError> {
+fn account_summary_from_row(row: &sqlx::any::AnyRow) -> Result<AccountSummary, StoreError> {
     Ok(AccountSummary {
         id: row.try_get("id")?,
         public_key: row.try_get("public_key")?,

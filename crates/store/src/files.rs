@@ -3,8 +3,8 @@
 
 use crate::search::{self, Bind, Target};
 use crate::{FileRecord, Store, StoreError, audited, new_id, now_unix};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 
 const FILE_COLUMNS: &str = "id, account_id, path, name, size, mime, sha256, is_private, \
@@ -91,7 +91,7 @@ pub struct FileChanges {
     pub custom_coordinates: Option<Option<String>>,
 }
 
-fn file_from_row(row: &SqliteRow) -> Result<FileRecord, StoreError> {
+fn file_from_row(row: &AnyRow) -> Result<FileRecord, StoreError> {
     let metadata: String = row.try_get("custom_metadata")?;
     Ok(FileRecord {
         id: row.try_get("id")?,
@@ -118,7 +118,7 @@ fn file_from_row(row: &SqliteRow) -> Result<FileRecord, StoreError> {
     })
 }
 
-fn folder_from_row(row: &SqliteRow) -> Result<FolderRecord, StoreError> {
+fn folder_from_row(row: &AnyRow) -> Result<FolderRecord, StoreError> {
     Ok(FolderRecord {
         account_id: row.try_get("account_id")?,
         path: row.try_get("path")?,
@@ -129,9 +129,9 @@ fn folder_from_row(row: &SqliteRow) -> Result<FolderRecord, StoreError> {
 }
 
 fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
     binds: &'q [Bind],
-) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     for bind in binds {
         query = match bind {
             Bind::Text(text) => query.bind(text.as_str()),
@@ -152,7 +152,7 @@ fn split_folder(path: &str) -> (&str, &str) {
 
 /// Creates `folder` and every folder above it that is missing.
 async fn ensure_folders(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     account: &str,
     folder: &str,
     now: i64,
@@ -181,7 +181,7 @@ async fn ensure_folders(
 }
 
 async fn set_tags(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     file_id: &str,
     tags: &[String],
 ) -> Result<(), StoreError> {
@@ -238,7 +238,7 @@ impl Store {
 
     async fn write_file_row(
         &self,
-        tx: &mut Transaction<'_, Sqlite>,
+        tx: &mut Transaction<'_, Any>,
         file: &FileRecord,
     ) -> Result<(), StoreError> {
         let metadata = serde_json::Value::Object(file.custom_metadata.clone()).to_string();
@@ -614,11 +614,10 @@ impl Store {
         folder: &str,
     ) -> Result<Vec<FileRecord>, StoreError> {
         let rows = sqlx::query(audited(format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE account_id = $1 AND substr(folder, 1, $2) = $3 \
+            "SELECT {FILE_COLUMNS} FROM files WHERE account_id = $1 AND substr(folder, 1, length($2)) = $2 \
              ORDER BY path"
         )))
         .bind(account)
-        .bind(folder.len() as i64)
         .bind(folder)
         .fetch_all(self.pool())
         .await?;
@@ -633,11 +632,10 @@ impl Store {
         folder: &str,
     ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
-            "SELECT path FROM folders WHERE account_id = $1 AND substr(path, 1, $2) = $3 \
-             AND path <> $3 ORDER BY path",
+            "SELECT path FROM folders WHERE account_id = $1 AND substr(path, 1, length($2)) = $2 \
+             AND path <> $2 ORDER BY path",
         )
         .bind(account)
-        .bind(folder.len() as i64)
         .bind(folder)
         .fetch_all(self.pool())
         .await?;
@@ -659,22 +657,21 @@ impl Store {
             });
         }
         let mut tx = self.write_transaction().await?;
-        let prefix_length = folder.len() as i64;
         let rows = sqlx::query(audited(format!(
-            "DELETE FROM files WHERE account_id = $1 AND substr(folder, 1, $2) = $3 \
+            "DELETE FROM files WHERE account_id = $1 AND substr(folder, 1, length($2)) = $2 \
              RETURNING {FILE_COLUMNS}"
         )))
         .bind(account)
-        .bind(prefix_length)
         .bind(folder)
         .fetch_all(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM folders WHERE account_id = $1 AND substr(path, 1, $2) = $3")
-            .bind(account)
-            .bind(prefix_length)
-            .bind(folder)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM folders WHERE account_id = $1 AND substr(path, 1, length($2)) = $2",
+        )
+        .bind(account)
+        .bind(folder)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         rows.iter().map(file_from_row).collect()
     }

@@ -1,11 +1,12 @@
 //! The store: accounts, origins, URL endpoints with their ordered origins, custom domains, named
-//! transformations and Media Library file records, in SQL (SQLite embedded; the schema is kept
-//! portable to PostgreSQL).
+//! transformations and Media Library file records, in SQL: SQLite embedded (one node), or
+//! PostgreSQL (many nodes). [`backend`] is the seam between the two; the rest is written once.
 //!
 //! Secrets (account private keys, origin credentials) are sealed with [`SecretBox`] before they
 //! are written. The delivery path never queries the store: it reads a [`Snapshot`] loaded once
 //! and reloaded after changes.
 
+mod backend;
 mod bulk;
 mod entities;
 mod files;
@@ -30,11 +31,8 @@ pub use secrets::{SecretBox, SecretsError};
 pub use sessions::SessionRecord;
 pub use uploads::PurgeRequest;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{SqlSafeStr, SqlitePool};
-use std::str::FromStr;
-use std::time::Duration;
+use backend::Backend;
+use sqlx::AnyPool;
 
 /// A name that breaks a rule: which field, and why, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +52,7 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
     Secrets(#[from] SecretsError),
-    #[error("unsupported database_url {0:?}: use sqlite://…")]
+    #[error("unsupported database_url {0:?}: use sqlite://… or postgres://…")]
     UnsupportedUrl(String),
     #[error("{what} {name:?} not found")]
     NotFound { what: &'static str, name: String },
@@ -99,103 +97,45 @@ impl StoreError {
 /// The store handle.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     secrets: SecretBox,
 }
 
-/// The schema's versioned migrations, embedded in the binary.
-fn migrator() -> Migrator {
-    let initial = Migration::new(
-        1,
-        "initial".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0001_initial.sql").into_sql_str(),
-        false,
-    );
-    let account_formats = Migration::new(
-        2,
-        "account formats".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0002_account_formats.sql").into_sql_str(),
-        false,
-    );
-    let media_library = Migration::new(
-        3,
-        "media library".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0003_media_library.sql").into_sql_str(),
-        false,
-    );
-    let provenance = Migration::new(
-        4,
-        "provenance".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0004_provenance.sql").into_sql_str(),
-        false,
-    );
-    let config_state = Migration::new(
-        5,
-        "config state".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0005_config_state.sql").into_sql_str(),
-        false,
-    );
-    let bulk_jobs = Migration::new(
-        6,
-        "bulk jobs".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0006_bulk_jobs.sql").into_sql_str(),
-        false,
-    );
-    let dashboard_sessions = Migration::new(
-        7,
-        "dashboard sessions".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/sqlite/0007_dashboard_sessions.sql").into_sql_str(),
-        false,
-    );
-    Migrator::with_migrations(vec![
-        initial,
-        account_formats,
-        media_library,
-        provenance,
-        config_state,
-        bulk_jobs,
-        dashboard_sessions,
-    ])
-}
-
 impl Store {
-    /// Opens (creating if missing) the database at `database_url` and migrates it.
+    /// Opens the database at `database_url` (`sqlite://…`, created if missing, or
+    /// `postgres://…`) and migrates it.
     pub async fn open(database_url: &str, secrets: SecretBox) -> Result<Self, StoreError> {
-        if !database_url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(database_url.to_string()));
-        }
-        let options = SqliteConnectOptions::from_str(database_url)?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        migrator().run(&pool).await?;
-        Ok(Self { pool, secrets })
+        let backend = Backend::of_url(database_url)?;
+        let pool = backend.connect(database_url).await?;
+        backend.migrator().run(&pool).await?;
+        Ok(Self {
+            pool,
+            backend,
+            secrets,
+        })
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a transaction that
-    /// reads first and writes later could not upgrade its lock while another writer holds it
-    /// (SQLite answers "database is locked" at once, without waiting), so every transaction
-    /// that writes starts as a writer and waits its turn within the busy timeout.
+    /// The database this store runs on (for the few statements that differ).
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether this store is PostgreSQL (shared by many nodes) rather than SQLite.
+    pub fn is_shared(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
+    /// A transaction that will write, begun the way the backend wants it (SQLite takes the
+    /// write lock at once).
     pub(crate) async fn write_transaction(
         &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.pool.begin_with(self.backend.begin_write()).await
     }
 
     pub(crate) fn secrets(&self) -> &SecretBox {

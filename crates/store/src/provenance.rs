@@ -5,7 +5,7 @@
 //! them — unless it declares one by the same name, which it then takes over.
 
 use crate::{Store, StoreError};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// One application of the config file.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ impl Default for Declared {
 /// Marks custom domain `host` as declared by the config file under `key` in this generation.
 /// (Accounts and what is in them are marked by the writes themselves: `bulk.rs`.)
 async fn declare_domain(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     declared: &Declared,
     host: &str,
     key: &str,
@@ -43,7 +43,7 @@ async fn declare_domain(
 /// Removes what the config file managed before but no longer declares; returns the keys
 /// removed (an account goes with everything in it).
 async fn remove_undeclared(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     declared: &Declared,
 ) -> Result<Vec<String>, StoreError> {
     let mut removed = Vec::new();
@@ -78,14 +78,9 @@ async fn remove_undeclared(
 /// then what the file declared before but no longer does removed — all or nothing.
 pub struct ConfigApply<'s> {
     store: &'s Store,
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
     declared: Declared,
 }
-
-/// The page cache of a config apply's connection (KiB, negative as SQLite takes it), and the
-/// default it goes back to.
-const APPLY_CACHE_SIZE: &str = "PRAGMA cache_size = -262144";
-const DEFAULT_CACHE_SIZE: &str = "PRAGMA cache_size = -2000";
 
 impl Store {
     /// The fingerprint of the config file's entities applied last (`None`: never applied).
@@ -101,9 +96,9 @@ impl Store {
     /// Starts applying a config file.
     pub async fn begin_config_apply(&self) -> Result<ConfigApply<'_>, StoreError> {
         let mut tx = self.write_transaction().await?;
-        // A large apply touches pages all over the indexes (ids are random): a bigger page
-        // cache for its one transaction keeps them in memory (given back in `finish`).
-        sqlx::query(APPLY_CACHE_SIZE).execute(&mut *tx).await?;
+        for statement in self.backend().around_apply().0 {
+            sqlx::query(*statement).execute(&mut *tx).await?;
+        }
         Ok(ConfigApply {
             store: self,
             tx,
@@ -123,7 +118,7 @@ impl<'s> ConfigApply<'s> {
     }
 
     /// The transaction every write of this application goes into.
-    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
+    pub(crate) fn connection(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }
 
@@ -155,15 +150,13 @@ impl<'s> ConfigApply<'s> {
         .bind(crate::now_unix())
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query(DEFAULT_CACHE_SIZE)
-            .execute(&mut *self.tx)
-            .await?;
+        for statement in self.store.backend().around_apply().1 {
+            sqlx::query(*statement).execute(&mut *self.tx).await?;
+        }
         self.tx.commit().await?;
-        // Move what the apply wrote from the write-ahead log into the database file, so the
-        // catalog that is read next reads the file, not a long log.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(self.store.pool())
-            .await?;
+        for statement in self.store.backend().after_apply() {
+            sqlx::query(*statement).execute(self.store.pool()).await?;
+        }
         Ok(removed)
     }
 }

@@ -2,9 +2,9 @@
 
 use crate::{Store, StoreError};
 use pixelway_origins::OriginSpec;
+use sqlx::AnyConnection;
 use sqlx::Row;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
 /// A tenant.
@@ -183,11 +183,12 @@ impl Store {
     }
 
     async fn snapshot_where(&self, account: Option<&str>) -> Result<Snapshot, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let backend = self.backend();
+        let mut tx = self.pool().begin_with(backend.begin_snapshot()).await?;
         let snapshot = Snapshot {
             accounts: self.load_accounts(&mut tx, account).await?,
             origins: self.load_origins(&mut tx, account).await?,
-            endpoints: load_endpoints(&mut tx, account).await?,
+            endpoints: load_endpoints(&mut tx, backend, account).await?,
             domains: load_domains(&mut tx, account).await?,
             named_transformations: load_named_transformations(&mut tx, account).await?,
             accounts_with_private_files: load_accounts_with_private_files(&mut tx, account).await?,
@@ -198,7 +199,7 @@ impl Store {
 
     async fn load_accounts(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut AnyConnection,
         account: Option<&str>,
     ) -> Result<Vec<AccountRecord>, StoreError> {
         let sql = format!(
@@ -227,7 +228,7 @@ impl Store {
 
     async fn load_origins(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut AnyConnection,
         account: Option<&str>,
     ) -> Result<Vec<OriginRecord>, StoreError> {
         let sql = format!(
@@ -239,7 +240,7 @@ impl Store {
     }
 
     /// An origin from a row of [`ORIGIN_COLUMNS`], its secrets opened.
-    pub(crate) fn origin_from_row(&self, row: &SqliteRow) -> Result<OriginRecord, StoreError> {
+    pub(crate) fn origin_from_row(&self, row: &AnyRow) -> Result<OriginRecord, StoreError> {
         let mut spec: OriginSpec = serde_json::from_str(row.try_get("spec_json")?)
             .map_err(|e| StoreError::Corrupt(format!("origin spec: {e}")))?;
         if let Some(sealed) = row.try_get::<Option<String>, _>("secrets_enc")? {
@@ -270,7 +271,7 @@ fn only(account: Option<&str>, column: &str) -> String {
 fn bound<'q>(
     sql: &str,
     account: Option<&'q str>,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     let query = sqlx::query(crate::audited(sql.to_string()));
     match account {
         Some(account) => query.bind(account),
@@ -278,7 +279,7 @@ fn bound<'q>(
     }
 }
 
-/// One endpoint as [`load_endpoints`] reads it from SQLite's JSON.
+/// One endpoint as [`load_endpoints`] reads it from the database's JSON.
 #[derive(serde::Deserialize)]
 struct EndpointRow {
     id: String,
@@ -292,21 +293,13 @@ struct EndpointRow {
 }
 
 async fn load_endpoints(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
+    backend: crate::backend::Backend,
     account: Option<&str>,
 ) -> Result<Vec<EndpointRecord>, StoreError> {
     // One row per account, its endpoints (each with its origins in order) as a JSON array made
-    // by SQLite: with many tenants, reading row by row was most of a start.
-    let sql = format!(
-        "SELECT account_id, json_group_array(json_object(\
-         'id', id, 'identifier', identifier, 'description', description, \
-         'default_image', default_image, 'signed_urls_only', signed_urls_only, \
-         'named_transformations_only', named_transformations_only, 'managed_by', managed_by, \
-         'origins', (SELECT json_group_array(origin_id) FROM (SELECT origin_id FROM \
-         endpoint_origins WHERE endpoint_id = endpoints.id ORDER BY position)))) AS list \
-         FROM endpoints {} GROUP BY account_id ORDER BY account_id",
-        only(account, "account_id")
-    );
+    // by the database: with many tenants, reading row by row was most of a start.
+    let sql = backend.endpoints_as_json(&only(account, "account_id"));
     let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
     let mut endpoints = Vec::new();
     for row in &rows {
@@ -335,7 +328,7 @@ async fn load_endpoints(
 }
 
 async fn load_domains(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     account: Option<&str>,
 ) -> Result<Vec<DomainRecord>, StoreError> {
     let sql = format!(
@@ -356,7 +349,7 @@ async fn load_domains(
 }
 
 async fn load_named_transformations(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     account: Option<&str>,
 ) -> Result<Vec<NamedTransformation>, StoreError> {
     let sql = format!(
@@ -369,7 +362,7 @@ async fn load_named_transformations(
 
 /// The accounts that have a private file.
 async fn load_accounts_with_private_files(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     account: Option<&str>,
 ) -> Result<Vec<String>, StoreError> {
     let sql = match account {
@@ -390,7 +383,7 @@ pub(crate) const NAMED_COLUMNS: &str =
 
 /// An endpoint from a row of [`ENDPOINT_COLUMNS`] and its origins in order.
 pub(crate) fn endpoint_from_row(
-    row: &SqliteRow,
+    row: &AnyRow,
     origin_ids: Vec<String>,
 ) -> Result<EndpointRecord, StoreError> {
     Ok(EndpointRecord {
@@ -407,7 +400,7 @@ pub(crate) fn endpoint_from_row(
 }
 
 /// A named transformation from a row of [`NAMED_COLUMNS`].
-pub(crate) fn named_from_row(row: &SqliteRow) -> Result<NamedTransformation, StoreError> {
+pub(crate) fn named_from_row(row: &AnyRow) -> Result<NamedTransformation, StoreError> {
     Ok(NamedTransformation {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,

@@ -10,7 +10,7 @@ impl Store {
     /// Creates or updates an account; a new account gets its default endpoint.
     pub(crate) async fn upsert_account_in(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         id: &str,
         private_key: &str,
         public_key: &str,
@@ -49,7 +49,7 @@ impl Store {
     /// Maps a custom domain to an account's default endpoint (alias) or to one endpoint.
     pub(crate) async fn upsert_domain_in(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         host: &str,
         account: &str,
         endpoint_identifier: Option<&str>,
@@ -104,7 +104,7 @@ impl Store {
 }
 
 pub(crate) async fn endpoint_id(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     account: &str,
     identifier: &str,
 ) -> Result<String, StoreError> {
@@ -122,7 +122,7 @@ pub(crate) async fn endpoint_id(
 }
 
 pub(crate) async fn set_endpoint_origins(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     endpoint: &str,
     origin_ids: &[String],
 ) -> Result<(), StoreError> {

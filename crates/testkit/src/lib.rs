@@ -1,7 +1,8 @@
 //! The one place where pixelway's tests start servers, all on 127.0.0.1 with random ports:
 //! the real `pixelway` binary ([`Pixelway`]), an S3-protocol server ([`Moto`]), HTTP origins
 //! with scripted behaviour ([`WebOrigin`]), the GCS and Azure emulators ([`GcsEmulator`],
-//! [`Azurite`]), and headless Chromium for the dashboard ([`run_browser`]). Every child process dies with the test process.
+//! [`Azurite`]), a throwaway PostgreSQL ([`Postgres`]), and headless Chromium for the dashboard
+//! ([`run_browser`]). Every child process dies with the test process.
 
 pub mod api;
 mod browser;
@@ -9,6 +10,7 @@ mod emulators;
 mod moto;
 pub mod multipart;
 mod pixelway;
+mod postgres;
 mod process;
 mod relay;
 mod sdk;
@@ -18,6 +20,7 @@ pub use browser::{run_browser, screenshot_dir};
 pub use emulators::{Azurite, GcsEmulator};
 pub use moto::Moto;
 pub use pixelway::Pixelway;
+pub use postgres::Postgres;
 pub use process::{closed_port, free_port};
 pub use sdk::{Sdk, UrlRequest, build_all, imagekit_url, run_management};
 pub use web::{Behaviour, WebOrigin};

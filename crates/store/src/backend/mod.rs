@@ -1,0 +1,122 @@
+//! The seam between the store and its database. Every query the store runs is written once, in
+//! SQL both databases take (`$1` parameters, `ON CONFLICT`, integers for flags), and runs
+//! through sqlx's `Any` driver; what differs lives here, one module per database:
+//!
+//! - [`sqlite`]: the embedded default (`sqlite://…`): WAL, write transactions that take the
+//!   lock at once (`BEGIN IMMEDIATE`), page-cache and checkpoint PRAGMAs around a config apply,
+//!   `json_group_array`, batch sizes under SQLite's bind limit, `migrations/sqlite/`;
+//! - [`postgres`]: the scaled-out store (`postgres://…`), `json_agg`, `migrations/postgres/`.
+//!
+//! Callers see one [`crate::Store`] and never the backend.
+
+mod postgres;
+mod sqlite;
+
+use crate::StoreError;
+use sqlx::AnyPool;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `storage.database_url` names.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    /// A connection pool to `url`, set up for this backend.
+    pub async fn connect(self, url: &str) -> Result<AnyPool, StoreError> {
+        sqlx::any::install_default_drivers();
+        match self {
+            Self::Sqlite => sqlite::connect(url).await,
+            Self::Postgres => postgres::connect(url).await,
+        }
+    }
+
+    /// The schema's versioned migrations for this backend, embedded in the binary.
+    pub fn migrator(self) -> Migrator {
+        let migrations = match self {
+            Self::Sqlite => sqlite::MIGRATIONS,
+            Self::Postgres => postgres::MIGRATIONS,
+        };
+        Migrator::with_migrations(
+            migrations
+                .iter()
+                .enumerate()
+                .map(|(i, (name, sql))| {
+                    Migration::new(
+                        i as i64 + 1,
+                        (*name).into(),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        false,
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// How a transaction that will write begins.
+    pub fn begin_write(self) -> &'static str {
+        match self {
+            Self::Sqlite => sqlite::BEGIN_WRITE,
+            Self::Postgres => postgres::BEGIN_WRITE,
+        }
+    }
+
+    /// How a transaction that reads a consistent view of several tables begins (a snapshot:
+    /// writers that commit meanwhile are not seen halfway).
+    pub fn begin_snapshot(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN",
+            Self::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        }
+    }
+
+    /// One row per account (`account_id`), with its endpoints as a JSON array of objects
+    /// (`list`: id, identifier, description, default_image, signed_urls_only,
+    /// named_transformations_only, managed_by, origins in order), from the endpoints that
+    /// `filter` (a `WHERE …` clause or empty) keeps.
+    pub fn endpoints_as_json(self, filter: &str) -> String {
+        match self {
+            Self::Sqlite => sqlite::endpoints_as_json(filter),
+            Self::Postgres => postgres::endpoints_as_json(filter),
+        }
+    }
+
+    /// Statements run at the start of a config apply's transaction, and at its end.
+    pub fn around_apply(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Self::Sqlite => (sqlite::APPLY_START, sqlite::APPLY_END),
+            Self::Postgres => (&[], &[]),
+        }
+    }
+
+    /// Statements run after a config apply is committed (outside its transaction).
+    pub fn after_apply(self) -> &'static [&'static str] {
+        match self {
+            Self::Sqlite => sqlite::AFTER_APPLY,
+            Self::Postgres => &[],
+        }
+    }
+
+    /// Accounts a config apply writes per multi-row statement.
+    pub fn accounts_per_batch(self) -> usize {
+        match self {
+            Self::Sqlite => sqlite::ACCOUNTS_PER_BATCH,
+            Self::Postgres => postgres::ACCOUNTS_PER_BATCH,
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! PostgreSQL, the store of many nodes: every node connects to it; it takes many writers at
+//! once (row locks), so a write transaction is a plain one.
+
+use crate::StoreError;
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+pub const BEGIN_WRITE: &str = "BEGIN";
+
+/// Accounts per multi-row statement (PostgreSQL takes 65,535 bound parameters).
+pub const ACCOUNTS_PER_BATCH: usize = 200;
+
+/// The schema's migrations, in order (the first is the whole schema as SQLite's seven
+/// migrations left it; later ones go in step with SQLite's).
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "initial",
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+)];
+
+/// Connects a pool: a node holds a few connections (most of its work never reaches the
+/// store) and gives up on one after a few seconds, so an unreachable database is reported
+/// instead of waited for.
+pub async fn connect(url: &str) -> Result<AnyPool, StoreError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(url)
+        .await?;
+    Ok(pool)
+}
+
+/// Endpoints grouped per account as JSON, made by PostgreSQL (as text: the `Any` driver
+/// reads no JSON type).
+pub fn endpoints_as_json(filter: &str) -> String {
+    format!(
+        "SELECT account_id, json_agg(json_build_object(\
+         'id', id, 'identifier', identifier, 'description', description, \
+         'default_image', default_image, 'signed_urls_only', signed_urls_only, \
+         'named_transformations_only', named_transformations_only, 'managed_by', managed_by, \
+         'origins', (SELECT coalesce(json_agg(origin_id ORDER BY position), '[]'::json) \
+         FROM endpoint_origins WHERE endpoint_id = endpoints.id)))::text AS list \
+         FROM endpoints {filter} GROUP BY account_id ORDER BY account_id"
+    )
+}
