@@ -370,7 +370,7 @@ async fn snapshots(store: Store) {
         .iter()
         .find(|e| e.identifier == "shop")
         .unwrap();
-    assert_eq!(shop.origin_ids, [origin.id.clone()]);
+    assert_eq!(shop.origin_ids, std::slice::from_ref(&origin.id));
     assert_eq!(all.accounts_with_private_files, ["b"]);
     let only_a = store.snapshot_of("a").await.unwrap();
     assert_eq!(only_a.accounts.len(), 1);
