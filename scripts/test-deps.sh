@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pixelway's tests need, when missing: build tools (scripts/build-deps.sh), the S3-protocol server and
-# GCS emulator and SDK clients and fontTools for hostile fonts (pip), Azurite, the Node SDK and playwright-core (npm, into .tools/), and Debian's
-# Chromium for the dashboard's browser tests (apt). Idempotent; safe to re-run.
+# GCS emulator and SDK clients and fontTools for hostile fonts (pip), Azurite, the Node SDK and playwright-core (npm, into .tools/), Debian's
+# PostgreSQL for the store's tests and Chromium for the dashboard's browser tests (apt). Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,15 @@ if [ ! -x .tools/node_modules/.bin/azurite-blob ] || [ ! -d .tools/node_modules/
   mkdir -p .tools
   (cd .tools && [ -f package.json ] || echo '{"name":"pixelway-test-tools","private":true}' > package.json)
   (cd .tools && npm install --no-audit --no-fund --silent azurite@3 @imagekit/nodejs@7 playwright-core@1 >/dev/null)
+fi
+
+# The store's conformance suite and the scale-out tests run a throwaway PostgreSQL from Debian's
+# binaries (initdb + postgres; the testkit starts it).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "test-deps: apt-get install postgresql"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
 # The dashboard's tests drive Debian's Chromium (playwright-core never downloads a browser).
