@@ -21,6 +21,7 @@
 
 pub mod caches;
 pub mod catalog;
+pub mod changes;
 pub mod credentials;
 pub mod entities;
 mod error;
@@ -79,6 +80,10 @@ pub struct Control {
     purges: purge::Ledger,
     private_files: private_files::PrivateFiles,
     readiness: readiness::Readiness,
+    /// This node's name in the changes it records (random per start).
+    node_id: String,
+    /// The number of the last recorded change this node has applied.
+    last_applied: std::sync::atomic::AtomicI64,
 }
 
 impl Control {
@@ -96,11 +101,19 @@ impl Control {
             purges: purge::Ledger::default(),
             private_files: Default::default(),
             readiness: Default::default(),
+            node_id: uuid::Uuid::new_v4().simple().to_string(),
+            last_applied: Default::default(),
         }
     }
 
-    /// Builds the catalog of everything the store holds and reads the recorded purges.
+    /// Builds the catalog of everything the store holds and reads the recorded purges. On a
+    /// shared store, changes recorded from now on are applied by [`Control::follow_changes`].
     pub async fn start(&self) -> Result<(), ControlError> {
+        if self.store.is_shared() {
+            let last = self.store.last_change_id().await?;
+            self.last_applied
+                .store(last, std::sync::atomic::Ordering::Release);
+        }
         self.rebuild_all().await?;
         self.load_purges().await
     }
@@ -166,9 +179,19 @@ impl Control {
         Ok(())
     }
 
-    /// Puts an account's change on the delivery path: that account alone is rebuilt from the
-    /// store (everything else shared) and swapped in. Every change method ends here.
+    /// Puts an account's change on the delivery path, here and on every other node. Every
+    /// change method of an account's entities ends here.
     async fn account_changed(&self, account: &str) -> Result<(), ControlError> {
+        self.rebuild_account(account).await?;
+        self.publish(changes::Change::Account {
+            account: account.to_string(),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// That account alone rebuilt from the store (everything else shared) and swapped in.
+    async fn rebuild_account(&self, account: &str) -> Result<(), ControlError> {
         let _one_at_a_time = self.building.lock().await;
         let snapshot = self.store.snapshot_of(account).await?;
         let next =

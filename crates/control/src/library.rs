@@ -249,6 +249,16 @@ impl Control {
     /// and whether it is private. Results on disk need nothing: their keys hold the original's
     /// ETag.
     async fn forget_file(&self, account: &str, path: &str) {
+        self.forget_file_here(account, path).await;
+        self.publish(crate::changes::Change::File {
+            account: account.to_string(),
+            path: path.to_string(),
+        })
+        .await;
+    }
+
+    /// [`Control::forget_file`] on this node only (a change another node made).
+    pub(crate) async fn forget_file_here(&self, account: &str, path: &str) {
         let media_library = crate::catalog::media_library_id(account);
         self.caches
             .forget_file(account, path, std::slice::from_ref(&media_library))

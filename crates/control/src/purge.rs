@@ -204,6 +204,12 @@ impl Control {
             .store
             .record_purge(account, url, &purged.path, purged.wildcard, at)
             .await?;
+        self.publish(crate::changes::Change::Purge {
+            account: account.to_string(),
+            path: purged.path.clone(),
+            wildcard: purged.wildcard,
+        })
+        .await;
         Ok(PurgeRequest { purged, request_id })
     }
 
@@ -271,6 +277,44 @@ impl Control {
             entries,
             collapsed,
         })
+    }
+}
+
+impl Control {
+    /// A purge another node made, applied here: written in the ledger, and this node's cached
+    /// copies forgotten (the file's cached originals from each origin of the account, or the
+    /// folder's answers in memory).
+    pub(crate) async fn purge_here(&self, account: &str, path: &str, wildcard: bool) {
+        if let Some(until) = self
+            .purges
+            .record(account, path, wildcard, crate::now_unix() as u64)
+        {
+            tracing::debug!(%account, until, "purge ledger collapsed");
+        }
+        if wildcard {
+            self.caches
+                .forget_folder(account, folder_of_prefix(path))
+                .await;
+            return;
+        }
+        let origins: Vec<String> = {
+            let catalog = self.catalog();
+            let mut ids: Vec<String> = catalog
+                .account(account)
+                .map(|a| {
+                    a.endpoints
+                        .values()
+                        .flat_map(|e| e.chain.iter())
+                        .filter(|o| !o.serves_local_files)
+                        .map(|o| o.id.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        self.caches.forget_file(account, path, &origins).await;
     }
 }
 

@@ -19,14 +19,26 @@ const AT_ONCE: usize = 8;
 pub struct Readiness {
     checked: Mutex<Option<usize>>,
     problems: Mutex<Vec<String>>,
+    /// Why the shared database cannot be reached, while it cannot.
+    database: Mutex<Option<String>>,
 }
 
 impl Readiness {
-    /// `/readyz`'s body: `ready`, then the origin problems found, one a line.
-    pub fn report(&self) -> String {
-        let problems = self.problems.lock().expect("readiness lock");
-        let checked = *self.checked.lock().expect("readiness lock");
-        let mut text = String::from("ready\n");
+    /// Whether the node is ready (`false` while its database cannot be reached: it serves
+    /// what it has, and refuses changes), and `/readyz`'s body: `ready` or `not ready`, the
+    /// database's state, then the origin problems found, one a line.
+    pub fn report(&self) -> (bool, String) {
+        let problems = self.problems.lock().unwrap_or_else(|e| e.into_inner());
+        let checked = *self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        let database = self.database.lock().unwrap_or_else(|e| e.into_inner());
+        let ready = database.is_none();
+        let mut text = match &*database {
+            None => String::from("ready\n"),
+            Some(error) => format!(
+                "not ready\ndatabase: unreachable ({error}); serving from the catalog and \
+                 caches, changes refused until it is back\n"
+            ),
+        };
         match checked {
             None => text.push_str("origins: being checked\n"),
             Some(n) if problems.is_empty() => {
@@ -42,7 +54,15 @@ impl Readiness {
                 }
             }
         }
-        text
+        (ready, text)
+    }
+
+    /// Records the database's state (`None`: reachable); says whether it changed.
+    pub fn set_database_problem(&self, problem: Option<String>) -> bool {
+        let mut database = self.database.lock().unwrap_or_else(|e| e.into_inner());
+        let changed = database.is_some() != problem.is_some();
+        *database = problem;
+        changed
     }
 }
 

@@ -69,6 +69,8 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let node = Node::new(Arc::clone(&control), delivery);
     let checking = Arc::clone(&control);
     tokio::spawn(async move { pixelway_control::readiness::check_origins(&checking).await });
+    // On a shared store (PostgreSQL), the changes other nodes make.
+    tokio::spawn(Arc::clone(&control).follow_changes());
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("server.listen = {}", config.server.listen))?;

@@ -68,7 +68,14 @@ pub fn router(node: &Node) -> Router {
             "/readyz",
             get(move || {
                 let control = Arc::clone(&control);
-                async move { control.readiness().report() }
+                async move {
+                    let (ready, text) = control.readiness().report();
+                    let status = match ready {
+                        true => axum::http::StatusCode::OK,
+                        false => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    };
+                    (status, text)
+                }
             }),
         );
     let surfaces = Router::new()

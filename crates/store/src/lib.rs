@@ -8,6 +8,7 @@
 
 mod backend;
 mod bulk;
+mod changes;
 mod entities;
 mod files;
 mod provenance;
@@ -19,6 +20,7 @@ mod sessions;
 mod uploads;
 
 pub use bulk::DeclaredAccount;
+pub use changes::{ChangeListener, ChangeRecord, Heard};
 pub use entities::{AccountSummary, EndpointFields};
 pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed};
 pub use provenance::{ConfigApply, Declared};
@@ -95,11 +97,22 @@ impl StoreError {
 }
 
 /// The store handle.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Where it was opened (a listener opens a connection of its own).
+    url: std::sync::Arc<str>,
     secrets: SecretBox,
+}
+
+/// Without the URL: it may hold the database's password.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -112,8 +125,13 @@ impl Store {
         Ok(Self {
             pool,
             backend,
+            url: database_url.into(),
             secrets,
         })
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -29,6 +29,7 @@ const CASES: &[(&str, Case)] = &[
     ("upload tokens and jobs", |s| Box::pin(tokens_and_jobs(s))),
     ("sessions", |s| Box::pin(sessions(s))),
     ("account deletion", |s| Box::pin(account_deletion(s))),
+    ("changes", |s| Box::pin(changes(s))),
 ];
 
 fn secrets(dir: &std::path::Path) -> SecretBox {
@@ -785,4 +786,46 @@ async fn account_deletion(store: Store) {
         store.delete_account("demo").await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+async fn changes(store: Store) {
+    assert_eq!(store.last_change_id().await.unwrap(), 0);
+    let mut listener = store.listen_for_changes().await.unwrap();
+    assert_eq!(
+        listener.is_some(),
+        store.is_shared(),
+        "only PostgreSQL announces"
+    );
+    let first = store
+        .record_change("node-a", "demo", "account", "")
+        .await
+        .unwrap();
+    let second = store
+        .record_change("node-b", "demo", "file", "shoes/red.jpg")
+        .await
+        .unwrap();
+    assert!(second > first);
+    if let Some(listener) = &mut listener {
+        for expected in [first, second] {
+            let heard = tokio::time::timeout(std::time::Duration::from_secs(5), listener.next())
+                .await
+                .expect("announced within 5 s")
+                .unwrap();
+            assert_eq!(heard, pixelway_store::Heard::Change(expected));
+        }
+    }
+    let since = store.changes_since(first, 10).await.unwrap();
+    assert_eq!(since.len(), 1);
+    assert_eq!(
+        (
+            since[0].node.as_str(),
+            since[0].kind.as_str(),
+            since[0].subject.as_str()
+        ),
+        ("node-b", "file", "shoes/red.jpg")
+    );
+    assert_eq!(store.changes_since(0, 1).await.unwrap()[0].id, first);
+    assert_eq!(store.last_change_id().await.unwrap(), second);
+    assert_eq!(store.prune_changes(i64::MAX).await.unwrap(), 2);
+    assert!(store.changes_since(0, 10).await.unwrap().is_empty());
 }

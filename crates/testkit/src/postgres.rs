@@ -149,8 +149,21 @@ impl Postgres {
         *self.process.lock().unwrap() = Some(process);
     }
 
-    /// Stops the server at once (SIGKILL: an outage, not a shutdown).
+    /// Stops the server at once, every connection dropped (`pg_ctl stop -m immediate`: an
+    /// outage, not a clean shutdown).
     pub fn stop(&self) {
+        let _ = command_as(&self.bin.join("pg_ctl"), run_as())
+            .args([
+                "-D",
+                self.data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         if let Some(mut process) = self.process.lock().unwrap().take() {
             process.kill();
         }

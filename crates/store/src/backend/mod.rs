@@ -112,6 +112,20 @@ impl Backend {
         }
     }
 
+    /// The statement that announces change `id` to listening nodes (PostgreSQL only).
+    pub fn notify(self, id: i64) -> Option<String> {
+        self.changes_channel()
+            .map(|channel| format!("NOTIFY {channel}, '{id}'"))
+    }
+
+    /// The channel changes are announced on (PostgreSQL only).
+    pub fn changes_channel(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some(postgres::CHANGES_CHANNEL),
+        }
+    }
+
     /// Accounts a config apply writes per multi-row statement.
     pub fn accounts_per_batch(self) -> usize {
         match self {

@@ -12,10 +12,19 @@ pub const ACCOUNTS_PER_BATCH: usize = 200;
 
 /// The schema's migrations, in order (the first is the whole schema as SQLite's seven
 /// migrations left it; later ones go in step with SQLite's).
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "changes",
+        include_str!("../../migrations/postgres/0002_changes.sql"),
+    ),
+];
+
+/// The channel nodes are told about committed changes on.
+pub const CHANGES_CHANNEL: &str = "pixelway_changes";
 
 /// Connects a pool: a node holds a few connections (most of its work never reaches the
 /// store) and gives up on one after a few seconds, so an unreachable database is reported

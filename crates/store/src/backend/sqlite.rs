@@ -55,6 +55,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "dashboard sessions",
         include_str!("../../migrations/sqlite/0007_dashboard_sessions.sql"),
     ),
+    (
+        "changes",
+        include_str!("../../migrations/sqlite/0008_changes.sql"),
+    ),
 ];
 
 /// Opens (creating) the database file: foreign keys on, WAL, a busy timeout for writers that

@@ -1,0 +1,272 @@
+//! Changes reach every node. On a shared store (PostgreSQL), every change a node commits is
+//! recorded in the store's changes table and announced (`NOTIFY`); every node follows the
+//! announcements and applies each change it did not make itself exactly as the node that made
+//! it did: the account rebuilt in its catalog, a file's or folder's cached copies forgotten, a
+//! purge written in its ledger.
+//!
+//! No announcement is relied on alone: after a start, a lost connection or a missed number, a
+//! node replays the table from the last change it applied, and every [`RECONCILE_EVERY`] it
+//! rebuilds its whole catalog from the store as a safety net. A node that cannot reach the
+//! database keeps serving from its catalog and caches, reports it in `/readyz`, answers changes
+//! with "unavailable", and catches up by itself when the database is back.
+//!
+//! On SQLite (one node) nothing is recorded or followed.
+
+use crate::{Control, ControlError};
+use pixelway_store::{ChangeRecord, Heard};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a following node rebuilds its whole catalog from the store, whatever it heard.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+/// Changes older than this are pruned from the table (a node away longer rebuilds all).
+const KEEP_CHANGES: Duration = Duration::from_secs(24 * 3600);
+/// Changes read back per query while catching up.
+const REPLAY_BATCH: i64 = 1000;
+/// Wait between attempts to reach a database that is down.
+const RETRY_EVERY: Duration = Duration::from_millis(500);
+
+/// One change, as every node applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Anything of the account's entities (account, keys, origins, endpoints, named
+    /// transformations, domains, its first private file): rebuild it.
+    Account { account: String },
+    /// A library file's bytes or record changed (written, moved, deleted, new coordinates).
+    File { account: String, path: String },
+    /// A purge of a path, or of every path under a prefix (`wildcard`).
+    Purge {
+        account: String,
+        path: String,
+        wildcard: bool,
+    },
+}
+
+impl Change {
+    fn account(&self) -> &str {
+        match self {
+            Self::Account { account }
+            | Self::File { account, .. }
+            | Self::Purge { account, .. } => account,
+        }
+    }
+
+    /// Its kind and subject as recorded.
+    fn recorded(&self) -> (&'static str, &str) {
+        match self {
+            Self::Account { .. } => ("account", ""),
+            Self::File { path, .. } => ("file", path),
+            Self::Purge {
+                path,
+                wildcard: true,
+                ..
+            } => ("purge-prefix", path),
+            Self::Purge { path, .. } => ("purge", path),
+        }
+    }
+
+    /// The change a record holds; `None` for a kind this node does not know (a newer node's).
+    fn from_record(record: &ChangeRecord) -> Option<Self> {
+        let account = record.account_id.clone();
+        let path = record.subject.clone();
+        Some(match record.kind.as_str() {
+            "account" => Self::Account { account },
+            "file" => Self::File { account, path },
+            "purge" => Self::Purge {
+                account,
+                path,
+                wildcard: false,
+            },
+            "purge-prefix" => Self::Purge {
+                account,
+                path,
+                wildcard: true,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl Control {
+    /// Tells the other nodes about a change this node committed and applied. The change is
+    /// made already: a failure to record it is logged (the others catch up at their next
+    /// reconcile), not returned.
+    pub(crate) async fn publish(&self, change: Change) {
+        if !self.store.is_shared() {
+            return;
+        }
+        let (kind, subject) = change.recorded();
+        if let Err(e) = self
+            .store
+            .record_change(&self.node_id, change.account(), kind, subject)
+            .await
+        {
+            tracing::error!(error = %e, ?change, "a change could not be announced to the other nodes");
+        }
+    }
+
+    /// Follows the changes other nodes make, for as long as the node runs (spawn it once, after
+    /// [`Control::start`]). Returns at once on SQLite.
+    pub async fn follow_changes(self: Arc<Self>) {
+        if !self.store.is_shared() {
+            return;
+        }
+        let mut last_reconcile = tokio::time::Instant::now();
+        loop {
+            let mut listener = match self.store.listen_for_changes().await {
+                Ok(Some(listener)) => listener,
+                Ok(None) => return,
+                Err(e) => {
+                    self.database_down(&e.to_string());
+                    tokio::time::sleep(RETRY_EVERY).await;
+                    continue;
+                }
+            };
+            // Listening now: whatever was committed before is in the table.
+            if let Err(e) = self.catch_up().await {
+                self.database_down(&e.to_string());
+                tokio::time::sleep(RETRY_EVERY).await;
+                continue;
+            }
+            self.database_up();
+            loop {
+                let until_reconcile = RECONCILE_EVERY.saturating_sub(last_reconcile.elapsed());
+                let heard = tokio::time::timeout(until_reconcile, listener.next()).await;
+                let result = match heard {
+                    Err(_) => {
+                        last_reconcile = tokio::time::Instant::now();
+                        self.reconcile().await
+                    }
+                    Ok(Ok(Heard::Change(id))) if id <= self.last_applied() => Ok(()),
+                    Ok(Ok(_)) => self.catch_up().await,
+                    Ok(Err(e)) => Err(e.into()),
+                };
+                if let Err(e) = result {
+                    self.database_down(&e.to_string());
+                    tokio::time::sleep(RETRY_EVERY).await;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Applies every change after the last one applied, in order.
+    async fn catch_up(&self) -> Result<(), ControlError> {
+        loop {
+            let changes = self
+                .store
+                .changes_since(self.last_applied(), REPLAY_BATCH)
+                .await?;
+            let Some(last) = changes.last().map(|c| c.id) else {
+                return Ok(());
+            };
+            if changes[0].id > self.last_applied() + 1 && self.last_applied() > 0 {
+                // Numbers went missing (pruned while this node was away, or a transaction that
+                // took a number and rolled back): rebuild everything to be sure.
+                self.rebuild_all().await?;
+            }
+            for record in &changes {
+                if record.node != self.node_id {
+                    self.apply(record).await?;
+                }
+            }
+            self.set_last_applied(last);
+            if (changes.len() as i64) < REPLAY_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Applies one change another node made, as that node did.
+    async fn apply(&self, record: &ChangeRecord) -> Result<(), ControlError> {
+        let Some(change) = Change::from_record(record) else {
+            tracing::warn!(kind = %record.kind, "a change of an unknown kind was skipped");
+            return Ok(());
+        };
+        match change {
+            Change::Account { account } => self.rebuild_account(&account).await?,
+            Change::File { account, path } => self.forget_file_here(&account, &path).await,
+            Change::Purge {
+                account,
+                path,
+                wildcard,
+            } => self.purge_here(&account, &path, wildcard).await,
+        }
+        Ok(())
+    }
+
+    /// The safety net: the whole catalog rebuilt from the store, old changes pruned.
+    async fn reconcile(&self) -> Result<(), ControlError> {
+        self.rebuild_all().await?;
+        let horizon = crate::now_unix() - KEEP_CHANGES.as_secs() as i64;
+        self.store.prune_changes(horizon).await?;
+        self.catch_up().await
+    }
+
+    fn last_applied(&self) -> i64 {
+        self.last_applied.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn set_last_applied(&self, id: i64) {
+        self.last_applied
+            .fetch_max(id, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn database_down(&self, error: &str) {
+        if self.readiness.set_database_problem(Some(error.to_string())) {
+            tracing::error!(%error, "the database cannot be reached: serving from the catalog and caches, changes refused");
+        }
+    }
+
+    fn database_up(&self) {
+        if self.readiness.set_database_problem(None) {
+            tracing::info!("the database is reachable again; changes made meanwhile applied");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_survives_its_record() {
+        for change in [
+            Change::Account {
+                account: "a".into(),
+            },
+            Change::File {
+                account: "a".into(),
+                path: "x/y.jpg".into(),
+            },
+            Change::Purge {
+                account: "a".into(),
+                path: "x/".into(),
+                wildcard: true,
+            },
+            Change::Purge {
+                account: "a".into(),
+                path: "x/y.jpg".into(),
+                wildcard: false,
+            },
+        ] {
+            let (kind, subject) = change.recorded();
+            let record = ChangeRecord {
+                id: 1,
+                node: "n".into(),
+                account_id: change.account().into(),
+                kind: kind.into(),
+                subject: subject.into(),
+            };
+            assert_eq!(Change::from_record(&record), Some(change));
+        }
+        let unknown = ChangeRecord {
+            id: 1,
+            node: "n".into(),
+            account_id: "a".into(),
+            kind: "from-the-future".into(),
+            subject: String::new(),
+        };
+        assert_eq!(Change::from_record(&unknown), None);
+    }
+}

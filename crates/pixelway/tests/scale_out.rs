@@ -1,0 +1,219 @@
+//! Two nodes on one PostgreSQL and one S3-protocol bucket (moto) behave as one: a file uploaded
+//! through one is served by the other; an endpoint made on one routes on the other; a purge on
+//! one reaches the other's memory tier; a dashboard session opened on one works on the other;
+//! with the database gone both keep serving, report not ready, refuse changes, and catch up
+//! when it is back. Every server is the testkit's, on 127.0.0.1.
+
+use pixelway_testkit::api::Auth;
+use pixelway_testkit::multipart::Form;
+use pixelway_testkit::{Moto, Pixelway, Postgres, http_client};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
+const KEY: &str = "private_scale_key";
+const TOKEN: &str = "operator-token-for-scale-tests";
+/// Both nodes seal secrets with the same key (32 bytes, base64).
+const SECRETS_KEY: &str = "c2NhbGUtb3V0LXRlc3Qtc2VjcmV0cy1rZXktMzJieXQ=";
+
+fn config(database_url: &str, moto: &Moto, bucket: &str) -> String {
+    format!(
+        r#"
+[server]
+admin_token = "{TOKEN}"
+
+[storage]
+database_url = "{database_url}"
+media_library = "s3://{bucket}/library"
+secrets_key = "{SECRETS_KEY}"
+
+[storage.s3]
+endpoint = "{endpoint}"
+region = "us-east-1"
+access_key_id = "testing"
+secret_access_key = "testing"
+allow_http = true
+
+[[account]]
+id = "scale"
+private_key = "{KEY}"
+public_key = "public_scale_key"
+"#,
+        endpoint = moto.endpoint
+    )
+}
+
+async fn get(node: &Pixelway, path: &str) -> (u16, Vec<u8>) {
+    let response = http_client()
+        .get(node.url(path))
+        .send()
+        .await
+        .expect("the node answers");
+    let status = response.status().as_u16();
+    (status, response.bytes().await.unwrap_or_default().to_vec())
+}
+
+/// Polls `path` on `node` until it answers `status`; how long that took.
+async fn until_status(node: &Pixelway, path: &str, status: u16, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if get(node, path).await.0 == status {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{path} did not answer {status} within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn upload(node: &Pixelway, name: &str, bytes: &[u8]) {
+    let form = Form::new()
+        .text("fileName", name)
+        .text("useUniqueFileName", "false")
+        .file("file", name, bytes);
+    let response = node.upload(KEY, form).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
+    let postgres = Postgres::start();
+    let moto = Moto::shared();
+    let bucket = "pixelway-scale-out";
+    moto.create_bucket(bucket).await;
+    let config = config(&postgres.fresh_database(), moto, bucket);
+    let a = Pixelway::start(BIN, Some(&config));
+    let b = Pixelway::start(BIN, Some(&config));
+    let photo = std::fs::read(pixelway_testkit::sample_path("cups.jpg")).unwrap();
+
+    // A file uploaded through A is served by B, byte for byte.
+    upload(&a, "cups.jpg", &photo).await;
+    let (status, body) = get(&b, "/scale/cups.jpg").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, photo, "B serves A's upload");
+
+    // An endpoint created on A routes on B; measured over 20 changes.
+    let mut delays = Vec::new();
+    for i in 0..20 {
+        let body = format!(r#"{{"urlPrefix": "shop-{i}", "origins": []}}"#);
+        let (status, json) = a
+            .api(
+                Auth::Basic(KEY),
+                "POST",
+                "/v1/accounts/url-endpoints",
+                &body,
+            )
+            .await;
+        assert_eq!(status, 201, "{json}");
+        let made = Instant::now();
+        let path = format!("/scale/shop-{i}/cups.jpg");
+        until_status(&b, &path, 200, Duration::from_secs(5)).await;
+        delays.push(made.elapsed());
+    }
+    delays.sort();
+    eprintln!(
+        "change on A → visible on B: p50 {:?}, p99 {:?}, max {:?} (20 changes)",
+        percentile(&delays, 0.5),
+        percentile(&delays, 0.99),
+        delays.last().unwrap()
+    );
+
+    // A purge on B is honoured by A, from A's memory tier too: A holds the photo in memory,
+    // the bucket's bytes change behind its back, B purges the URL.
+    for _ in 0..3 {
+        assert_eq!(get(&a, "/scale/tr:w-100/cups.jpg").await.0, 200);
+    }
+    let (_, before) = get(&a, "/scale/cups.jpg").await;
+    let other = std::fs::read(pixelway_testkit::sample_path("pastel-hills.jpg")).unwrap();
+    moto.put_signed(bucket, "library/scale/cups.jpg", &other)
+        .await;
+    assert_eq!(
+        get(&a, "/scale/cups.jpg").await.1,
+        before,
+        "A still serves its copy"
+    );
+    let url = b.url("/scale/cups.jpg");
+    let (status, json) = b
+        .api(
+            Auth::Basic(KEY),
+            "POST",
+            "/v1/files/purge",
+            &format!(r#"{{"url": "{url}"}}"#),
+        )
+        .await;
+    assert_eq!(status, 201, "{json}");
+    let purged = Instant::now();
+    loop {
+        if get(&a, "/scale/cups.jpg").await.1 == other {
+            break;
+        }
+        assert!(
+            purged.elapsed() < Duration::from_secs(5),
+            "A never saw B's purge"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    eprintln!("purge on B → honoured by A in {:?}", purged.elapsed());
+
+    // A dashboard session opened on A works on B.
+    let session = a.sign_in(Some("scale"), KEY).await.expect("signed in on A");
+    let (status, json) = b
+        .api(
+            Auth::Session(&session, Some(&session.csrf)),
+            "GET",
+            "/v1/accounts/url-endpoints",
+            "",
+        )
+        .await;
+    assert_eq!(status, 200, "the session from A is B's too: {json}");
+
+    // The database goes away: both nodes serve what they have, say they are not ready, and
+    // refuse changes with 503.
+    postgres.stop();
+    for node in [&a, &b] {
+        assert_eq!(get(node, "/scale/cups.jpg").await.0, 200, "still serving");
+        until_status(node, "/readyz", 503, Duration::from_secs(10)).await;
+        let (status, json) = node
+            .api(
+                Auth::Basic(KEY),
+                "POST",
+                "/v1/accounts/url-endpoints",
+                r#"{"urlPrefix": "while-down", "origins": []}"#,
+            )
+            .await;
+        assert_eq!(status, 503, "{json}");
+    }
+    let (_, text) = get(&a, "/readyz").await;
+    assert!(
+        String::from_utf8_lossy(&text).contains("database: unreachable"),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
+
+    // It comes back: both are ready again by themselves, and a change made on A reaches B.
+    postgres.resume();
+    for node in [&a, &b] {
+        until_status(node, "/readyz", 200, Duration::from_secs(20)).await;
+    }
+    let (status, json) = a
+        .api(
+            Auth::Basic(KEY),
+            "POST",
+            "/v1/accounts/url-endpoints",
+            r#"{"urlPrefix": "after-outage", "origins": []}"#,
+        )
+        .await;
+    assert_eq!(status, 201, "{json}");
+    until_status(
+        &b,
+        "/scale/after-outage/cups.jpg",
+        200,
+        Duration::from_secs(5),
+    )
+    .await;
+}
