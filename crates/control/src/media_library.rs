@@ -62,8 +62,9 @@ impl MediaLibrary {
     }
 
     /// Stores a spooled file (already complete) at `path` of an account's library: on disk
-    /// synced, renamed into place and its folder synced; in a bucket one PUT. When this returns
-    /// the bytes are durable.
+    /// synced, renamed into place and its folder synced; in a bucket streamed from the spool
+    /// (one PUT, or a multipart upload for large files: the object appears only when complete).
+    /// When this returns the bytes are durable.
     pub async fn store(
         &self,
         account: &str,
@@ -78,13 +79,11 @@ impl MediaLibrary {
                     .map_err(|e| MediaError::Io(std::io::Error::other(e)))??;
                 Ok(())
             }
-            Self::S3 { .. } => {
-                let bytes = tokio::fs::read(spooled.path()).await?;
-                self.bucket(account)?
-                    .put(path, bytes)
-                    .await
-                    .map_err(MediaError::Bucket)
-            }
+            Self::S3 { .. } => self
+                .bucket(account)?
+                .put_file(path, spooled.path())
+                .await
+                .map_err(MediaError::Bucket),
         }
     }
 
@@ -116,12 +115,10 @@ impl MediaLibrary {
                 .map_err(|e| MediaError::Io(std::io::Error::other(e)))??;
             }
             Self::S3 { .. } => {
-                let bytes = self
-                    .bucket(account)?
-                    .get_all(path)
+                self.bucket(account)?
+                    .get_into(path, spooled.path())
                     .await
                     .map_err(MediaError::Bucket)?;
-                tokio::fs::write(spooled.path(), bytes).await?;
             }
         }
         Ok(spooled)

@@ -10,6 +10,9 @@ use object_store::path::Path as StorePath;
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use std::sync::Arc;
 
+/// Size of a multipart upload's parts (S3 wants at least 5 MiB but the last).
+pub const MULTIPART_PART: usize = 8 << 20;
+
 /// An origin backed by any `object_store` store, with an optional key prefix.
 #[derive(Debug, Clone)]
 pub struct ObjectOrigin {
@@ -314,11 +317,63 @@ impl ObjectOrigin {
             .map_err(|e| e.to_string())
     }
 
-    /// Reads a whole object (a Media Library file being copied; bounded by the upload limit).
-    pub async fn get_all(&self, path: &str) -> Result<bytes::Bytes, String> {
+    /// Stores the file at `file` as `path`, streamed from disk: one PUT up to
+    /// [`MULTIPART_PART`], a multipart upload of such parts (two in flight) above it. Memory
+    /// stays at a few parts whatever the file's size; the object exists only once complete.
+    pub async fn put_file(&self, path: &str, file: &std::path::Path) -> Result<(), String> {
+        use tokio::io::AsyncReadExt;
+        let key = self.key(path).map_err(|e| e.to_string())?;
+        let size = tokio::fs::metadata(file)
+            .await
+            .map_err(|e| e.to_string())?
+            .len();
+        if size <= MULTIPART_PART as u64 {
+            let bytes = tokio::fs::read(file).await.map_err(|e| e.to_string())?;
+            return self.put(path, bytes).await;
+        }
+        let upload = self
+            .store
+            .put_multipart(&key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, MULTIPART_PART);
+        let mut source = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut buffer = vec![0; 1 << 20];
+        loop {
+            let read = match source.read(&mut buffer).await {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(e.to_string());
+                }
+            };
+            if let Err(e) = writer.wait_for_capacity(2).await {
+                let _ = writer.abort().await;
+                return Err(e.to_string());
+            }
+            writer.write(&buffer[..read]);
+        }
+        writer.finish().await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Writes object `path` into the file at `file`, streamed (a Media Library file being
+    /// copied).
+    pub async fn get_into(&self, path: &str, file: &std::path::Path) -> Result<(), String> {
+        use tokio::io::AsyncWriteExt;
         let key = self.key(path).map_err(|e| e.to_string())?;
         let object = self.store.get(&key).await.map_err(|e| e.to_string())?;
-        object.bytes().await.map_err(|e| e.to_string())
+        let mut target = tokio::fs::File::create(file)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut stream = object.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| e.to_string())?;
+            target.write_all(&chunk).await.map_err(|e| e.to_string())?;
+        }
+        target.flush().await.map_err(|e| e.to_string())
     }
 
     /// Deletes every object under this origin's prefix (an account's whole library).

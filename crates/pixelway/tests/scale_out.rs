@@ -217,3 +217,99 @@ async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
     )
     .await;
 }
+
+/// Bytes that are a JPEG (a real photo) made unique by what follows its end: `n` times the
+/// photo's size in trailing bytes derived from `seed`.
+fn unique_photo(photo: &[u8], seed: u32, n: usize) -> Vec<u8> {
+    let mut bytes = photo.to_vec();
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    for _ in 0..photo.len() * n {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        bytes.push(state as u8);
+    }
+    bytes
+}
+
+/// SIGKILL of a node while 40 uploads stream into it loses no upload it acknowledged: each
+/// one is served by the other node, byte for byte; one it did not acknowledge is either
+/// absent or whole, never half. A file larger than a multipart part goes up in parts and comes
+/// back whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_uploads_loses_no_acknowledged_upload() {
+    let postgres = Postgres::start();
+    let moto = Moto::shared();
+    let bucket = "pixelway-crash";
+    moto.create_bucket(bucket).await;
+    let config = config(&postgres.fresh_database(), moto, bucket);
+    let mut a = Pixelway::start(BIN, Some(&config));
+    let b = Pixelway::start(BIN, Some(&config));
+    let photo = std::fs::read(pixelway_testkit::sample_path("cups.jpg")).unwrap();
+
+    // Larger than one part (8 MiB): uploaded in parts, served whole by the other node.
+    let large = unique_photo(&photo, 7, 110);
+    assert!(large.len() > 9 << 20, "more than one 8 MiB part");
+    upload(&a, "large.jpg", &large).await;
+    let (status, body) = get(&b, "/scale/large.jpg").await;
+    assert_eq!(status, 200);
+    assert!(body == large, "the large file came back whole");
+
+    let files: Vec<(String, Vec<u8>)> = (0..40)
+        .map(|i| (format!("crash-{i}.jpg"), unique_photo(&photo, i, 4)))
+        .collect();
+    let (acknowledged_tx, mut acknowledged_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut uploads = Vec::new();
+    for (name, bytes) in files.clone() {
+        let url = a.url("/api/v1/files/upload");
+        let acknowledged = acknowledged_tx.clone();
+        uploads.push(tokio::spawn(async move {
+            let form = Form::new()
+                .text("fileName", &name)
+                .text("useUniqueFileName", "false")
+                .file("file", &name, &bytes);
+            let (content_type, body) = form.finish();
+            let answer = http_client()
+                .post(url)
+                .basic_auth(KEY, Some(""))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await;
+            if answer.is_ok_and(|r| r.status() == 200) {
+                let _ = acknowledged.send(name);
+            }
+        }));
+    }
+    drop(acknowledged_tx);
+    // Some are done, the rest in flight: the node dies.
+    let mut acknowledged = Vec::new();
+    while acknowledged.len() < 8 {
+        acknowledged.push(acknowledged_rx.recv().await.expect("uploads acknowledged"));
+    }
+    a.kill();
+    for upload in uploads {
+        upload.await.unwrap();
+    }
+    while let Ok(name) = acknowledged_rx.try_recv() {
+        acknowledged.push(name);
+    }
+    eprintln!(
+        "{} of 40 uploads acknowledged before the crash",
+        acknowledged.len()
+    );
+    for (name, bytes) in &files {
+        let (status, body) = get(&b, &format!("/scale/{name}")).await;
+        if acknowledged.contains(name) {
+            assert_eq!(status, 200, "{name} was acknowledged");
+            assert!(body == *bytes, "{name} is served byte for byte");
+        } else {
+            assert!(
+                status == 404 || (status == 200 && body == *bytes),
+                "{name}: {status}, {} bytes of {}: never half a file",
+                body.len(),
+                bytes.len()
+            );
+        }
+    }
+}
