@@ -7,6 +7,11 @@
 //!   attempt from that network waits twice as long as the one before (from [`BASE_DELAY`] up to
 //!   [`MAX_DELAY`]), so spraying guesses over many account ids is slowed too.
 //!
+//! On a shared store (many nodes) every failure is also written to the store, and the same two
+//! rules are read from there as well ([`shared_wait`]), so guesses spread over the nodes count
+//! as one. The in-process tables stay in front: they answer without a query and survive the
+//! database being away.
+//!
 //! A correct key from a network with no failures always signs in. Memory is bounded: at most
 //! [`MAX_ENTRIES`] networks and as many pairs are remembered, and an entry is only forgotten once
 //! its rule no longer holds it, never to make room: a flood of failures from fresh addresses
@@ -54,6 +59,38 @@ impl Network {
             None => Network::Unknown,
         }
     }
+}
+
+impl Network {
+    /// The network as the store keeps it (`v4:…`, `v6:…`, `unknown`).
+    pub fn key(self) -> String {
+        match self {
+            Network::V4(v4) => format!("v4:{}", std::net::Ipv4Addr::from(v4)),
+            Network::V6(prefix) => format!("v6:{prefix:016x}"),
+            Network::Unknown => "unknown".to_string(),
+        }
+    }
+}
+
+/// How long a network must wait before it may try an account, by the failures the store
+/// holds (the same two rules as the in-process tables; `now` in unix seconds).
+pub fn shared_wait(failures: &pixelway_store::SignInFailures, now: i64) -> Option<Duration> {
+    let pair = failures
+        .pair_first
+        .filter(|_| failures.pair >= PAIR_FAILURES)
+        .map(|first| PAIR_WINDOW.as_secs() as i64 - (now - first))
+        .filter(|left| *left > 0)
+        .map(|left| Duration::from_secs(left as u64));
+    let backoff = Backoff {
+        failures: failures.network,
+        last: Instant::now(),
+    };
+    let network = failures
+        .network_last
+        .map(|last| backoff.delay().as_secs() as i64 - (now - last))
+        .filter(|left| *left > 0)
+        .map(|left| Duration::from_secs(left as u64));
+    pair.max(network)
 }
 
 /// Failed sign-ins, by network and by network and account.
@@ -259,6 +296,33 @@ mod tests {
         let secs: Vec<u64> = waits.iter().map(|w| w.map_or(0, |d| d.as_secs())).collect();
         assert_eq!(secs, [0, 0, 0, 1, 2, 4, 8]);
         assert_eq!(limiter.wait_at(v4(2), "fresh", start), None);
+    }
+
+    #[test]
+    fn the_store_s_counts_follow_the_same_rules() {
+        use pixelway_store::SignInFailures;
+        let now = 10_000;
+        let quiet = SignInFailures::default();
+        assert_eq!(shared_wait(&quiet, now), None);
+        let pair = SignInFailures {
+            pair: PAIR_FAILURES,
+            pair_first: Some(now - 100),
+            network: FREE_FAILURES,
+            network_last: Some(now),
+        };
+        assert_eq!(
+            shared_wait(&pair, now),
+            Some(PAIR_WINDOW - Duration::from_secs(100))
+        );
+        let spraying = SignInFailures {
+            pair: 1,
+            pair_first: Some(now),
+            network: FREE_FAILURES + 3,
+            network_last: Some(now),
+        };
+        assert_eq!(shared_wait(&spraying, now), Some(BASE_DELAY * 4));
+        assert_eq!(shared_wait(&spraying, now + 4), None, "waited out");
+        assert_eq!(Network::of(Some([10, 0, 0, 1].into())).key(), "v4:10.0.0.1");
     }
 
     #[test]

@@ -112,6 +112,36 @@ pub enum SignInRefused {
     TooMany(Duration),
 }
 
+/// What the store says `network` must wait before trying `limited_as` (every node's failures;
+/// `None` on a store of one node, or when the store cannot be asked).
+async fn shared_wait(
+    app: &App,
+    network: super::limiter::Network,
+    limited_as: &str,
+) -> Option<Duration> {
+    use super::limiter::{MAX_DELAY, PAIR_WINDOW};
+    let store = app.control.store();
+    if !store.is_shared() {
+        return None;
+    }
+    let now = pixelway_control::now_unix();
+    let failures = store
+        .sign_in_failures(
+            &network.key(),
+            limited_as,
+            now - PAIR_WINDOW.as_secs() as i64,
+            now - MAX_DELAY.as_secs() as i64,
+        )
+        .await;
+    match failures {
+        Ok(failures) => super::limiter::shared_wait(&failures, now),
+        Err(e) => {
+            tracing::warn!(error = %e, "the other nodes' failed sign-ins could not be read");
+            None
+        }
+    }
+}
+
 /// Checks the credentials and opens a session; returns the cookie value.
 pub async fn sign_in(
     app: &App,
@@ -123,14 +153,32 @@ pub async fn sign_in(
     let network = super::limiter::Network::of(client);
     // The operator signs in as an account of its own for the limiter.
     let limited_as = account.unwrap_or("(operator)");
-    if let Some(wait) = limiter.wait(network, limited_as) {
+    let wait = limiter
+        .wait(network, limited_as)
+        .max(shared_wait(app, network, limited_as).await);
+    if let Some(wait) = wait {
         return Err(SignInRefused::TooMany(wait));
     }
+    let store = app.control.store();
     if !credentials_match(app, account, key) {
         limiter.failed(network, limited_as);
+        if store.is_shared()
+            && let Err(e) = store
+                .record_sign_in_failure(&network.key(), limited_as, pixelway_control::now_unix())
+                .await
+        {
+            tracing::warn!(error = %e, "a failed sign-in was not shared with the other nodes");
+        }
         return Err(SignInRefused::WrongCredentials);
     }
     limiter.succeeded(network, limited_as);
+    if store.is_shared()
+        && let Err(e) = store
+            .clear_sign_in_failures(&network.key(), limited_as)
+            .await
+    {
+        tracing::warn!(error = %e, "a sign-in's earlier failures were not cleared");
+    }
     let fingerprint =
         credential_fingerprint(app, account).ok_or(SignInRefused::WrongCredentials)?;
     let id = random_token();

@@ -200,6 +200,10 @@ impl Control {
         self.rebuild_all().await?;
         let horizon = crate::now_unix() - KEEP_CHANGES.as_secs() as i64;
         self.store.prune_changes(horizon).await?;
+        // No rule of the sign-in limit reads failures older than a quarter of an hour.
+        self.store
+            .prune_sign_in_failures(crate::now_unix() - 3600)
+            .await?;
         self.catch_up().await
     }
 

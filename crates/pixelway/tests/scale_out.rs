@@ -172,6 +172,22 @@ async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
         .await;
     assert_eq!(status, 200, "the session from A is B's too: {json}");
 
+    // The limit on failed sign-ins counts both nodes' failures: four wrong keys on A (past the
+    // three free ones), and B makes that address wait, even with the right key; another
+    // address signs in on B.
+    for _ in 0..4 {
+        assert!(a.sign_in(Some("scale"), "wrong-key").await.is_err());
+    }
+    let refused = b.sign_in(Some("scale"), KEY).await;
+    assert_eq!(
+        refused.err(),
+        Some(reqwest::StatusCode::TOO_MANY_REQUESTS),
+        "B counts A's failures"
+    );
+    b.sign_in_from([127, 0, 0, 2].into(), Some("scale"), KEY)
+        .await
+        .expect("another client is not held back");
+
     // The database goes away: both nodes serve what they have, say they are not ready, and
     // refuse changes with 503.
     postgres.stop();

@@ -30,7 +30,7 @@ pub use records::{
 };
 pub use search::SearchError;
 pub use secrets::{SecretBox, SecretsError};
-pub use sessions::SessionRecord;
+pub use sessions::{SessionRecord, SignInFailures};
 pub use uploads::PurgeRequest;
 
 use backend::Backend;

@@ -71,6 +71,90 @@ impl Store {
     }
 }
 
+/// A network's failed sign-ins lately, as the limit on them reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignInFailures {
+    /// Failures for the account from the network since the pair's window began.
+    pub pair: u32,
+    /// When the first of those was (unix seconds).
+    pub pair_first: Option<i64>,
+    /// Failures from the network, for any account, since the backoff's horizon.
+    pub network: u32,
+    /// When the latest of those was.
+    pub network_last: Option<i64>,
+}
+
+impl Store {
+    /// Records a failed sign-in for `account` from `network` at `at` (unix seconds).
+    pub async fn record_sign_in_failure(
+        &self,
+        network: &str,
+        account: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sign_in_failures (network, account_id, at) VALUES ($1, $2, $3)")
+            .bind(network)
+            .bind(account)
+            .bind(at)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The failures of `network` (and of it for `account`) since `pair_since` and
+    /// `network_since`.
+    pub async fn sign_in_failures(
+        &self,
+        network: &str,
+        account: &str,
+        pair_since: i64,
+        network_since: i64,
+    ) -> Result<SignInFailures, StoreError> {
+        let row = sqlx::query(
+            "SELECT \
+             COUNT(CASE WHEN account_id = $2 AND at >= $3 THEN 1 END) AS pair, \
+             MIN(CASE WHEN account_id = $2 AND at >= $3 THEN at END) AS pair_first, \
+             COUNT(*) AS network, MAX(at) AS network_last \
+             FROM sign_in_failures WHERE network = $1 AND at >= $4",
+        )
+        .bind(network)
+        .bind(account)
+        .bind(pair_since)
+        .bind(network_since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(SignInFailures {
+            pair: row.try_get::<i64, _>("pair")? as u32,
+            pair_first: row.try_get("pair_first")?,
+            network: row.try_get::<i64, _>("network")? as u32,
+            network_last: row.try_get("network_last")?,
+        })
+    }
+
+    /// A correct key: the pair's failures are forgotten (the network's stay, for its backoff).
+    pub async fn clear_sign_in_failures(
+        &self,
+        network: &str,
+        account: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE network = $1 AND account_id = $2")
+            .bind(network)
+            .bind(account)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets failures older than `before` (no rule reads them any more).
+    pub async fn prune_sign_in_failures(&self, before: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,7 @@ const CASES: &[(&str, Case)] = &[
     ("sessions", |s| Box::pin(sessions(s))),
     ("account deletion", |s| Box::pin(account_deletion(s))),
     ("changes", |s| Box::pin(changes(s))),
+    ("sign-in failures", |s| Box::pin(sign_in_failures(s))),
 ];
 
 fn secrets(dir: &std::path::Path) -> SecretBox {
@@ -828,4 +829,54 @@ async fn changes(store: Store) {
     assert_eq!(store.last_change_id().await.unwrap(), second);
     assert_eq!(store.prune_changes(i64::MAX).await.unwrap(), 2);
     assert!(store.changes_since(0, 10).await.unwrap().is_empty());
+}
+
+async fn sign_in_failures(store: Store) {
+    let none = store
+        .sign_in_failures("v4:10.0.0.1", "demo", 0, 0)
+        .await
+        .unwrap();
+    assert_eq!(none, pixelway_store::SignInFailures::default());
+    for (account, at) in [("demo", 100), ("demo", 150), ("other", 160), ("demo", 10)] {
+        store
+            .record_sign_in_failure("v4:10.0.0.1", account, at)
+            .await
+            .unwrap();
+    }
+    store
+        .record_sign_in_failure("v4:10.0.0.2", "demo", 170)
+        .await
+        .unwrap();
+    let seen = store
+        .sign_in_failures("v4:10.0.0.1", "demo", 50, 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        pixelway_store::SignInFailures {
+            pair: 2,
+            pair_first: Some(100),
+            network: 3,
+            network_last: Some(160),
+        }
+    );
+    store
+        .clear_sign_in_failures("v4:10.0.0.1", "demo")
+        .await
+        .unwrap();
+    let cleared = store
+        .sign_in_failures("v4:10.0.0.1", "demo", 0, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (cleared.pair, cleared.network),
+        (0, 1),
+        "the other account's stays"
+    );
+    store.prune_sign_in_failures(1000).await.unwrap();
+    let pruned = store
+        .sign_in_failures("v4:10.0.0.2", "demo", 0, 0)
+        .await
+        .unwrap();
+    assert_eq!(pruned.network, 0);
 }

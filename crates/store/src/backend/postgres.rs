@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "changes",
         include_str!("../../migrations/postgres/0002_changes.sql"),
     ),
+    (
+        "sign-in failures",
+        include_str!("../../migrations/postgres/0003_sign_in_failures.sql"),
+    ),
 ];
 
 /// The channel nodes are told about committed changes on.

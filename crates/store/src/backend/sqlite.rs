@@ -59,6 +59,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "changes",
         include_str!("../../migrations/sqlite/0008_changes.sql"),
     ),
+    (
+        "sign-in failures",
+        include_str!("../../migrations/sqlite/0009_sign_in_failures.sql"),
+    ),
 ];
 
 /// Opens (creating) the database file: foreign keys on, WAL, a busy timeout for writers that
