@@ -6,18 +6,47 @@
 # time one change takes through the management API (a new URL endpoint for one account, live
 # when the answer comes), and the time to route a request (an unknown account, and a bad
 # transformation on the last account: routed and parsed, never fetched).
-# Usage: bench/tenants.sh [accounts=2000] [binary=target/release/pixelway]
+# Then the change rate: 8 clients updating endpoints of different accounts through the API for
+# 10 s (each change validated, written, and live on every node when its answer comes).
+# With `postgres` as the third argument the store is a throwaway PostgreSQL (Debian's binaries,
+# started here on 127.0.0.1 with fsync on) instead of SQLite.
+# Usage: bench/tenants.sh [accounts=2000] [binary=target/release/pixelway] [sqlite|postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}
 BIN=${2:-target/release/pixelway}
+DB=${3:-sqlite}
 [ -x "$BIN" ] || cargo build --release -q
 WORK=$(mktemp -d)
-trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-python3 - "$N" > "$WORK/pixelway.toml" <<'PY'
+PGDATA_DIR=""
+cleanup() {
+  kill $PID 2>/dev/null || true
+  if [ -n "$PGDATA_DIR" ]; then as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+DATABASE_URL=""
+if [ "$DB" = postgres ]; then
+  INITDB=$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)
+  PGBIN=$(dirname "$(readlink -f "$INITDB")")
+  PGDATA_DIR="$WORK/pg"
+  mkdir -p "$PGDATA_DIR"; [ "$(id -u)" = 0 ] && chown postgres "$WORK" "$PGDATA_DIR"
+  as_postgres "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust -E UTF8 --locale=C >/dev/null
+  PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -o "-p $PGPORT -h 127.0.0.1 -k $PGDATA_DIR" -w start >/dev/null
+  "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE bench"
+  DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench"
+  echo "store: PostgreSQL on 127.0.0.1:$PGPORT"
+else
+  echo "store: SQLite"
+fi
+python3 - "$N" "$DATABASE_URL" > "$WORK/pixelway.toml" <<'PY'
 import sys
 n = int(sys.argv[1])
 print('[limits]\nallow_private_origin_addresses = true\n')
+if sys.argv[2]:
+    print(f'[storage]\ndatabase_url = "{sys.argv[2]}"\n')
 for i in range(n):
     print(f'''[[account]]
 id = "t{i}"
@@ -78,5 +107,40 @@ for label, path in [("unknown account", "/nobody/x.jpg"),
                     ("last account, bad transformation", f"/t{n-1}/e3/tr:w-abc/x.jpg")]:
     times = sorted(timed("GET", path)[1] for _ in range(500))
     print(f"routing ({label}): median {times[250]*1e6:.0f} µs over 500 keep-alive requests")
+
+# The change rate: 8 clients, each changing the description of an endpoint of its own accounts
+# in turn (endpoints made through the API: the file's are managed by the file), for 10 s.
+import threading
+CLIENTS, SECONDS = 8, 10.0
+done = [0] * CLIENTS
+failed = [0] * CLIENTS
+def client(k):
+    c = http.client.HTTPConnection(host, int(port))
+    ids = {}
+    accounts = [f"t{i}" for i in range(k, n, CLIENTS)][:50]
+    for account in accounts:
+        key = base64.b64encode(f"private_{account}:".encode()).decode()
+        headers = {"Authorization": "Basic " + key, "Content-Type": "application/json"}
+        c.request("POST", "/v1/accounts/url-endpoints", headers=headers,
+                  body=json.dumps({"urlPrefix": "rate", "origins": []}))
+        r = c.getresponse(); made = json.loads(r.read())
+        assert r.status == 201, made
+        ids[account] = (headers, made)
+    end = time.perf_counter() + SECONDS
+    i = 0
+    while time.perf_counter() < end:
+        account = accounts[i % len(accounts)]
+        headers, e0 = ids[account]
+        body = json.dumps({"urlPrefix": "rate", "origins": [], "description": f"rev {i}"})
+        c.request("PUT", f"/v1/accounts/url-endpoints/{e0['id']}", body=body, headers=headers)
+        r = c.getresponse(); r.read()
+        if r.status == 200: done[k] += 1
+        else: failed[k] += 1
+        i += 1
+threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(f"sustained change rate through the API: {sum(done)/SECONDS:.0f} changes/s "
+      f"({CLIENTS} clients, {SECONDS:.0f} s, {sum(failed)} refused)")
 PY
 kill $PID; wait $PID 2>/dev/null || true

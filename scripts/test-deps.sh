@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pixelway's tests need, when missing: build tools (scripts/build-deps.sh), the S3-protocol server and
 # GCS emulator and SDK clients and fontTools for hostile fonts (pip), Azurite, the Node SDK and playwright-core (npm, into .tools/), Debian's
-# PostgreSQL for the store's tests and Chromium for the dashboard's browser tests (apt). Idempotent; safe to re-run.
+# PostgreSQL for the store's tests, nginx for the balancer test and Chromium for the dashboard's browser tests (apt). Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +34,16 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi
+
+# The balancer test puts nginx in front of two nodes, configured as docs/scaling.md says.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "test-deps: apt-get install nginx-light"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+  # Debian starts it as a service on port 80: the tests start their own.
+  $SUDO nginx -s stop >/dev/null 2>&1 || true
 fi
 
 # The dashboard's tests drive Debian's Chromium (playwright-core never downloads a browser).

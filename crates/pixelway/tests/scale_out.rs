@@ -6,7 +6,7 @@
 
 use pixelway_testkit::api::Auth;
 use pixelway_testkit::multipart::Form;
-use pixelway_testkit::{Moto, Pixelway, Postgres, http_client};
+use pixelway_testkit::{Moto, Nginx, Pixelway, Postgres, http_client};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
@@ -327,5 +327,77 @@ async fn a_crash_during_uploads_loses_no_acknowledged_upload() {
                 bytes.len()
             );
         }
+    }
+}
+
+/// The nginx configuration docs/scaling.md gives, as it is written there.
+fn documented_nginx_config() -> String {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/scaling.md"
+    ))
+    .unwrap();
+    let start = doc
+        .find("```nginx\n")
+        .expect("an nginx block in docs/scaling.md")
+        + 9;
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end].to_string()
+}
+
+/// nginx in front, configured as docs/scaling.md says, sends each URL to one node (so each
+/// node's caches stay hot), spreads URLs over both, and moves a dead node's URLs to the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_balancer_keeps_each_url_on_one_node() {
+    let postgres = Postgres::start();
+    let moto = Moto::shared();
+    let bucket = "pixelway-balanced";
+    moto.create_bucket(bucket).await;
+    let config = config(&postgres.fresh_database(), moto, bucket);
+    let mut a = Pixelway::start(BIN, Some(&config));
+    let b = Pixelway::start(BIN, Some(&config));
+    let node = |server: &Pixelway| server.url("").trim_start_matches("http://").to_string();
+    let nginx = Nginx::start(
+        &documented_nginx_config()
+            .replace("@NODE_A@", &node(&a))
+            .replace("@NODE_B@", &node(&b)),
+    );
+    let photo = std::fs::read(pixelway_testkit::sample_path("cups.jpg")).unwrap();
+    upload(&a, "cups.jpg", &photo).await;
+
+    let paths: Vec<String> = (1..=24)
+        .map(|w| format!("/scale/tr:w-{}/cups.jpg", w * 10))
+        .collect();
+    for _ in 0..2 {
+        for path in &paths {
+            let response = http_client().get(nginx.url(path)).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+        }
+    }
+    let served_by = |server: &Pixelway, path: &str| {
+        let needle = format!("path={path} ");
+        server
+            .output()
+            .iter()
+            .filter(|line| line.contains(&needle))
+            .count()
+    };
+    let mut on_a = 0;
+    for path in &paths {
+        let (by_a, by_b) = (served_by(&a, path), served_by(&b, path));
+        assert!(
+            (by_a, by_b) == (2, 0) || (by_a, by_b) == (0, 2),
+            "{path} went to both nodes: A {by_a}, B {by_b}"
+        );
+        on_a += usize::from(by_a == 2);
+    }
+    eprintln!("{on_a} of {} URLs on node A", paths.len());
+    assert!(on_a > 0 && on_a < paths.len(), "both nodes take URLs");
+
+    // A node dies: its URLs are served by the other.
+    a.kill();
+    for path in &paths {
+        let response = http_client().get(nginx.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path} after node A died");
     }
 }

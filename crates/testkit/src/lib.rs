@@ -1,7 +1,8 @@
 //! The one place where pixelway's tests start servers, all on 127.0.0.1 with random ports:
 //! the real `pixelway` binary ([`Pixelway`]), an S3-protocol server ([`Moto`]), HTTP origins
 //! with scripted behaviour ([`WebOrigin`]), the GCS and Azure emulators ([`GcsEmulator`],
-//! [`Azurite`]), a throwaway PostgreSQL ([`Postgres`]), and headless Chromium for the dashboard
+//! [`Azurite`]), a throwaway PostgreSQL ([`Postgres`]), nginx as a load balancer ([`Nginx`]),
+//! and headless Chromium for the dashboard
 //! ([`run_browser`]). Every child process dies with the test process.
 
 pub mod api;
@@ -9,6 +10,7 @@ mod browser;
 mod emulators;
 mod moto;
 pub mod multipart;
+mod nginx;
 mod pixelway;
 mod postgres;
 mod process;
@@ -19,6 +21,7 @@ mod web;
 pub use browser::{run_browser, screenshot_dir};
 pub use emulators::{Azurite, GcsEmulator};
 pub use moto::Moto;
+pub use nginx::Nginx;
 pub use pixelway::Pixelway;
 pub use postgres::Postgres;
 pub use process::{closed_port, free_port};

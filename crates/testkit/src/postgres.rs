@@ -84,6 +84,31 @@ fn chown(path: &Path, user: Option<(u32, u32)>) {
     }
 }
 
+/// Clusters' folders are named `pixelway-pg-{pid}-…` after the test process that made them.
+const CLUSTER_PREFIX: &str = "pixelway-pg-";
+
+/// Removes the folders of clusters whose test process has gone (the shared cluster of a test
+/// process lives in a static, which is never dropped: its server dies with the process, its
+/// folder is removed here by the next test process).
+fn remove_abandoned_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(CLUSTER_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 impl Postgres {
     /// The shared cluster of this test process, started on first use.
     pub fn shared() -> &'static Postgres {
@@ -95,8 +120,9 @@ impl Postgres {
     pub fn start() -> Self {
         let bin = binaries();
         let user = run_as();
+        remove_abandoned_clusters();
         let dir = tempfile::Builder::new()
-            .prefix("pixelway-pg-")
+            .prefix(&format!("{CLUSTER_PREFIX}{}-", std::process::id()))
             .tempdir()
             .expect("temp dir");
         chown(dir.path(), user);
