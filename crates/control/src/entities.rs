@@ -87,8 +87,7 @@ impl Control {
         name: &str,
         spec: &OriginSpec,
     ) -> Result<OriginRecord, ControlError> {
-        validate::origin_name(name).map_err(|e| ControlError::from(e).in_field("name"))?;
-        validate::origin_spec(spec, &self.origins)?;
+        self.check_origin(name, spec)?;
         let origin = self
             .store
             .create_origin(account, name, spec)
@@ -106,8 +105,7 @@ impl Control {
         name: &str,
         spec: &OriginSpec,
     ) -> Result<OriginRecord, ControlError> {
-        validate::origin_name(name).map_err(|e| ControlError::from(e).in_field("name"))?;
-        validate::origin_spec(spec, &self.origins)?;
+        self.check_origin(name, spec)?;
         let origin = self
             .store
             .update_origin(account, id, name, spec)
@@ -115,6 +113,12 @@ impl Control {
             .map_err(|e| ControlError::from(e).in_field("name"))?;
         self.account_changed(account).await?;
         Ok(origin)
+    }
+
+    /// An origin's name, and a spec that can be built (named by the request's field).
+    fn check_origin(&self, name: &str, spec: &OriginSpec) -> Result<(), ControlError> {
+        validate::origin_name(name).map_err(|e| ControlError::from(e).in_field("name"))?;
+        validate::origin_spec(spec, &self.origins)
     }
 
     /// Deletes origin `id`; refused while an endpoint uses it.
