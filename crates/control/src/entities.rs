@@ -280,7 +280,7 @@ impl Control {
             return Ok(None);
         }
         for account in accounts {
-            validate::declared_account(account, &self.origins)?;
+            validate::declared_account(account)?;
         }
         for domain in domains {
             validate::domain_host(domain.host)?;

@@ -97,7 +97,7 @@ async fn upsert_accounts(
          use_best_format = excluded.use_best_format, auto_avif = excluded.auto_avif, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    numbered(&mut query).execute(&mut *tx).await?;
+    numbered(&mut query, tx).execute(&mut *tx).await?;
     let mut defaults: QueryBuilder<Any> =
         QueryBuilder::new("INSERT INTO endpoints (id, account_id, identifier, created_at) ");
     defaults.push_values(chunk, |mut row, account| {
@@ -107,18 +107,29 @@ async fn upsert_accounts(
             .push_bind(now);
     });
     defaults.push(" ON CONFLICT (account_id, identifier) DO NOTHING");
-    numbered(&mut defaults).execute(&mut *tx).await?;
+    numbered(&mut defaults, tx).execute(&mut *tx).await?;
     Ok(())
 }
 
-/// The builder's statement with `$1, $2, …` for its parameters, which both databases take
-/// (sqlx's `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL refuses). The
-/// statements built here hold no `?` of their own.
+/// The builder's statement with the parameters `tx`'s database wants: sqlx's `QueryBuilder`
+/// writes `?` for the `Any` driver, which PostgreSQL refuses, so there they become `$1, $2, …`
+/// (see [`crate::backend::Backend::numbers_parameters`]). The statements built here hold no `?`
+/// of their own.
 fn numbered<'q>(
     builder: &mut QueryBuilder<Any>,
+    tx: &AnyConnection,
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     use sqlx::Execute;
     let text = builder.sql();
+    if !crate::backend::Backend::of_connection(tx).numbers_parameters() {
+        let arguments = builder
+            .build()
+            .take_arguments()
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        return sqlx::query_with(crate::audited(text.as_str().to_string()), arguments);
+    }
     let mut sql = String::with_capacity(text.as_str().len() + 64);
     for (number, piece) in text.as_str().split('?').enumerate() {
         if number > 0 {
@@ -152,7 +163,7 @@ async fn accounts_with_origins(
 ) -> Result<std::collections::HashSet<String>, StoreError> {
     let mut query: QueryBuilder<Any> = QueryBuilder::new("SELECT DISTINCT account_id FROM origins");
     push_in(&mut query, "account_id", ids);
-    let rows = numbered(&mut query).fetch_all(&mut *tx).await?;
+    let rows = numbered(&mut query, tx).fetch_all(&mut *tx).await?;
     rows.iter()
         .map(|row| Ok(row.try_get::<String, _>("account_id")?))
         .collect()
@@ -189,7 +200,7 @@ async fn upsert_origins(
          spec_json = excluded.spec_json, secrets_enc = excluded.secrets_enc, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    numbered(&mut query).execute(&mut *tx).await?;
+    numbered(&mut query, tx).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -204,7 +215,7 @@ async fn ids_by_name(
         "SELECT id, account_id, {name_column} AS name FROM {table}"
     ));
     push_in(&mut query, "account_id", accounts);
-    let rows = numbered(&mut query).fetch_all(&mut *tx).await?;
+    let rows = numbered(&mut query, tx).fetch_all(&mut *tx).await?;
     rows.iter()
         .map(|row| {
             Ok((
@@ -255,7 +266,7 @@ async fn upsert_endpoints(
          named_transformations_only = excluded.named_transformations_only, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    numbered(&mut query).execute(&mut *tx).await?;
+    numbered(&mut query, tx).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -310,7 +321,7 @@ async fn replace_links(
     let endpoints: Vec<&str> = links.iter().map(|(id, _)| id.as_str()).collect();
     let mut delete: QueryBuilder<Any> = QueryBuilder::new("DELETE FROM endpoint_origins");
     push_in(&mut delete, "endpoint_id", &endpoints);
-    numbered(&mut delete).execute(&mut *tx).await?;
+    numbered(&mut delete, tx).execute(&mut *tx).await?;
     // The default endpoint may appear twice (first origin, then declared): the last wins.
     let mut last: HashMap<&str, &[String]> = HashMap::new();
     for (endpoint, origins) in links {
@@ -333,7 +344,7 @@ async fn replace_links(
                 .push_bind(*position as i64)
                 .push_bind(*origin);
         });
-        numbered(&mut insert).execute(&mut *tx).await?;
+        numbered(&mut insert, tx).execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -373,7 +384,7 @@ async fn upsert_named(
         " ON CONFLICT (account_id, name) DO UPDATE SET transformation = excluded.transformation, \
          managed_by = excluded.managed_by, config_generation = excluded.config_generation",
     );
-    numbered(&mut query).execute(&mut *tx).await?;
+    numbered(&mut query, tx).execute(&mut *tx).await?;
     Ok(())
 }
 

@@ -36,6 +36,21 @@ impl Backend {
         }
     }
 
+    /// The backend a connection talks to.
+    pub fn of_connection(connection: &sqlx::AnyConnection) -> Self {
+        match connection.backend_name() {
+            "PostgreSQL" => Self::Postgres,
+            _ => Self::Sqlite,
+        }
+    }
+
+    /// Whether a statement with many parameters must number them (`$1, $2, …`): PostgreSQL
+    /// takes nothing else; SQLite looks a named parameter up by walking all of them, so a
+    /// statement of 2,000 numbered parameters binds in quadratic time there — it gets `?`.
+    pub fn numbers_parameters(self) -> bool {
+        self == Self::Postgres
+    }
+
     /// A connection pool to `url`, set up for this backend.
     pub async fn connect(self, url: &str) -> Result<AnyPool, StoreError> {
         sqlx::any::install_default_drivers();
@@ -108,7 +123,7 @@ impl Backend {
     pub fn after_apply(self) -> &'static [&'static str] {
         match self {
             Self::Sqlite => sqlite::AFTER_APPLY,
-            Self::Postgres => &[],
+            Self::Postgres => postgres::AFTER_APPLY,
         }
     }
 
