@@ -39,7 +39,8 @@ impl Nginx {
             .arg(dir.path())
             .arg("-c")
             .arg(&file)
-            .args(["-g", "daemon off;"])
+            // One process (no workers that would outlive a killed master).
+            .args(["-g", "daemon off; master_process off;"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         let mut process = ChildGuard::spawn("nginx", command);
