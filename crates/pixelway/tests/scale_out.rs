@@ -6,7 +6,7 @@
 
 use pixelway_testkit::api::Auth;
 use pixelway_testkit::multipart::Form;
-use pixelway_testkit::{Moto, Nginx, Pixelway, Postgres, http_client};
+use pixelway_testkit::{Moto, Nginx, Pixelway, Postgres, WebOrigin, http_client};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
@@ -20,6 +20,10 @@ fn config(database_url: &str, moto: &Moto, bucket: &str) -> String {
         r#"
 [server]
 admin_token = "{TOKEN}"
+
+[limits]
+# The test's web origins listen on 127.0.0.1.
+allow_private_origin_addresses = true
 
 [storage]
 database_url = "{database_url}"
@@ -122,6 +126,65 @@ async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
         percentile(&delays, 0.99),
         delays.last().unwrap()
     );
+
+    // An endpoint's origins reordered on A: B tries them in the new order.
+    let (first, second) = (WebOrigin::start(), WebOrigin::start());
+    let hills = std::fs::read(pixelway_testkit::sample_path("pastel-hills.jpg")).unwrap();
+    let flower = std::fs::read(pixelway_testkit::sample_path("fresh-flower.jpg")).unwrap();
+    first.serve("/pick.jpg", &hills);
+    second.serve("/pick.jpg", &flower);
+    let mut origin_ids = Vec::new();
+    for (name, origin) in [("first", &first), ("second", &second)] {
+        let body = format!(
+            r#"{{"name": "{name}", "type": "WEB_FOLDER", "baseUrl": "{}"}}"#,
+            origin.base_url
+        );
+        let (status, json) = a
+            .api(Auth::Basic(KEY), "POST", "/v1/accounts/origins", &body)
+            .await;
+        assert_eq!(status, 201, "{json}");
+        origin_ids.push(json["id"].as_str().unwrap().to_string());
+    }
+    let endpoint = |order: &[&String]| {
+        format!(
+            r#"{{"urlPrefix": "pick", "origins": ["{}", "{}"]}}"#,
+            order[0], order[1]
+        )
+    };
+    let (status, json) = a
+        .api(
+            Auth::Basic(KEY),
+            "POST",
+            "/v1/accounts/url-endpoints",
+            &endpoint(&[&origin_ids[0], &origin_ids[1]]),
+        )
+        .await;
+    assert_eq!(status, 201, "{json}");
+    let pick_id = json["id"].as_str().unwrap().to_string();
+    until_status(&b, "/scale/pick/pick.jpg", 200, Duration::from_secs(5)).await;
+    assert_eq!(
+        get(&b, "/scale/pick/pick.jpg").await.1,
+        hills,
+        "the first origin first"
+    );
+    let (status, json) = a
+        .api(
+            Auth::Basic(KEY),
+            "PUT",
+            &format!("/v1/accounts/url-endpoints/{pick_id}"),
+            &endpoint(&[&origin_ids[1], &origin_ids[0]]),
+        )
+        .await;
+    assert_eq!(status, 200, "{json}");
+    let reordered = Instant::now();
+    while get(&b, "/scale/pick/pick.jpg").await.1 != flower {
+        assert!(
+            reordered.elapsed() < Duration::from_secs(5),
+            "B never tried the reordered chain"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    eprintln!("reorder on A → honoured by B in {:?}", reordered.elapsed());
 
     // A purge on B is honoured by A, from A's memory tier too: A holds the photo in memory,
     // the bucket's bytes change behind its back, B purges the URL.
