@@ -1,10 +1,10 @@
 //! Applying many accounts of a config file at once: each statement writes a chunk of accounts
 //! (their rows, origins, endpoints, origin order, named transformations) with multi-row
 //! upserts, instead of a dozen statements per account. A first start with 100,000 accounts
-//! is then a few thousand statements, not millions. The rules are the per-entity writes' own
-//! (`writes.rs`): names checked first, a new account gets its default endpoint, the first
-//! origin an account ever gets joins that default endpoint, every row marked with the file's
-//! key for it and this generation.
+//! is then a few thousand statements, not millions. Names are checked before (by
+//! `pixelway_control::validate`); here a new account gets its default endpoint, the first
+//! origin a declared account ever gets joins that default endpoint, and every row is marked
+//! with the file's key for it and this generation.
 
 use crate::provenance::ConfigApply;
 use crate::{AccountSettings, EndpointInput, StoreError, new_id, now_unix};
