@@ -4,9 +4,9 @@
 //! it did: the account rebuilt in its catalog, a file's or folder's cached copies forgotten, a
 //! purge written in its ledger.
 //!
-//! No announcement is relied on alone: after a start, a lost connection or a missed number, a
-//! node replays the table from the last change it applied, and every [`RECONCILE_EVERY`] it
-//! rebuilds its whole catalog from the store as a safety net. A node that cannot reach the
+//! No announcement is relied on alone: after a start, a lost connection, a missed number or
+//! [`HEARTBEAT`] without a notice, a node reads the table from the last change it applied, and
+//! every [`RECONCILE_EVERY`] it rebuilds its whole catalog from the store as a safety net. A node that cannot reach the
 //! database keeps serving from its catalog and caches, reports it in `/readyz`, answers changes
 //! with "unavailable", and catches up by itself when the database is back.
 //!
@@ -19,6 +19,9 @@ use std::time::Duration;
 
 /// How often a following node rebuilds its whole catalog from the store, whatever it heard.
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+/// How often a following node that heard nothing reads the changes table anyway: a notice
+/// lost on the way, or a database gone without the listener noticing, is found this soon.
+const HEARTBEAT: Duration = Duration::from_secs(2);
 /// Changes older than this are pruned from the table (a node away longer rebuilds all).
 const KEEP_CHANGES: Duration = Duration::from_secs(24 * 3600);
 /// Changes read back per query while catching up.
@@ -131,12 +134,14 @@ impl Control {
             self.database_up();
             loop {
                 let until_reconcile = RECONCILE_EVERY.saturating_sub(last_reconcile.elapsed());
-                let heard = tokio::time::timeout(until_reconcile, listener.next()).await;
+                let wait = until_reconcile.min(HEARTBEAT);
+                let heard = tokio::time::timeout(wait, listener.next()).await;
                 let result = match heard {
-                    Err(_) => {
+                    Err(_) if last_reconcile.elapsed() >= RECONCILE_EVERY => {
                         last_reconcile = tokio::time::Instant::now();
                         self.reconcile().await
                     }
+                    Err(_) => self.catch_up().await,
                     Ok(Ok(Heard::Change(id))) if id <= self.last_applied() => Ok(()),
                     Ok(Ok(_)) => self.catch_up().await,
                     Ok(Err(e)) => Err(e.into()),

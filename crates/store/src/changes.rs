@@ -99,7 +99,13 @@ impl Store {
     pub async fn listen_for_changes(&self) -> Result<Option<ChangeListener>, StoreError> {
         match self.backend().changes_channel() {
             Some(channel) => {
-                let mut listener = sqlx::postgres::PgListener::connect(self.url()).await?;
+                // Its own connection, given up on after a few seconds (as the store's pool).
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
+                    .connect(self.url())
+                    .await?;
+                let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
                 // A lost connection is reported at once (the caller replays and reconnects),
                 // not retried inside the listener for half a minute.
                 listener.eager_reconnect(false);
