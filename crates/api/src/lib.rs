@@ -54,7 +54,6 @@ use std::sync::Arc;
 pub struct App {
     pub control: Arc<Control>,
     pub delivery: Arc<Delivery>,
-    pub settings: Settings,
     /// Failed sign-ins, per client network and per network and account.
     pub sign_ins: limiter::SignInLimiter,
     /// Places for upload bodies read before their client is known.
@@ -63,23 +62,26 @@ pub struct App {
 
 impl App {
     pub fn new(control: Arc<Control>, delivery: Arc<Delivery>) -> Self {
-        let settings = delivery.settings.clone();
         Self {
             control,
             unauthenticated_uploads: Arc::new(tokio::sync::Semaphore::new(
-                settings.max_unauthenticated_uploads.max(1),
+                delivery.settings.max_unauthenticated_uploads.max(1),
             )),
             delivery,
-            settings,
             sign_ins: Default::default(),
         }
+    }
+
+    /// The settings from the config file (delivery's: one copy for every surface).
+    pub fn settings(&self) -> &Settings {
+        &self.delivery.settings
     }
 }
 
 /// The upload route, with its own body limit (the file plus room for the other fields and
 /// base64's growth).
 pub fn upload_router(app: Arc<App>) -> Router<Arc<App>> {
-    let limit = app.settings.max_upload_bytes as usize / 3 * 4 + (1 << 20);
+    let limit = app.settings().max_upload_bytes as usize / 3 * 4 + (1 << 20);
     Router::new()
         .route("/api/v1/files/upload", post(upload::upload))
         .layer(DefaultBodyLimit::max(limit))
@@ -163,7 +165,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/{*rest}", any(no_such_route))
         .route("/api", any(no_such_route))
         .route("/api/{*rest}", any(no_such_route))
-        .layer(DefaultBodyLimit::max(app.settings.max_request_body))
+        .layer(DefaultBodyLimit::max(app.settings().max_request_body))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(app, only_on_api_hosts))
 }
@@ -184,7 +186,7 @@ pub async fn only_on_api_hosts(
 ) -> Response {
     use pixelway_route::Directory;
     let peer = pixelway_delivery::forwarded::Peer::of(request.extensions());
-    let proxies = &app.settings.trusted_proxies;
+    let proxies = &app.settings().trusted_proxies;
     let Ok(host) =
         pixelway_delivery::forwarded::request_host(request.uri(), request.headers(), peer, proxies)
     else {
@@ -251,7 +253,7 @@ async fn json_errors(request: Request, next: Next) -> Response {
 
 /// The base of URLs handed out: `server.public_url`, else `http://` + the request's host.
 pub fn base_url(app: &App, headers: &HeaderMap) -> String {
-    if let Some(url) = &app.settings.public_url {
+    if let Some(url) = &app.settings().public_url {
         return url.trim_end_matches('/').to_string();
     }
     let host = headers

@@ -24,7 +24,7 @@ impl FromRequestParts<Arc<App>> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        if app.settings.admin_token.is_empty() {
+        if app.settings().admin_token.is_empty() {
             return Err(ApiError::Forbidden(
                 "the operator API is off: set server.admin_token".into(),
             ));
@@ -53,7 +53,7 @@ impl FromRequestParts<Arc<App>> for Operator {
                 )
             })?;
         if !pixelway_control::credentials::admin_token_matches(
-            &app.settings.admin_token,
+            &app.settings().admin_token,
             token.trim(),
         ) {
             return Err(ApiError::Unauthorized(

@@ -69,8 +69,8 @@ fn credential_fingerprint(app: &App, account: Option<&str>) -> Option<String> {
             .record
             .private_key
             .clone(),
-        None if app.settings.admin_token.is_empty() => return None,
-        None => app.settings.admin_token.clone(),
+        None if app.settings().admin_token.is_empty() => return None,
+        None => app.settings().admin_token.clone(),
     };
     Some(sha256_hex(&format!("pixelway-session\0{credential}"))[..32].to_string())
 }
@@ -203,7 +203,9 @@ pub async fn sign_in(
 /// compared in constant time.
 fn credentials_match(app: &App, account: Option<&str>, key: &str) -> bool {
     match account {
-        None => pixelway_control::credentials::admin_token_matches(&app.settings.admin_token, key),
+        None => {
+            pixelway_control::credentials::admin_token_matches(&app.settings().admin_token, key)
+        }
         Some(id) => {
             let catalog = app.control.catalog();
             catalog
@@ -237,7 +239,7 @@ pub fn sign_in_cookie(app: &App, value: &str) -> HeaderValue {
 
 fn cookie_header(app: &App, name: &str, value: &str, max_age: u64) -> HeaderValue {
     let secure = app
-        .settings
+        .settings()
         .public_url
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"));

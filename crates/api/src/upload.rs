@@ -142,7 +142,7 @@ async fn read_form(
     caller: Option<Caller>,
     mut unknown_client: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<Form, ApiError> {
-    let mut clock = BodyClock::new(&app.settings);
+    let mut clock = BodyClock::new(app.settings());
     let mut form = Form {
         caller,
         ..Form::default()
@@ -290,7 +290,7 @@ impl SpoolWriter {
             file,
             out,
             size: 0,
-            limit: app.settings.max_upload_bytes,
+            limit: app.settings().max_upload_bytes,
             hasher: Sha256::new(),
             head: Vec::new(),
         })

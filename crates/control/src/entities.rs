@@ -133,10 +133,10 @@ impl Control {
         account: &str,
         fields: &EndpointFields,
     ) -> Result<EndpointRecord, ControlError> {
-        let fields = validate::endpoint_fields(fields)?;
+        validate::endpoint_fields(fields)?;
         let endpoint = self
             .store
-            .create_endpoint(account, &fields)
+            .create_endpoint(account, fields)
             .await
             .map_err(endpoint_error)?;
         self.account_changed(account).await?;
@@ -150,10 +150,10 @@ impl Control {
         id: &str,
         fields: &EndpointFields,
     ) -> Result<EndpointRecord, ControlError> {
-        let fields = validate::endpoint_fields(fields)?;
+        validate::endpoint_fields(fields)?;
         let endpoint = self
             .store
-            .update_endpoint(account, id, &fields)
+            .update_endpoint(account, id, fields)
             .await
             .map_err(endpoint_error)?;
         self.account_changed(account).await?;

@@ -259,13 +259,13 @@ pub fn transformation_text(text: &str) -> Result<(), ControlError> {
 }
 
 /// An endpoint's fields: its identifier, and its default image as a library path.
-pub fn endpoint_fields(fields: &EndpointFields) -> Result<EndpointFields, ControlError> {
+pub fn endpoint_fields(fields: &EndpointFields) -> Result<(), ControlError> {
     endpoint_identifier(&fields.identifier)
         .map_err(|e| ControlError::from(e).in_field("urlPrefix"))?;
     if let Some(path) = &fields.default_image {
         library_path(path).map_err(|e| e.in_field("defaultImage"))?;
     }
-    Ok(fields.clone())
+    Ok(())
 }
 
 /// A file's path in the library (`a/b.jpg`): a checked folder and file name.

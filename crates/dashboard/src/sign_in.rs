@@ -120,8 +120,11 @@ pub async fn submit(
     if !operator && account.is_empty() {
         return refuse("Account ID is required.".into(), StatusCode::BAD_REQUEST);
     }
-    let client =
-        pixelway_delivery::forwarded::client_address(&headers, peer, &app.settings.trusted_proxies);
+    let client = pixelway_delivery::forwarded::client_address(
+        &headers,
+        peer,
+        &app.settings().trusted_proxies,
+    );
     let who = (!operator).then_some(account.as_str());
     match session::sign_in(&app, who, form.key.trim(), client).await {
         Ok(id) => {

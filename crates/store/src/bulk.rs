@@ -121,22 +121,18 @@ fn numbered<'q>(
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     use sqlx::Execute;
     let text = builder.sql();
-    if !crate::backend::Backend::of_connection(tx).numbers_parameters() {
-        let arguments = builder
-            .build()
-            .take_arguments()
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        return sqlx::query_with(crate::audited(text.as_str().to_string()), arguments);
-    }
-    let mut sql = String::with_capacity(text.as_str().len() + 64);
-    for (number, piece) in text.as_str().split('?').enumerate() {
-        if number > 0 {
-            sql.push_str(&format!("${number}"));
+    let sql = if crate::backend::Backend::of_connection(tx).numbers_parameters() {
+        let mut sql = String::with_capacity(text.as_str().len() + 64);
+        for (number, piece) in text.as_str().split('?').enumerate() {
+            if number > 0 {
+                sql.push_str(&format!("${number}"));
+            }
+            sql.push_str(piece);
         }
-        sql.push_str(piece);
-    }
+        sql
+    } else {
+        text.as_str().to_string()
+    };
     let arguments = builder
         .build()
         .take_arguments()
