@@ -161,8 +161,11 @@ impl SignInLimiter {
     }
 
     /// Counts a wrong key for `account` from `network`.
-    pub fn failed(&self, network: Network, account: &str) {
-        self.failed_at(network, account, Instant::now());
+    /// Says whether it was recorded (not when both tables are full of live entries): only a
+    /// recorded failure is shared through the store, so a flood of fresh addresses grows the
+    /// store's table no more than this one.
+    pub fn failed(&self, network: Network, account: &str) -> bool {
+        self.failed_at(network, account, Instant::now())
     }
 
     /// A correct key: the pair's failures are forgotten (the network's backoff stays).
@@ -186,7 +189,7 @@ impl SignInLimiter {
         pair.max(backoff)
     }
 
-    fn failed_at(&self, network: Network, account: &str, now: Instant) {
+    fn failed_at(&self, network: Network, account: &str, now: Instant) -> bool {
         let mut tables = self.lock();
         tables.make_room(now);
         let network_room = tables.networks.len() < MAX_ENTRIES;
@@ -233,6 +236,7 @@ impl SignInLimiter {
         if unrecorded {
             tracing::warn!("dashboard sign-in limiter full: a failed sign-in was not recorded");
         }
+        !unrecorded
     }
 }
 

@@ -161,8 +161,9 @@ pub async fn sign_in(
     }
     let store = app.control.store();
     if !credentials_match(app, account, key) {
-        limiter.failed(network, limited_as);
-        if store.is_shared()
+        let recorded = limiter.failed(network, limited_as);
+        if recorded
+            && store.is_shared()
             && let Err(e) = store
                 .record_sign_in_failure(&network.key(), limited_as, pixelway_control::now_unix())
                 .await

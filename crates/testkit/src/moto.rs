@@ -39,12 +39,25 @@ impl Moto {
     }
 
     /// Creates a bucket (moto accepts unsigned requests).
+    /// The first request after moto starts may meet a server that accepts connections but is
+    /// not answering yet (the connection closes): it is sent again, for up to 10 s.
     pub async fn create_bucket(&self, bucket: &str) {
-        let response = reqwest::Client::new()
-            .put(format!("{}/{bucket}", self.endpoint))
-            .send()
-            .await
-            .expect("create bucket");
+        let mut attempts = 0;
+        let response = loop {
+            match reqwest::Client::new()
+                .put(format!("{}/{bucket}", self.endpoint))
+                .send()
+                .await
+            {
+                Ok(response) => break response,
+                Err(e) if attempts < 100 => {
+                    attempts += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("create bucket {bucket}: {e}"),
+            }
+        };
         assert!(
             response.status().is_success(),
             "create bucket {bucket}: {}",
