@@ -31,6 +31,10 @@ pub struct EntryMeta {
     pub last_modified: Option<u64>,
     /// Free-form label of where the bytes came from (an origin name).
     pub source: String,
+    /// What the bytes were made despite (a result drawn from a truncated input), served with
+    /// them as `x-pixelway-warning`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 impl EntryMeta {

@@ -86,6 +86,8 @@ pub struct Made {
     pub last_modified: Option<SystemTime>,
     pub body: LocalFile,
     pub fresh_until: Option<Instant>,
+    /// Sent as `x-pixelway-warning` (a result drawn from a damaged input).
+    pub warning: Option<String>,
 }
 
 impl From<Original> for Made {
@@ -96,6 +98,7 @@ impl From<Original> for Made {
             last_modified: original.last_modified,
             body: original.body,
             fresh_until: original.fresh_until,
+            warning: None,
         }
     }
 }
@@ -108,6 +111,7 @@ impl From<Rendition> for Made {
             last_modified: None,
             body: rendition.body,
             fresh_until: rendition.fresh_until,
+            warning: rendition.warning,
         }
     }
 }
@@ -132,6 +136,9 @@ impl Answer {
                 header::CONTENT_SECURITY_POLICY,
                 "default-src 'none'; style-src 'unsafe-inline'; sandbox",
             );
+        }
+        if let Some(warning) = &made.warning {
+            put(HeaderName::from_static("x-pixelway-warning"), warning);
         }
         if let Some(modified) = made.last_modified {
             put(header::LAST_MODIFIED, &httpdate::fmt_http_date(modified));

@@ -50,6 +50,8 @@ pub struct Rendition {
     pub body: pixelway_origins::local::LocalFile,
     /// As fresh as the original it was made from.
     pub fresh_until: Option<std::time::Instant>,
+    /// What the result was made despite (a truncated input drawn as far as it goes).
+    pub warning: Option<String>,
 }
 
 impl Rendition {
@@ -65,6 +67,7 @@ impl Rendition {
             },
             content_type: meta.content_type,
             fresh_until: original.fresh_until,
+            warning: meta.warning,
         }
     }
 }
@@ -154,7 +157,12 @@ pub async fn transformed(
             let inputs = Inputs { original, layers };
             let output =
                 run_pipeline(inputs, transformation, choice, limits, budget, running).await?;
-            let meta = EntryMeta::new(&origin_name, None);
+            let mut meta = EntryMeta::new(&origin_name, None);
+            if !output.warnings.is_empty() {
+                let warning = output.warnings.join("; ");
+                tracing::warn!(%warning, origin = %origin_name, "the input is damaged: served what it holds");
+                meta.warning = Some(warning);
+            }
             let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(output.bytes))]);
             match results
                 .put(

@@ -96,6 +96,7 @@ pub(super) fn process(
         format: options.format,
         width: size.0,
         height: size.1,
+        warnings: Vec::new(),
     })
 }
 

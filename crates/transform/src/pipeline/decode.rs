@@ -70,9 +70,26 @@ fn checked_size(kind: InputKind, w: u32, h: u32) -> Result<(InputKind, u32, u32)
     Ok((kind, w, h))
 }
 
+/// A decoded image, and what the decoder recovered from: a file cut short (or missing its end
+/// marker) is drawn as far as it goes and the rest filled (grey for JPEG, as libjpeg does;
+/// transparent or black for PNG), as browsers and libvips draw it.
+pub struct Decoded {
+    pub image: DynamicImage,
+    pub warning: Option<String>,
+}
+
+impl Decoded {
+    fn sound(image: DynamicImage) -> Self {
+        Self {
+            image,
+            warning: None,
+        }
+    }
+}
+
 /// Decodes `bytes`, refusing more than `max_pixels`, at the smallest scale that still gives at
 /// least `min_scale` of the stored size (JPEG and SVG).
-pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<DynamicImage, ProcessError> {
+pub fn decode(bytes: &[u8], max_pixels: u64, min_scale: f64) -> Result<Decoded, ProcessError> {
     let budget = Budget::start(std::time::Duration::from_secs(3600), Default::default());
     decode_within(bytes, probe(bytes)?, max_pixels, min_scale, &budget)
 }
@@ -85,7 +102,7 @@ pub fn decode_within(
     max_pixels: u64,
     min_scale: f64,
     budget: &Budget,
-) -> Result<DynamicImage, ProcessError> {
+) -> Result<Decoded, ProcessError> {
     let pixels = w as u64 * h as u64;
     if pixels > max_pixels {
         return Err(ProcessError::TooManyPixels {
@@ -94,26 +111,75 @@ pub fn decode_within(
             limit: max_pixels,
         });
     }
-    let image = match kind {
+    Ok(match kind {
         InputKind::Jpeg => decode_jpeg(bytes, min_scale, pixels)?,
-        InputKind::Svg => rasterise_svg(bytes, (w, h), min_scale, budget)?,
-        InputKind::Avif | InputKind::Heic => super::heif::decode(bytes)?,
+        InputKind::Svg => Decoded::sound(rasterise_svg(bytes, (w, h), min_scale, budget)?),
+        InputKind::Avif | InputKind::Heic => Decoded::sound(super::heif::decode(bytes)?),
         InputKind::Png | InputKind::Gif | InputKind::Webp => {
             let mut reader = reader(bytes, kind)?;
-            let mut limits = Limits::default();
             // The decoded image (16-bit RGBA at most) plus room for what a decoder keeps
             // besides: ancillary chunks (an ICC profile, text) cannot inflate past this.
-            limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(ANCILLARY_ALLOWANCE));
+            let max_alloc = pixels.saturating_mul(8).saturating_add(ANCILLARY_ALLOWANCE);
+            let mut limits = Limits::default();
+            limits.max_alloc = Some(max_alloc);
             reader.limits(limits);
-            reader.decode().map_err(|e| match e {
-                image::ImageError::Limits(_) => ProcessError::Corrupt(format!(
-                    "decoding needs more memory than a {w}x{h} image should ({e})"
-                )),
-                other => corrupt(other),
-            })?
+            match reader.decode() {
+                Ok(image) => Decoded::sound(image),
+                Err(image::ImageError::Limits(e)) => {
+                    return Err(ProcessError::Corrupt(format!(
+                        "decoding needs more memory than a {w}x{h} image should ({e})"
+                    )));
+                }
+                Err(e) if kind == InputKind::Png && is_truncation(&e) => {
+                    truncated_png(bytes, max_alloc).ok_or_else(|| corrupt(e))?
+                }
+                Err(e) => return Err(corrupt(e)),
+            }
         }
+    })
+}
+
+/// The image crate's way of saying the data ended early.
+fn is_truncation(error: &image::ImageError) -> bool {
+    let text = error.to_string().to_ascii_lowercase();
+    text.contains("eof") || text.contains("end of file") || text.contains("unexpected end")
+}
+
+/// A PNG cut short, drawn as far as its rows go: the png decoder writes each row into the
+/// frame as it decodes it, so what it wrote before the data ran out stands and the rest keeps
+/// the buffer's zeros (transparent, or black without alpha), as libvips leaves it. Expanded to
+/// 8-bit gray or RGB with or without alpha. `None` when not even the header is there.
+fn truncated_png(bytes: &[u8], max_alloc: u64) -> Option<Decoded> {
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: usize::try_from(max_alloc).unwrap_or(usize::MAX),
+        },
+    );
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().ok()?;
+    let mut frame = vec![0u8; reader.output_buffer_size()?];
+    let error = reader.next_frame(&mut frame).err()?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    let image = match reader.output_color_type().0 {
+        png::ColorType::Grayscale => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(width, height, frame)?)
+        }
+        png::ColorType::GrayscaleAlpha => {
+            DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_raw(width, height, frame)?)
+        }
+        png::ColorType::Rgb => DynamicImage::ImageRgb8(RgbImage::from_raw(width, height, frame)?),
+        png::ColorType::Rgba => {
+            DynamicImage::ImageRgba8(image::RgbaImage::from_raw(width, height, frame)?)
+        }
+        png::ColorType::Indexed => return None,
     };
-    Ok(image)
+    Some(Decoded {
+        image,
+        warning: Some(format!(
+            "PNG data ends early ({error}); the rest is left empty"
+        )),
+    })
 }
 
 /// Memory a PNG/GIF/WebP decoder may use beyond the image itself.
@@ -137,7 +203,19 @@ fn reader(bytes: &[u8], kind: InputKind) -> Result<ImageReader<Cursor<&[u8]>>, P
     Ok(ImageReader::with_format(Cursor::new(bytes), format))
 }
 
-fn decode_jpeg(bytes: &[u8], min_scale: f64, pixels: u64) -> Result<DynamicImage, ProcessError> {
+/// libjpeg's warnings (`JWRN_*` in its `jerror.h`): recoverable, the image is decoded to its
+/// end all the same (what is missing comes out grey). Anything else is an error.
+const JPEG_WARNINGS: &[&str] = &[
+    "Premature end of JPEG file",
+    "Corrupt JPEG data",
+    "Invalid SOS parameters for sequential JPEG",
+    "Inconsistent progression sequence",
+    "Unknown Adobe color transform code",
+    "unknown JFIF revision number",
+    "Application transferred too many scanlines",
+];
+
+fn decode_jpeg(bytes: &[u8], min_scale: f64, pixels: u64) -> Result<Decoded, ProcessError> {
     let mut decompressor = turbojpeg::Decompressor::new().map_err(corrupt)?;
     let scan_limit = jpeg_scan_limit(pixels);
     decompressor.set_scan_limit(scan_limit).map_err(corrupt)?;
@@ -164,17 +242,26 @@ fn decode_jpeg(bytes: &[u8], min_scale: f64, pixels: u64) -> Result<DynamicImage
         height: scaled.height,
         format: turbojpeg::PixelFormat::RGB,
     };
-    decompressor.decompress(bytes, output).map_err(|e| {
-        // libjpeg-turbo: "Progressive JPEG image has more than N scans".
-        if e.to_string().contains("scans") {
-            ProcessError::TooManyScans { limit: scan_limit }
-        } else {
-            corrupt(e)
+    // TurboJPEG finishes the image on a warning and reports it as a failure afterwards.
+    let warning = match decompressor.decompress(bytes, output) {
+        Ok(()) => None,
+        Err(turbojpeg::Error::TurboJpegError(message))
+            if JPEG_WARNINGS.iter().any(|w| message.contains(w)) =>
+        {
+            Some(format!("JPEG: {message}; decoded what is there"))
         }
-    })?;
+        // libjpeg-turbo: "Progressive JPEG image has more than N scans".
+        Err(e) if e.to_string().contains("scans") => {
+            return Err(ProcessError::TooManyScans { limit: scan_limit });
+        }
+        Err(e) => return Err(corrupt(e)),
+    };
     let rgb = RgbImage::from_raw(scaled.width as u32, scaled.height as u32, pixels)
         .ok_or_else(|| ProcessError::Corrupt("decoded size mismatch".into()))?;
-    Ok(DynamicImage::ImageRgb8(rgb))
+    Ok(Decoded {
+        image: DynamicImage::ImageRgb8(rgb),
+        warning,
+    })
 }
 
 /// The EXIF orientation (1–8) of a JPEG, 1 when absent.

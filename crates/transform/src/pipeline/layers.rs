@@ -28,6 +28,8 @@ pub(super) struct Context<'a> {
     drawn: RefCell<HashMap<DrawnKey, Rc<RgbaImage>>>,
     /// Keep drawn layers for later frames (animations only).
     keep_drawn: Cell<bool>,
+    /// What decoders recovered from (a truncated file drawn as far as it goes), for the answer.
+    warnings: RefCell<Vec<String>>,
 }
 
 /// A layer (by address: it lives as long as the transformation) on a parent of a size.
@@ -41,7 +43,21 @@ impl<'a> Context<'a> {
             budget,
             drawn: RefCell::default(),
             keep_drawn: Cell::new(false),
+            warnings: RefCell::default(),
         }
+    }
+
+    /// Notes what a decoder recovered from.
+    pub fn warn(&self, warning: String) {
+        let mut warnings = self.warnings.borrow_mut();
+        if !warnings.contains(&warning) {
+            warnings.push(warning);
+        }
+    }
+
+    /// What decoders recovered from, in order.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.borrow().clone()
     }
 
     /// Keeps each layer once drawn, for every frame of an animation.

@@ -86,6 +86,9 @@ pub struct Output {
     pub format: Format,
     pub width: u32,
     pub height: u32,
+    /// What the decoders recovered from (a truncated input drawn as far as it goes, the rest
+    /// filled), for the answer's `x-pixelway-warning` and the log. Empty for a sound input.
+    pub warnings: Vec<String>,
 }
 
 /// Why an image could not be processed.
@@ -273,7 +276,9 @@ impl Budget {
 
 /// Decodes any supported input to RGBA at full size (for inspection and tests).
 pub fn decode_rgba(bytes: &[u8], max_input_pixels: u64) -> Result<image::RgbaImage, ProcessError> {
-    Ok(decode::decode(bytes, max_input_pixels, 1.0)?.to_rgba8())
+    Ok(decode::decode(bytes, max_input_pixels, 1.0)?
+        .image
+        .to_rgba8())
 }
 
 /// Runs `transformation` on the image in `bytes`.
@@ -320,7 +325,20 @@ pub fn process_layered(
     if let Some(output) = animated(bytes, transformation, choice, &context)? {
         return Ok(output);
     }
-    let (image, kind) = render(bytes, &transformation.steps, None, &context)?;
+    let mut output = render_and_encode(bytes, transformation, choice, &context)?;
+    output.warnings = context.warnings();
+    Ok(output)
+}
+
+/// A still output: the input rendered through every step, then encoded.
+fn render_and_encode(
+    bytes: &[u8],
+    transformation: &Transformation,
+    choice: FormatChoice,
+    context: &layers::Context,
+) -> Result<Output, ProcessError> {
+    let budget = context.budget;
+    let (image, kind) = render(bytes, &transformation.steps, None, context)?;
     let has_alpha = image.color().has_alpha() && !fully_opaque(&image);
     let format = output_format(transformation.format(), kind, has_alpha, choice)?;
     let last = transformation.steps.last();
@@ -367,6 +385,7 @@ pub fn process_layered(
         format,
         width: image.width(),
         height: image.height(),
+        warnings: Vec::new(),
     })
 }
 
@@ -453,7 +472,14 @@ fn render(
                 "pg-{n}: the image has 1 frame"
             )));
         }
-        _ => decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?,
+        _ => {
+            let decoded =
+                decode::decode_within(bytes, probed, limits.max_input_pixels, min_scale, budget)?;
+            if let Some(warning) = decoded.warning {
+                context.warn(warning);
+            }
+            decoded.image
+        }
     };
     budget.check("decode")?;
     if let Some(profile) = color_profile::embedded(bytes, kind) {

@@ -21,7 +21,7 @@ fn run(bytes: &[u8], text: &str, choice: FormatChoice) -> Result<Output, Process
 }
 
 fn decode_output(output: &Output) -> image::DynamicImage {
-    decode::decode(&output.bytes, u64::MAX, 1.0).unwrap()
+    decode::decode(&output.bytes, u64::MAX, 1.0).unwrap().image
 }
 
 /// Left half red, right half blue.
@@ -423,7 +423,7 @@ fn psnr(a: &RgbaImage, b: &RgbaImage) -> f64 {
 /// an independent reference: a full-size decode resized with the `image` crate's own Lanczos3.
 #[test]
 fn output_is_visually_equivalent_to_a_reference_resize() {
-    let reference_full = decode::decode(FLOWER, u64::MAX, 1.0).unwrap();
+    let reference_full = decode::decode(FLOWER, u64::MAX, 1.0).unwrap().image;
     let reference = reference_full
         .resize_exact(400, 301, image::imageops::FilterType::Lanczos3)
         .to_rgba8();
