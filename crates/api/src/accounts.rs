@@ -5,8 +5,8 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::json::parse_body;
 use super::json::{ErrorBody, ManagedBy};
+use super::json::{merge_onto, parse_body};
 use super::origin_json::{self, OriginObject, OriginRequest};
 use crate::App;
 use axum::Json;
@@ -22,6 +22,20 @@ use utoipa::ToSchema;
 
 /// The id ImageKit gives every account's default endpoint.
 const DEFAULT_ENDPOINT: &str = "default";
+
+/// The account a request's credentials belong to (pixelway's addition).
+#[derive(Serialize, ToSchema)]
+pub struct CurrentAccount {
+    id: String,
+}
+
+/// `GET /v1/accounts/current`: which account the key belongs to, so a tool acting for an
+/// account it was told about (`pixelway import --account`) can check before it writes.
+#[utoipa::path(get, path = "/v1/accounts/current", tag = "origins", security(("basic" = [])),
+    responses((status = 200, body = CurrentAccount), (status = 401, body = ErrorBody)))]
+pub async fn current_account(caller: Caller) -> Json<CurrentAccount> {
+    Json(CurrentAccount { id: caller.account })
+}
 
 /// `GET /v1/accounts/origins`.
 #[utoipa::path(get, path = "/v1/accounts/origins", tag = "origins", security(("basic" = [])),
@@ -67,7 +81,9 @@ pub async fn create_origin(
     Ok((StatusCode::CREATED, Json(origin_json::origin(&origin))).into_response())
 }
 
-/// `PUT /v1/accounts/origins/{id}`: the whole origin; secrets left out are kept.
+/// `PUT /v1/accounts/origins/{id}`: the fields given change. A field left out keeps its stored
+/// value while the origin keeps its type (secrets too, while they still go to the same place);
+/// a new `type` starts from its own fields, keeping only the name.
 #[utoipa::path(put, path = "/v1/accounts/origins/{id}", tag = "origins",
     request_body = OriginRequest,
     params(("id" = String, Path, description = "The origin's id")), security(("basic" = [])),
@@ -79,8 +95,8 @@ pub async fn update_origin(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<OriginObject>, ApiError> {
-    let request = OriginRequest::parse(&body)?;
     let current = app.control.store().origin(&caller.account, &id).await?;
+    let request = OriginRequest::parse_update(&current, &body)?;
     let name = request.name.clone();
     let spec = request.into_spec(Some(&current.spec))?;
     let origin = app
@@ -237,7 +253,24 @@ pub async fn create_endpoint(
     Ok((StatusCode::CREATED, Json(endpoint_json(&endpoint))).into_response())
 }
 
-/// `PUT /v1/accounts/url-endpoints/{id}`.
+/// An endpoint's fields that may not be sent as `null` on an update.
+const ENDPOINT_SWITCHES: &[&str] = &["urlPrefix", "signedUrlsOnly", "namedTransformationsOnly"];
+
+/// A stored endpoint in the shape of an [`EndpointRequest`], for an update to lay its body over.
+fn endpoint_request(record: &EndpointRecord) -> Value {
+    serde_json::json!({
+        "description": record.description,
+        "origins": record.origin_ids,
+        "urlPrefix": record.identifier,
+        "defaultImage": record.default_image,
+        "signedUrlsOnly": record.signed_urls_only,
+        "namedTransformationsOnly": record.named_transformations_only,
+    })
+}
+
+/// `PUT /v1/accounts/url-endpoints/{id}`: the fields given change; a field left out keeps its
+/// stored value (so an SDK edit of the description leaves `signedUrlsOnly` and the origins as
+/// they are).
 #[utoipa::path(put, path = "/v1/accounts/url-endpoints/{id}", tag = "url-endpoints",
     request_body = EndpointRequest,
     params(("id" = String, Path, description = "The endpoint's id, or `default`")),
@@ -250,8 +283,12 @@ pub async fn update_endpoint(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<EndpointObject>, ApiError> {
-    let fields = parse_body::<EndpointRequest>(&body)?.into_fields()?;
     let id = endpoint_id(&app, &caller.account, &id).await?;
+    let current = app.control.store().endpoint(&caller.account, &id).await?;
+    let merged = merge_onto(endpoint_request(&current), &body, ENDPOINT_SWITCHES)?;
+    let fields = serde_json::from_value::<EndpointRequest>(merged)
+        .map_err(|e| ApiError::bad(format!("request body: {e}")))?
+        .into_fields()?;
     let endpoint = app
         .control
         .update_endpoint(&caller.account, &id, &fields)

@@ -19,6 +19,31 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("request body: {e}")))
 }
 
+/// An update's body laid over the stored entity (`current`, in the request's shape): a field
+/// the body leaves out keeps its stored value, a field it gives replaces it. This is the one
+/// rule for every update route, so an SDK that sends only what it changes (or that cannot send
+/// a field at all) never resets the rest. A field in `not_null` may not be sent as `null`: for
+/// a switch such as `signedUrlsOnly`, "unset" must never quietly mean "off".
+pub fn merge_onto(current: Value, body: &[u8], not_null: &[&str]) -> Result<Value, ApiError> {
+    let given: Value = parse_body(body)?;
+    let Value::Object(given) = given else {
+        return Err(ApiError::bad("request body: expected a JSON object"));
+    };
+    let mut merged = match current {
+        Value::Object(current) => current,
+        _ => serde_json::Map::new(),
+    };
+    for (field, value) in given {
+        if value.is_null() && not_null.contains(&field.as_str()) {
+            return Err(ApiError::bad(format!(
+                "{field} may not be null: leave it out to keep its value"
+            )));
+        }
+        merged.insert(field, value);
+    }
+    Ok(Value::Object(merged))
+}
+
 /// ISO 8601 UTC with milliseconds, as ImageKit writes times.
 pub fn iso_time(unix: i64) -> String {
     let days = unix.div_euclid(86_400);

@@ -114,6 +114,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/bulkJobs/moveFolder", post(folders::move_folder))
         .route("/v1/bulkJobs/renameFolder", post(folders::rename_folder))
         .route("/v1/bulkJobs/{id}", get(folders::job))
+        .route("/v1/accounts/current", get(accounts::current_account))
         .route(
             "/v1/accounts/origins",
             get(accounts::list_origins).post(accounts::create_origin),

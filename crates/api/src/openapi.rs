@@ -36,6 +36,7 @@ use utoipa::{Modify, OpenApi};
         folders::job,
         purge::create,
         purge::status,
+        accounts::current_account,
         accounts::list_origins,
         accounts::get_origin,
         accounts::create_origin,

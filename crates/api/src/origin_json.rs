@@ -41,6 +41,12 @@ pub struct OriginRequest {
     base_url_for_canonical_header: Option<String>,
     /// pixelway's addition: web proxy source hosts allowed (empty: any public host).
     allowed_hosts: Option<Vec<String>>,
+    /// pixelway's addition: bound on one attempt, as `2s` or `1500ms` (default: the server's
+    /// `limits.origin_timeout`; 10ms to 2m).
+    timeout: Option<String>,
+    /// pixelway's addition: extra attempts after a refused connection, a timeout or a 5xx
+    /// (default 0, at most 5).
+    retries: Option<u32>,
 }
 
 fn required(value: Option<String>, field: &str, kind: &str) -> Result<String, ApiError> {
@@ -83,6 +89,31 @@ impl OriginRequest {
         serde_json::from_value(value).map_err(|e| ApiError::bad(format!("request body: {e}")))
     }
 
+    /// An update's body laid over the stored origin: while the type stays, fields left out keep
+    /// their stored values (secrets are kept by [`Self::into_spec`]); a new type keeps only the
+    /// name.
+    pub fn parse_update(current: &OriginRecord, body: &[u8]) -> Result<Self, ApiError> {
+        let stored = origin(current);
+        let given: Value = super::json::parse_body(body)?;
+        let same_type = match given.get("type") {
+            None | Some(Value::Null) => true,
+            Some(kind) => kind.as_str() == Some(stored.kind.as_str()),
+        };
+        let base = if same_type {
+            let mut base = serde_json::to_value(&stored)
+                .map_err(|e| ApiError::Internal(format!("origin as JSON: {e}")))?;
+            if let Value::Object(fields) = &mut base {
+                fields.remove("id");
+                fields.remove("managedBy");
+            }
+            base
+        } else {
+            serde_json::json!({ "name": stored.name })
+        };
+        let merged = super::json::merge_onto(base, body, &["type", "name"])?;
+        Self::parse(merged.to_string().as_bytes())
+    }
+
     /// The spec this request describes. Secrets left empty are taken from `current` (an
     /// update need not send them again).
     pub fn into_spec(self, current: Option<&OriginSpec>) -> Result<OriginSpec, ApiError> {
@@ -103,7 +134,15 @@ impl OriginRequest {
         }
         let _ = self.base_url_for_canonical_header;
         let kind = self.kind.clone();
-        let settings = OriginSettings::default();
+        let settings = OriginSettings {
+            timeout: self
+                .timeout
+                .as_deref()
+                .map(humantime::parse_duration)
+                .transpose()
+                .map_err(|e| ApiError::bad(format!("timeout: {e} (write it as 2s or 1500ms)")))?,
+            retries: self.retries,
+        };
         // Secret fields left out keep the stored value (the SDKs never see secrets to send them
         // back), but only where the secret still goes to the same place: checked below.
         let kept = std::cell::RefCell::new(Vec::new());
@@ -253,15 +292,26 @@ pub struct OriginObject {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     pub include_canonical_header: bool,
+    /// pixelway's addition: bound on one attempt (absent: the server's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// pixelway's addition: extra attempts (absent: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
     /// Set when the config file manages the origin.
     pub managed_by: Option<ManagedBy>,
 }
 
 /// An origin as answers show it.
 pub fn origin(record: &OriginRecord) -> OriginObject {
+    let settings = record.spec.settings();
     let base = OriginObject {
         id: record.id.clone(),
         name: record.name.clone(),
+        timeout: settings
+            .timeout
+            .map(|t| humantime::format_duration(t).to_string()),
+        retries: settings.retries,
         managed_by: ManagedBy::of(record.managed_by.as_deref()),
         ..OriginObject::default()
     };

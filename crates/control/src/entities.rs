@@ -80,7 +80,8 @@ impl Control {
     }
 
     /// Creates an origin; one that could never be built (a malformed URL, a bad key format) is
-    /// refused before it is stored, naming the field.
+    /// refused before it is stored, naming the field. The account's first origin joins its
+    /// default endpoint ([`pixelway_store::Store::join_first_origin`], the rule the config file follows too).
     pub async fn create_origin(
         &self,
         account: &str,
@@ -93,6 +94,13 @@ impl Control {
             .create_origin(account, name, spec)
             .await
             .map_err(|e| ControlError::from(e).in_field("name"))?;
+        if self.store.join_first_origin(account, &origin.id).await? {
+            tracing::info!(
+                account,
+                origin = name,
+                "the account's first origin joined its default endpoint (/{account}/)"
+            );
+        }
         self.account_changed(account).await?;
         Ok(origin)
     }

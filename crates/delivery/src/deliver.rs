@@ -82,7 +82,14 @@ fn served(probe: Probe, fetched: bool) -> Option<crate::access_log::Served> {
         (true, _, _) => "transformed",
         (false, true, _) => "origin",
         (false, false, Some(a)) if a.outcome == "cached" => "cache",
-        (false, false, Some(_)) if !probe.transformation_cached => "library",
+        (false, false, Some(a))
+            if !probe.transformation_cached
+                && a.origin == pixelway_control::catalog::MEDIA_LIBRARY =>
+        {
+            "library"
+        }
+        // A `local_folder` origin: read from the server's disk, but an origin all the same.
+        (false, false, Some(_)) if !probe.transformation_cached => "origin",
         (false, false, Some(_)) => "cache",
         (false, false, None) => "",
     };

@@ -145,6 +145,36 @@ pub struct OriginSettings {
     pub retries: Option<u32>,
 }
 
+impl OriginSettings {
+    /// The longest attempt an origin may be given, and the most extra attempts: a request
+    /// waits at most `(1 + retries) × timeout` on one origin before the next is tried.
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(120);
+    pub const MAX_RETRIES: u32 = 5;
+
+    /// Both values within their bounds.
+    pub fn check(&self) -> Result<(), SpecError> {
+        if let Some(timeout) = self.timeout
+            && (timeout < Duration::from_millis(10) || timeout > Self::MAX_TIMEOUT)
+        {
+            return Err(SpecError::Invalid {
+                field: "timeout",
+                message: format!(
+                    "{} is out of range (10ms to {})",
+                    humantime::format_duration(timeout),
+                    humantime::format_duration(Self::MAX_TIMEOUT)
+                ),
+            });
+        }
+        match self.retries {
+            Some(retries) if retries > Self::MAX_RETRIES => Err(SpecError::Invalid {
+                field: "retries",
+                message: format!("{retries} is more than {}", Self::MAX_RETRIES),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Settings with the defaults filled in.
 #[derive(Debug, Clone, Copy)]
 pub struct EffectiveSettings {
@@ -303,6 +333,7 @@ impl OriginSpec {
     /// library with a value it would fail on later (object_store panics while signing a
     /// request to an endpoint without a scheme).
     pub fn check(&self) -> Result<(), SpecError> {
+        self.settings().check()?;
         match self {
             OriginSpec::S3 {
                 bucket,

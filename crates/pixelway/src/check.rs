@@ -23,6 +23,9 @@ pub async fn run(file: &Path, reach: bool) -> anyhow::Result<bool> {
         config.accounts.len(),
         config.custom_domains.len()
     );
+    for folder in config.public_local_folders() {
+        println!("note: {folder}");
+    }
     if !reach {
         return Ok(true);
     }

@@ -527,12 +527,89 @@ fn first_duplicate<'a>(
     None
 }
 
+/// A `local_folder` origin served through an account's default endpoint: every file in the
+/// folder is public at `/{account}/…`. Said at start and by `pixelway check`, because the seed's
+/// rule (the first origin joins the default endpoint) makes it so without an endpoint naming it.
+#[derive(Debug, PartialEq)]
+pub struct PublicFolder<'a> {
+    pub account: &'a str,
+    pub origin: &'a str,
+    pub path: &'a str,
+    /// Joined as the account's first origin, not named by a declared default endpoint.
+    pub as_first_origin: bool,
+}
+
+impl std::fmt::Display for PublicFolder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "account {:?}: local folder origin {:?} ({}) is public at /{}/ through the default \
+             endpoint{}",
+            self.account,
+            self.origin,
+            self.path,
+            self.account,
+            if self.as_first_origin {
+                " (it is the account's first origin, which joins the default endpoint)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 impl Config {
+    /// The local folders the file makes public through a default endpoint (see
+    /// [`PublicFolder`]).
+    pub fn public_local_folders(&self) -> Vec<PublicFolder<'_>> {
+        let mut public = Vec::new();
+        for account in &self.accounts {
+            let declared = account.endpoints.iter().find(|e| e.identifier.is_empty());
+            let names: Vec<&str> = match declared {
+                Some(endpoint) => endpoint.origins.iter().map(String::as_str).collect(),
+                None => account
+                    .origins
+                    .first()
+                    .map(|o| o.name.as_str())
+                    .into_iter()
+                    .collect(),
+            };
+            for name in names {
+                let found = account.origins.iter().find(|o| o.name == name);
+                if let Some(NamedOrigin {
+                    spec: OriginSpec::LocalFolder { path, .. },
+                    ..
+                }) = found
+                {
+                    public.push(PublicFolder {
+                        account: &account.id,
+                        origin: name,
+                        path,
+                        as_first_origin: declared.is_none(),
+                    });
+                }
+            }
+        }
+        public
+    }
+
     /// Every name is declared once: a second declaration would silently replace or merge
     /// into the first.
     fn refuse_duplicates(&self) -> anyhow::Result<()> {
-        if let Some((id, a, b)) = first_duplicate(self.accounts.iter().map(|a| a.id.as_str())) {
-            bail!("account.id {id:?} is declared twice ([[account]] #{a} and #{b})");
+        let folded: Vec<String> = self
+            .accounts
+            .iter()
+            .map(|a| a.id.to_ascii_lowercase())
+            .collect();
+        if let Some((_, a, b)) = first_duplicate(folded.iter().map(String::as_str)) {
+            let (first, second) = (&self.accounts[a - 1].id, &self.accounts[b - 1].id);
+            if first == second {
+                bail!("account.id {first:?} is declared twice ([[account]] #{a} and #{b})");
+            }
+            bail!(
+                "account.id {second:?} is declared twice ([[account]] #{a} {first:?} and #{b}; \
+                 account ids are unique regardless of case)"
+            );
         }
         for account in &self.accounts {
             let lists: [(&str, Vec<&str>); 3] = [

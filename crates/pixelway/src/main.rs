@@ -121,8 +121,11 @@ struct ServerArg {
 /// The operator's token (`server.admin_token`).
 #[derive(Debug, clap::Args)]
 struct AdminToken {
+    /// The operator's token, as `server.admin_token` in the server's config (needed by the
+    /// account and domain commands)
     #[arg(
         long = "admin-token",
+        value_name = "TOKEN",
         env = "PIXELWAY_ADMIN_TOKEN",
         hide_env_values = true,
         global = true

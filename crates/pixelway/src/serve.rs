@@ -36,6 +36,9 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let caches = Arc::new(LocalCaches::new(originals, &settings));
     let control = Arc::new(open_control(&config, caches.clone()).await?);
     let applying = std::time::Instant::now();
+    for folder in config.public_local_folders() {
+        tracing::warn!("{folder}");
+    }
     apply::apply(&config, &control)
         .await
         .context("applying the config file's entities")?;

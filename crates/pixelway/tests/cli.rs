@@ -190,6 +190,41 @@ fn import_uploads_a_tree_once_and_names_what_failed() {
     assert!(err.contains("401"), "{err}");
 }
 
+/// `pixelway import --account X` with another account's key is refused before anything is
+/// sent, naming both accounts (it used to import into the key's account while printing X).
+#[test]
+fn import_refuses_a_key_of_another_account() {
+    let config = format!(
+        "{ACCOUNT_CONFIG}\n[[account]]\nid = \"other\"\nprivate_key = \"private_other\"\n\
+         public_key = \"public_other\"\n"
+    );
+    let server = Pixelway::start(BIN, Some(&config));
+    let tree = tempfile::tempdir().unwrap();
+    let samples = pixelway_testkit::repo_root().join("crates/pixelway/assets/samples");
+    std::fs::copy(samples.join("cups.jpg"), tree.path().join("cups.jpg")).unwrap();
+    let dir = tree.path().to_str().unwrap();
+    let import = |account: &str, key: &str| {
+        let args = ["import", dir, "--account", account];
+        let mut all = args.to_vec();
+        all.extend(["--server", server.base_url.as_str()]);
+        client(&all, &[("PIXELWAY_PRIVATE_KEY", key)])
+    };
+    let (ok, out, err) = import("other", "private_acme");
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("\"acme\"") && err.contains("\"other\""),
+        "both accounts named: {err}"
+    );
+    for account in ["acme", "other"] {
+        let status = reqwest::blocking_get(&server.url(&format!("/{account}/cups.jpg")));
+        assert_eq!(status, 404, "nothing landed in {account}");
+    }
+    let (ok, out, err) = import("other", "private_other");
+    assert!(ok, "{out}{err}");
+    let status = reqwest::blocking_get(&server.url("/other/cups.jpg"));
+    assert_eq!(status, 200);
+}
+
 /// `pixelway account …` and `pixelway domain …` wrap the operator API.
 #[test]
 fn account_and_domain_commands_use_the_operator_api() {
@@ -325,6 +360,29 @@ async fn check_validates_a_file_and_reaches_every_origin() {
         false,
     );
     assert!(ok && out.contains("valid — 1 accounts"), "{out}");
+    assert!(!out.contains("note:"), "{out}");
+    let (ok, _, err) = check(
+        "[[account]]\nid = \"shop\"\nprivate_key = \"a\"\npublic_key = \"b\"\n\
+         [[account]]\nid = \"Shop\"\nprivate_key = \"c\"\npublic_key = \"d\"\n",
+        false,
+    );
+    assert!(!ok && err.contains("unique regardless of case"), "{err}");
+    // A local folder that becomes public as the first origin is named.
+    let folder = tempfile::tempdir().unwrap();
+    let (ok, out, _) = check(
+        &format!(
+            "[[account]]\nid = \"acme\"\nprivate_key = \"a\"\npublic_key = \"b\"\n\
+             [[account.origin]]\nname = \"disk\"\ntype = \"local_folder\"\npath = {:?}\n",
+            folder.path().display().to_string()
+        ),
+        false,
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("note: account \"acme\": local folder origin \"disk\"")
+            && out.contains("public at /acme/"),
+        "{out}"
+    );
     let (ok, _, err) = check(
         "[[account]]\nid = \"acme\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"images\"\nendpoint = \"127.0.0.1:9000\"\n",
         false,

@@ -133,3 +133,51 @@ async fn json_lines_carry_the_same_fields() {
     assert_eq!(value["origin"], "working");
     assert_eq!(value["path"], "/acme/shop/tr:w-40/red.jpg");
 }
+
+/// The access line's tier: a file read from a `local_folder` origin is `cache=origin` (an origin
+/// on the server's disk), a Media Library file `cache=library`.
+#[tokio::test]
+async fn local_folder_answers_are_logged_as_origin_answers() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("disk.jpg"),
+        include_bytes!("../assets/samples/cups.jpg"),
+    )
+    .unwrap();
+    let config = format!(
+        r#"
+[limits]
+allow_private_origin_addresses = true
+
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+
+  [[account.origin]]
+  name = "disk"
+  type = "local_folder"
+  path = {path:?}
+"#,
+        path = folder.path().display().to_string()
+    );
+    let server = Pixelway::start(BIN, Some(&config));
+    server.put_media(
+        "acme",
+        "lib.jpg",
+        include_bytes!("../assets/samples/cups.jpg"),
+    );
+    for (path, tier, origin) in [
+        ("/acme/disk.jpg", "cache=origin", "origin=disk"),
+        ("/acme/lib.jpg", "cache=library", "origin=media-library"),
+    ] {
+        let id = fetch(&server, path).await;
+        let line = server
+            .wait_for_output(&format!("request_id={id}"))
+            .expect("an access line");
+        assert!(
+            line.contains(tier) && line.contains(origin),
+            "{path}: {line}"
+        );
+    }
+}

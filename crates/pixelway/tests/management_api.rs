@@ -294,6 +294,10 @@ assert get(f"/{A}/tr:n-thumb/lib.jpg")[0] == 400
 # Deleting the endpoint: its prefix is an ordinary folder again.
 ik.accounts.url_endpoints.delete(shop.id)
 assert get(f"/{A}/shop/both.jpg")[0] == 404
+# The first origin joined the default endpoint (the seed's rule): it is used there until removed.
+assert ik.accounts.url_endpoints.get("default").origins == [first.id]
+refused(lambda: ik.accounts.origins.delete(first.id), 409, "default endpoint")
+ik.accounts.url_endpoints.update("default", description="", origins=[])
 ik.accounts.origins.delete(first.id)
 assert "first" not in [o.name for o in ik.accounts.origins.list()]
 print("python scenario passed")
@@ -332,6 +336,8 @@ await ik.namedTransformations.delete(named.id);
 
 await ik.accounts.urlEndpoints.delete(shop.id);
 assert.strictEqual((await get(`/${A}/nshop/both.jpg`)).status, 404);
+assert.deepStrictEqual((await ik.accounts.urlEndpoints.get('default')).origins, [first.id]);
+await ik.accounts.urlEndpoints.update('default', { description: '', origins: [] });
 for (const o of [first, second, bucket]) await ik.accounts.origins.delete(o.id);
 assert.deepStrictEqual(await ik.accounts.origins.list(), []);
 console.log('node scenario passed');

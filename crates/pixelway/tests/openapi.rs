@@ -344,6 +344,7 @@ async fn every_answer_matches_the_openapi_document() {
         .await;
     let origin_id = origin["id"].as_str().unwrap().to_string();
     let origin_path = format!("/v1/accounts/origins/{origin_id}");
+    r.get("/v1/accounts/current", "/v1/accounts/current").await;
     r.get("/v1/accounts/origins", "/v1/accounts/origins").await;
     r.get("/v1/accounts/origins/{id}", &origin_path).await;
     r.json(

@@ -101,6 +101,34 @@ impl Store {
         self.origin(account, &id).await
     }
 
+    /// The seed's rule, "the first origin you add becomes accessible through the default URL
+    /// endpoint": when origin `id` is the account's only origin and the account's default
+    /// endpoint lists none (and the config file does not manage it), the origin joins it.
+    /// One transaction; returns whether it joined.
+    pub async fn join_first_origin(&self, account: &str, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_transaction().await?;
+        let other = sqlx::query("SELECT 1 FROM origins WHERE account_id = $1 AND id <> $2 LIMIT 1")
+            .bind(account)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let default = sqlx::query(
+            "SELECT e.id FROM endpoints e WHERE e.account_id = $1 AND e.identifier = '' \
+             AND e.managed_by IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM endpoint_origins l WHERE l.endpoint_id = e.id)",
+        )
+        .bind(account)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (None, Some(default)) = (other, default) else {
+            return Ok(false);
+        };
+        let default: String = default.try_get("id")?;
+        set_endpoint_origins(&mut tx, &default, &[id.to_string()]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Replaces origin `id`'s name and spec.
     pub async fn update_origin(
         &self,
@@ -561,13 +589,20 @@ impl Store {
         private_key: &str,
         public_key: &str,
     ) -> Result<(), StoreError> {
-        if self.account_summary(id).await.is_ok() {
+        let mut tx = self.write_transaction().await?;
+        // Ids are unique regardless of case: `Shop` beside `shop` is two names for a person
+        // reading URLs, logs and the dashboard.
+        let taken = sqlx::query("SELECT id FROM accounts WHERE lower(id) = lower($1)")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(taken) = taken {
+            let taken: String = taken.try_get("id")?;
             return Err(StoreError::Exists {
                 what: "account",
-                name: id.to_string(),
+                name: taken,
             });
         }
-        let mut tx = self.write_transaction().await?;
         self.upsert_account_in(&mut tx, id, private_key, public_key, &Default::default())
             .await?;
         tx.commit().await?;

@@ -118,6 +118,11 @@ async fn accounts(store: Store) {
         store.create_account("demo", "x", "y").await,
         Err(StoreError::Exists { .. })
     ));
+    // Unique regardless of case; the error names the account that is there.
+    match store.create_account("Demo", "x", "y").await {
+        Err(StoreError::Exists { name, .. }) => assert_eq!(name, "demo"),
+        other => panic!("Demo beside demo: {other:?}"),
+    }
     let all = store.accounts().await.unwrap();
     assert_eq!(
         all.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),

@@ -198,6 +198,13 @@ def get(path):
     except urllib.error.HTTPError as e:
         return e.code, e.read(), e.headers
 
+def api(path):
+    """The JSON of a management API GET, as the server wrote it (not the SDK's model of it)."""
+    auth = base64.b64encode((os.environ["PRIVATE_KEY"] + ":").encode()).decode()
+    request = urllib.request.Request(BASE + path, headers={"Authorization": "Basic " + auth})
+    with urllib.request.urlopen(request) as r:
+        return json.loads(r.read())
+
 def jpeg_size(data):
     """(width, height) from a JPEG's start-of-frame marker."""
     i = 2
@@ -220,6 +227,12 @@ const ik = new ImageKit({ privateKey: process.env.PRIVATE_KEY, baseURL: BASE, ma
 async function get(path) {
   const r = await fetch(BASE + path);
   return { status: r.status, body: Buffer.from(await r.arrayBuffer()), headers: r.headers };
+}
+async function api(path) {
+  const auth = Buffer.from(`${process.env.PRIVATE_KEY}:`).toString('base64');
+  const r = await fetch(BASE + path, { headers: { Authorization: `Basic ${auth}` } });
+  assert.strictEqual(r.status, 200, await r.clone().text());
+  return r.json();
 }
 (async () => {
 "#;

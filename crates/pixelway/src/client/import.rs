@@ -76,6 +76,27 @@ fn plan(dir: &Path, base: &str) -> anyhow::Result<Vec<Planned>> {
 }
 
 /// What the library holds in `folder`: name → SHA-256.
+/// Refuses a key of another account than `--account` names: the files would land in the
+/// key's account while the report named the other.
+async fn check_account(server: &Server, import: &Import) -> anyhow::Result<()> {
+    let response = server
+        .http
+        .get(server.url("/v1/accounts/current"))
+        .basic_auth(&import.private_key, Some(""))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {}", server.base_url))?;
+    let owner = json_of(response).await?;
+    let owner = owner["id"].as_str().unwrap_or_default();
+    if owner != import.account {
+        bail!(
+            "the private key belongs to account {owner:?}, not {:?} (--account): nothing imported",
+            import.account
+        );
+    }
+    Ok(())
+}
+
 async fn existing(
     server: &Server,
     key: &str,
@@ -175,6 +196,7 @@ fn progress_bar(files: usize, bytes: u64) -> indicatif::ProgressBar {
 /// Runs the import.
 pub async fn run(server: &Server, import: &Import) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    check_account(server, import).await?;
     let planned = plan(&import.dir, &import.folder)?;
     if planned.is_empty() {
         bail!("{} holds no files", import.dir.display());

@@ -67,8 +67,10 @@ await page.fill('input[name=urlPrefix]', '');
 await page.click('#endpoint-form button[type=submit]');
 check((await text(identifierError)).includes('required'), 'a missing identifier is named');
 check(page.url().endsWith('/dashboard/endpoints/new'), 'nothing was saved');
-await page.fill('input[name=urlPrefix]', 'products');
-await page.fill('input[name=description]', 'Product photos');
+// The seed's steps by their visible names: "Add New" → Identifier → Description → origin
+// sequence → "Save".
+await page.getByLabel('Identifier').fill('products');
+await page.getByLabel('Description').fill('Product photos');
 await page.selectOption('#origin-picker', { label: 'first (WEB_FOLDER)' });
 await page.click('#add-origin');
 await page.selectOption('#origin-picker', { label: 'second (WEB_FOLDER)' });
@@ -77,7 +79,7 @@ await page.click('button[aria-label="Move second up"]');
 const sequence = async () => page.$$eval('#origin-sequence li', (items) => items.map((li) => li.querySelector('.name').textContent));
 check(JSON.stringify(await sequence()) === JSON.stringify(['Media Library', 'second', 'first']), 'the arrows reorder');
 await shot('endpoint-new');
-await Promise.all([page.waitForURL('**/dashboard/endpoints'), page.click('#endpoint-form button[type=submit]')]);
+await Promise.all([page.waitForURL('**/dashboard/endpoints'), page.getByRole('button', { name: 'Save', exact: true }).click()]);
 const chain = await page.$$eval('[data-endpoint="products"] [data-origins] li', (items) => items.map((li) => li.textContent));
 check(JSON.stringify(chain) === JSON.stringify(['Media Library', 'second', 'first']), `the list shows the order: ${chain}`);
 check((await text('[data-endpoint="products"]')).includes('Product photos'), 'the list shows the description');
