@@ -26,15 +26,28 @@ impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        if let Some(key) = basic_user(&parts.headers)? {
-            return account_by_private_key(app, &key);
+        let caller = if let Some(key) = basic_user(&parts.headers)? {
+            account_by_private_key(app, &key)?
+        } else {
+            match dashboard_session(app, &parts.headers).await? {
+                Some(session) => session_account(&session)?,
+                None => {
+                    return Err(ApiError::Unauthorized(
+                        "missing credentials: use HTTP Basic with your private key as the user \
+                         name"
+                            .into(),
+                    ));
+                }
+            }
+        };
+        // The access line names the account the request acted for.
+        if let Some(slot) = parts
+            .extensions
+            .get::<pixelway_delivery::access_log::AccountSlot>()
+        {
+            slot.set(&caller.account);
         }
-        match dashboard_session(app, &parts.headers).await? {
-            Some(session) => session_account(&session),
-            None => Err(ApiError::Unauthorized(
-                "missing credentials: use HTTP Basic with your private key as the user name".into(),
-            )),
-        }
+        Ok(caller)
     }
 }
 

@@ -110,11 +110,15 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "management API: internal error");
         }
+        let message = self.to_string();
         let body = super::json::ErrorBody {
-            message: self.to_string(),
+            message: message.clone(),
             help: HELP.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(pixelway_delivery::access_log::Reason(message));
         let headers = response.headers_mut();
         headers.insert(
             axum::http::header::CACHE_CONTROL,

@@ -86,6 +86,10 @@ pub async fn upload(
     request: Request,
 ) -> Result<Json<FileObject>, ApiError> {
     let base = super::base_url(&app, request.headers());
+    let account_slot = request
+        .extensions()
+        .get::<pixelway_delivery::access_log::AccountSlot>()
+        .cloned();
     // A private key or a dashboard session is checked before any of the body is read.
     let caller = match auth::basic_user(request.headers())? {
         Some(key) => Some(auth::account_by_private_key(&app, &key)?),
@@ -124,6 +128,9 @@ pub async fn upload(
                 .await?
         }
     };
+    if let Some(slot) = account_slot {
+        slot.set(&caller.account);
+    }
     let spooled = match (form.spooled, &form.file_url) {
         (Some(spooled), _) => spooled,
         (None, Some(url)) => spool_url(&app, url).await?,

@@ -47,17 +47,18 @@ impl Edge {
     pub async fn handle(&self, request: Request<Incoming>, peer: Option<SocketAddr>) -> Response {
         let id = request_id(request.headers());
         let line = crate::access_log::Line::start(
-            request.method(),
-            request.uri(),
-            request.headers(),
+            (request.method(), request.uri(), request.headers()),
+            peer,
+            &self.app.settings.trusted_proxies,
             id.to_str().unwrap_or(""),
         );
         let refused = too_large(request.headers(), self.app.settings.max_header_bytes);
         let describe = line.is_some();
+        let account_slot = line.as_ref().map(|line| line.account_slot());
         let run = async move {
             match refused {
                 Some(answer) => (answer, None),
-                None => self.dispatch(request, peer, describe).await,
+                None => self.dispatch(request, peer, account_slot, describe).await,
             }
         };
         let (mut response, served) = match &line {
@@ -82,6 +83,7 @@ impl Edge {
         &self,
         request: Request<Incoming>,
         peer: Option<SocketAddr>,
+        account_slot: Option<crate::access_log::AccountSlot>,
         describe: bool,
     ) -> (Response, Option<crate::access_log::Served>) {
         // A read without a body: a GET that carries one still meets the router's body limit.
@@ -97,6 +99,9 @@ impl Edge {
         if let Some(peer) = peer {
             // The client's address, for whoever asks (the limit on failed sign-ins).
             request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        if let Some(slot) = account_slot {
+            request.extensions_mut().insert(slot);
         }
         let response = match self.router.clone().oneshot(request).await {
             Ok(response) => response,
@@ -126,6 +131,11 @@ fn too_large(headers: &HeaderMap, limit: usize) -> Option<Response> {
         let message = format!(
             "request headers are {size} bytes, more than the limit of {limit} (limits.max_header_bytes)\n"
         );
-        (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message).into_response()
+        let mut response =
+            (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, message.clone()).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::access_log::Reason(message));
+        response
     })
 }

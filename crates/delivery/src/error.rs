@@ -121,7 +121,11 @@ impl IntoResponse for DeliveryError {
         if let DeliveryError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        let mut response = (status, format!("{self}\n")).into_response();
+        let message = self.to_string();
+        let mut response = (status, format!("{message}\n")).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::access_log::Reason(message));
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -310,7 +310,7 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        _ = ctrl_c => tracing::info!(signal = "SIGINT", "shutting down: no new connections, open ones drain"),
+        _ = terminate => tracing::info!(signal = "SIGTERM", "shutting down: no new connections, open ones drain"),
     }
 }

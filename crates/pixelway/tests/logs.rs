@@ -181,3 +181,98 @@ public_key = "public_acme"
         );
     }
 }
+
+/// An operator can investigate from the access line alone: the query string (the signature
+/// redacted), the client's address, user agent and referrer, the account on API lines, the
+/// reason an error gave its client, a duration to the microsecond. SIGTERM and the end of
+/// draining are logged too.
+#[tokio::test]
+async fn access_lines_carry_what_an_investigation_needs() {
+    let (broken, working) = origins();
+    let mut server = Pixelway::start(BIN, Some(&config(&broken, &working, "")));
+    let client = pixelway_testkit::http_client();
+    let line_of = |response: &reqwest::Response| {
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        server
+            .wait_for_output(&format!("request_id={id}"))
+            .expect("an access line")
+    };
+    let response = client
+        .get(server.url("/acme/shop/red.jpg?tr=w-50&ik-t=9999999999&ik-s=0123456789abcdef"))
+        .header("user-agent", "investigator/1.0")
+        .header("referer", "https://shop.example/page")
+        .send()
+        .await
+        .unwrap();
+    let line = line_of(&response);
+    for field in [
+        "query=tr=w-50&ik-t=9999999999&ik-s=REDACTED",
+        "client=127.0.0.1",
+        "user_agent=investigator/1.0",
+        "referer=https://shop.example/page",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    assert!(
+        !line.contains("0123456789abcdef"),
+        "the signature is not logged: {line}"
+    );
+    let duration = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("duration_ms="))
+        .unwrap();
+    let decimals = duration.split('.').nth(1).map_or(0, str::len);
+    assert!(decimals <= 3, "to the microsecond: {duration}");
+
+    // An error's line says what the client was told.
+    let response = client
+        .get(server.url("/acme/shop/missing.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let line = line_of(&response);
+    let body = response.text().await.unwrap();
+    assert!(
+        line.contains(&format!("reason={}", body.trim_end())),
+        "{line} / {body}"
+    );
+    // An API line names the account its credentials belong to, and its refusals their reason.
+    let response = client
+        .get(server.url("/v1/files"))
+        .basic_auth("private_acme", Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(line_of(&response).contains("account=acme"));
+    let response = client
+        .get(server.url("/v1/files"))
+        .basic_auth("private_nobody", Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let line = line_of(&response);
+    assert!(
+        line.contains("status=401") && line.contains("reason="),
+        "{line}"
+    );
+    assert!(
+        !line.contains("private_nobody"),
+        "no key in the log: {line}"
+    );
+
+    // SIGTERM, then the end of draining.
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(server.wait_for_output("SIGTERM").is_some());
+    assert!(server.wait_for_output("drained").is_some());
+    server.kill();
+}

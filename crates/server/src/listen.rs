@@ -91,7 +91,18 @@ pub async fn serve(
     }
     let _ = stop_tx.send(true);
     let all = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
-    let _ = tokio::time::timeout(limits.drain, slots.acquire_many(all)).await;
+    let started = std::time::Instant::now();
+    let open = limits.max_connections.max(1) - slots.available_permits();
+    match tokio::time::timeout(limits.drain, slots.acquire_many(all)).await {
+        Ok(_) => {
+            tracing::info!(connections = open, took = ?started.elapsed(), "drained: every connection finished")
+        }
+        Err(_) => tracing::warn!(
+            connections = limits.max_connections.max(1) - slots.available_permits(),
+            drain = ?limits.drain,
+            "drain time is up: the connections still open are closed"
+        ),
+    }
 }
 
 /// When the connection last changed between busy and idle, and how many requests it is serving.
