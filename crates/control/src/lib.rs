@@ -84,6 +84,9 @@ pub struct Control {
     node_id: String,
     /// The number of the last recorded change this node has applied.
     last_applied: std::sync::atomic::AtomicI64,
+    /// The addresses this node listens on (`127.0.0.1:8080`): URLs an account hands in on them
+    /// (purges) mean the same as on the first public host.
+    own_hosts: std::sync::OnceLock<Vec<String>>,
 }
 
 impl Control {
@@ -103,7 +106,24 @@ impl Control {
             readiness: Default::default(),
             node_id: uuid::Uuid::new_v4().simple().to_string(),
             last_applied: Default::default(),
+            own_hosts: Default::default(),
         }
+    }
+
+    /// Records the addresses this node listens on (see [`Control::as_public_host`]).
+    pub fn set_own_hosts(&self, hosts: Vec<String>) {
+        let _ = self.own_hosts.set(hosts);
+    }
+
+    /// The first public host, when `host` is one of this node's own addresses and public hosts
+    /// are set: a URL on the listen address (as a client on the machine calls it) then means
+    /// the URL the node hands out. `None` otherwise.
+    pub fn as_public_host(&self, host: &str) -> Option<&str> {
+        let own = self.own_hosts.get()?;
+        let first = self.public_hosts.first()?;
+        own.iter()
+            .any(|h| h.eq_ignore_ascii_case(host))
+            .then_some(first.as_str())
     }
 
     /// Builds the catalog of everything the store holds and reads the recorded purges. On a

@@ -230,7 +230,15 @@ impl Control {
         };
         let (host, path, query) = split_url(&target).ok_or_else(bad)?;
         let catalog = self.catalog_full();
-        let route = pixelway_route::route(catalog.as_ref(), host, path, query)?;
+        let route = match pixelway_route::route(catalog.as_ref(), host, path, query) {
+            Err(pixelway_route::RouteError::UnknownHost(_))
+                if self.as_public_host(host).is_some() =>
+            {
+                let public = self.as_public_host(host).unwrap_or(host);
+                pixelway_route::route(catalog.as_ref(), public, path, query)?
+            }
+            routed => routed?,
+        };
         if route.account != account {
             return Err(PurgeError::OtherAccount);
         }

@@ -23,7 +23,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     if embedded {
         seed::add_demo_account(&mut config);
     }
-    let settings = settings(&config);
+    let mut settings = settings(&config);
     let storage = &config.storage;
     // Originals and transformed results share storage.cache_max_bytes half and half.
     let half = storage.cache_max_bytes.as_u64() / 2;
@@ -62,6 +62,23 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         .collect();
     account_ids.sort();
     pixelway_delivery::set_memory_release(release_freed_memory);
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("server.listen = {}", config.server.listen))?;
+    let address = listener.local_addr()?;
+    let base = public_base(&config, address);
+    // URLs handed out (upload answers, the dashboard) use the first public host unless
+    // server.public_url says otherwise: the host a client happened to call may be unknown.
+    control.set_own_hosts(own_hosts(address));
+    if !config.server.public_hosts.is_empty() {
+        settings.public_url.get_or_insert_with(|| base.clone());
+        tracing::warn!(
+            listen = %address,
+            public_url = %base,
+            "URLs are handed out on the public URL, not the listen address; purges of URLs on \
+             the listen address are taken as URLs on the first public host"
+        );
+    }
     let delivery = Arc::new(Delivery::new(
         Arc::clone(&control),
         caches,
@@ -74,15 +91,10 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     tokio::spawn(async move { pixelway_control::readiness::check_origins(&checking).await });
     // On a shared store (PostgreSQL), the changes other nodes make.
     tokio::spawn(Arc::clone(&control).follow_changes());
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("server.listen = {}", config.server.listen))?;
-    let address = listener.local_addr()?;
     let connections = connection_limits(&config);
     // The config file's parsed tree and the start-up snapshot are gone; hand the memory they
     // held back to the system (with many tenants, most of the start-up peak).
     release_freed_memory();
-    let base = public_base(&config, address);
     announce(address, &base, embedded, &account_ids);
     drop(account_ids);
     warn_missing_default_images(&control).await;
@@ -236,6 +248,21 @@ fn public_base(config: &Config, address: std::net::SocketAddr) -> String {
         Some(host) => format!("http://{host}:{}", address.port()),
         None => format!("http://{address}"),
     }
+}
+
+/// The hosts a client on this machine may call the node by: the listen address, and for an
+/// unspecified or loopback one, `127.0.0.1`, `[::1]` and `localhost` with its port.
+fn own_hosts(address: std::net::SocketAddr) -> Vec<String> {
+    let mut hosts = vec![address.to_string()];
+    if address.ip().is_unspecified() || address.ip().is_loopback() {
+        let port = address.port();
+        hosts.extend([
+            format!("127.0.0.1:{port}"),
+            format!("[::1]:{port}"),
+            format!("localhost:{port}"),
+        ]);
+    }
+    hosts
 }
 
 /// Prints where pixelway listens (tests read the first line) and URLs that work right away, on

@@ -345,3 +345,79 @@ fn the_banner_uses_a_public_host() {
         format!("dashboard: http://img.example.com:{port}/dashboard")
     );
 }
+
+/// With `public_hosts` set and no `server.public_url`, the URLs pixelway hands out use the
+/// first public host (not the host the client happened to call, which would answer "unknown
+/// host"), and a purge of a URL on the listen address is taken as the same URL on that host.
+#[tokio::test]
+async fn handed_out_urls_work_and_the_listen_address_is_an_alias_for_purges() {
+    let config = r#"
+[server]
+public_hosts = ["img.test"]
+
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+"#;
+    let server = Pixelway::start(BIN, Some(config));
+    let port = server.addr.port();
+    let client = client();
+    let (content_type, body) = pixelway_testkit::multipart::Form::new()
+        .text("fileName", "cup.jpg")
+        .text("useUniqueFileName", "false")
+        .file(
+            "file",
+            "cup.jpg",
+            include_bytes!("../assets/samples/cups.jpg"),
+        )
+        .finish();
+    let uploaded: serde_json::Value = client
+        .post(server.url("/api/v1/files/upload"))
+        .basic_auth("private_acme", Some(""))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|body| serde_json::from_slice(&body).unwrap())
+        .unwrap();
+    let url = uploaded["url"].as_str().unwrap();
+    assert_eq!(url, format!("http://img.test:{port}/acme/cup.jpg"));
+    // The URL works when its host reaches the server.
+    let request =
+        format!("GET /acme/cup.jpg HTTP/1.1\r\nHost: img.test:{port}\r\nConnection: close\r\n\r\n");
+    assert!(raw_status(&server, &request).contains(" 200 "));
+    // The listen address is not a public host for delivery…
+    assert_eq!(
+        client
+            .get(server.url("/acme/cup.jpg"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // …but a purge of a URL on it means the URL on the public host.
+    let purge = client
+        .post(server.url("/v1/files/purge"))
+        .basic_auth("private_acme", Some(""))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "url": server.url("/acme/cup.jpg") }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        purge.status(),
+        StatusCode::CREATED,
+        "{:?}",
+        purge.text().await
+    );
+    assert!(
+        server
+            .wait_for_output("URLs are handed out on the public URL")
+            .is_some()
+    );
+}
