@@ -126,7 +126,11 @@ impl Control {
     /// An origin's name, and a spec that can be built (named by the request's field).
     fn check_origin(&self, name: &str, spec: &OriginSpec) -> Result<(), ControlError> {
         validate::origin_name(name).map_err(|e| ControlError::from(e).in_field("name"))?;
-        validate::origin_spec(spec, &self.origins)
+        validate::origin_spec(spec, &self.origins)?;
+        match spec.address_refusal(&self.origins.address_policy) {
+            Some(refusal) => Err(ControlError::Invalid(refusal)),
+            None => Ok(()),
+        }
     }
 
     /// Deletes origin `id`; refused while an endpoint uses it.

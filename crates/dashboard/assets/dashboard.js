@@ -235,7 +235,7 @@
     const origin = data.origin;
     const type = form.elements.type;
     const fields = ['name', 'bucket', 'endpoint', 'region', 'accountName', 'container', 'prefix',
-      'accessKey', 'clientEmail', 'baseUrl'];
+      'accessKey', 'clientEmail', 'baseUrl', 'timeout', 'retries'];
     if (origin) {
       type.value = origin.type;
       fields.forEach((f) => { if (origin[f] != null && form.elements[f]) form.elements[f].value = origin[f]; });
@@ -265,7 +265,11 @@
         $$('input, textarea', el).forEach((input) => {
           if (input.type === 'checkbox') body[input.name] = input.checked;
           else if (input.name === 'allowedHosts') body.allowedHosts = input.value.split(',').map((h) => h.trim()).filter(Boolean);
+          else if (input.name === 'retries' && input.value.trim()) body.retries = Number(input.value);
           else if (input.value.trim()) body[input.name] = input.value.trim();
+          // An update keeps what it leaves out: a field emptied here is sent as null (its
+          // default), a secret left empty is left out (kept).
+          else if (!input.closest('[data-secret]')) body[input.name] = null;
         });
       });
       busy(form, true);

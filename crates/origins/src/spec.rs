@@ -384,6 +384,37 @@ impl OriginSpec {
         }
     }
 
+    /// Why the outbound policy would refuse every request of this origin, found from its
+    /// address alone (no DNS): a literal address or `localhost` the policy does not allow, named
+    /// with the field the API gives it. A name that resolves to a refused address is still
+    /// refused at each request, by the resolver.
+    pub fn address_refusal(&self, policy: &crate::guard::AddressPolicy) -> Option<String> {
+        let (field, address) = match self {
+            OriginSpec::WebFolder { base_url, .. } => ("baseUrl", base_url),
+            OriginSpec::S3 { endpoint, .. }
+            | OriginSpec::Gcs { endpoint, .. }
+            | OriginSpec::AzureBlob { endpoint, .. }
+                if !endpoint.is_empty() =>
+            {
+                ("endpoint", endpoint)
+            }
+            _ => return None,
+        };
+        let mut url = url::Url::parse(address).ok()?;
+        if url
+            .host_str()
+            .is_some_and(|h| h.eq_ignore_ascii_case("localhost"))
+        {
+            url.set_host(Some("127.0.0.1")).ok()?;
+        }
+        policy.check_url(&url).err().map(|why| {
+            format!(
+                "{field}: {address} cannot be reached: {why} (the server's outbound policy: \
+                 limits.allow_private_origin_addresses, limits.allowed_origin_networks)"
+            )
+        })
+    }
+
     /// Builds the live origin.
     pub fn build(&self, ctx: &BuildContext) -> Result<Arc<dyn Origin>, SpecError> {
         self.check()?;
@@ -468,6 +499,55 @@ mod opt_duration {
 #[cfg(test)]
 mod secret_tests {
     use super::*;
+
+    #[test]
+    fn addresses_the_policy_refuses_are_named_before_any_request() {
+        let web = |base_url: &str| OriginSpec::WebFolder {
+            base_url: base_url.into(),
+            settings: OriginSettings::default(),
+        };
+        let strict = crate::guard::AddressPolicy::default();
+        for refused in [
+            "http://127.0.0.1:9/x",
+            "http://localhost:9",
+            "http://[::1]/",
+            "http://10.1.2.3",
+        ] {
+            let why = web(refused).address_refusal(&strict).expect(refused);
+            assert!(
+                why.starts_with("baseUrl: ") && why.contains("cannot be reached"),
+                "{why}"
+            );
+        }
+        // Names are left to the resolver (no DNS here); public literals pass.
+        assert_eq!(
+            web("https://images.example.com/a").address_refusal(&strict),
+            None
+        );
+        assert_eq!(web("http://93.184.216.34/").address_refusal(&strict), None);
+        let loopback = crate::guard::AddressPolicy {
+            allow_private: false,
+            allowed_networks: vec!["127.0.0.1/32".parse().unwrap()],
+        };
+        assert_eq!(web("http://127.0.0.1:9/x").address_refusal(&loopback), None);
+        assert!(
+            web("http://127.0.0.2:9/x")
+                .address_refusal(&loopback)
+                .is_some()
+        );
+        let s3 = OriginSpec::S3 {
+            bucket: "photos".into(),
+            prefix: String::new(),
+            endpoint: "http://127.0.0.2:9000".into(),
+            region: "us-east-1".into(),
+            access_key_id: "k".into(),
+            secret_access_key: Secret("s".into()),
+            allow_http: true,
+            settings: OriginSettings::default(),
+        };
+        let why = s3.address_refusal(&loopback).unwrap();
+        assert!(why.starts_with("endpoint: "), "{why}");
+    }
 
     #[test]
     fn bucket_names_follow_the_s3_rules() {

@@ -14,6 +14,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
 const KEY: &str = "private_demo_key";
 
 const CONFIG: &str = r#"
+[limits]
+allowed_origin_networks = ["127.0.0.1/32"]
+
 [[account]]
 id = "demo"
 private_key = "private_demo_key"

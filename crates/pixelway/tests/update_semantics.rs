@@ -86,6 +86,11 @@ refused(lambda: ik.accounts.origins.update(first.id, type="WEB_FOLDER", name="fi
         base_url=os.environ["WEB1"], extra_body={"timeout": "forever"}), 400, "timeout")
 refused(lambda: ik.accounts.origins.update(first.id, type="WEB_FOLDER", name="first",
         base_url=os.environ["WEB1"], extra_body={"retries": 50}), 400, "retries")
+# An address the outbound policy refuses is refused when saved, naming the field (127.0.0.2 is
+# outside this server's allowed_origin_networks; nothing is sent to it).
+refused(lambda: ik.accounts.origins.create(type="WEB_FOLDER", name="blocked",
+        base_url="http://127.0.0.2:9/images"), 400, "baseUrl: http://127.0.0.2:9/images cannot be reached")
+assert "blocked" not in [o.name for o in ik.accounts.origins.list()]
 
 # Named transformations: one field changes.
 thumb = ik.named_transformations.create(name="thumb", transformation="w-40")

@@ -52,6 +52,17 @@ await second.locator('a', { hasText: 'Edit' }).click();
 await page.waitForSelector('input[name=baseUrl]');
 check(await page.inputValue('input[name=baseUrl]') === process.env.B_URL, 'the editor shows the origin');
 await shot('origin-edit');
+// Timeout and retries are the origin's own settings, saved and shown again.
+await page.fill('input[name=timeout]', '3s');
+await page.fill('input[name=retries]', '2');
+await Promise.all([page.waitForURL('**/dashboard/origins'), page.click('#origin-form button[type=submit]')]);
+await page.locator('[data-origin="second"] a', { hasText: 'Edit' }).click();
+await page.waitForSelector('input[name=baseUrl]');
+check(await page.inputValue('input[name=timeout]') === '3s', 'the timeout was saved');
+check(await page.inputValue('input[name=retries]') === '2', 'the retries were saved');
+await page.fill('input[name=timeout]', 'forever');
+await page.click('#origin-form button[type=submit]');
+await waitText('[data-error-for=timeout]', 'timeout');
 
 // ---- URL Endpoints: wrong identifiers are named as you type; then an endpoint is added ------
 await visit('/dashboard/endpoints');
