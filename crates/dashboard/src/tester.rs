@@ -135,11 +135,18 @@ async fn test(app: &App, session: &Session, url: &str, accept: &str) -> Result<R
 
 async fn report(response: Response, probe: pixelway_delivery::deliver::Probe) -> Report {
     let status = response.status();
+    // The headers a client gets: the trace's private Cache-Control replaced by the client's.
+    use pixelway_delivery::deliver::CLIENT_CACHE_CONTROL;
+    let for_clients = response.headers().get(CLIENT_CACHE_CONTROL).cloned();
     let headers: Vec<(String, String)> = response
         .headers()
         .iter()
-        .filter(|(name, _)| *name != header::SET_COOKIE)
+        .filter(|(name, _)| *name != header::SET_COOKIE && name.as_str() != CLIENT_CACHE_CONTROL)
         .map(|(name, value)| {
+            let value = match (name == header::CACHE_CONTROL, &for_clients) {
+                (true, Some(client)) => client,
+                _ => value,
+            };
             (
                 name.to_string(),
                 String::from_utf8_lossy(value.as_bytes()).to_string(),

@@ -675,17 +675,19 @@ fn response_headers(
     tracing_allowed: bool,
     attempts: &[Attempt],
 ) -> Extra {
+    let for_clients = if is_default {
+        format!(
+            "public, max-age={}",
+            app.settings.default_image_max_age.as_secs()
+        )
+    } else {
+        format!("public, max-age={}", app.settings.cache_max_age.as_secs())
+    };
     let mut extra = Extra {
-        cache_control: if tracing_allowed {
-            // The trace describes the operator's view of the origins: never for shared caches.
-            PRIVATE_NO_STORE.to_string()
-        } else if is_default {
-            format!(
-                "public, max-age={}",
-                app.settings.default_image_max_age.as_secs()
-            )
-        } else {
-            format!("public, max-age={}", app.settings.cache_max_age.as_secs())
+        // The trace describes the operator's view of the origins: never for shared caches.
+        cache_control: match tracing_allowed {
+            true => PRIVATE_NO_STORE.to_string(),
+            false => for_clients.clone(),
         },
         headers: Vec::new(),
     };
@@ -703,9 +705,14 @@ fn response_headers(
         extra
             .headers
             .push(("x-pixelway-trace", format_trace(attempts)));
+        extra.headers.push((CLIENT_CACHE_CONTROL, for_clients));
     }
     extra
 }
+
+/// On a traced answer: the `Cache-Control` a client without the trace gets (the URL tester
+/// shows that one).
+pub const CLIENT_CACHE_CONTROL: &str = "x-pixelway-client-cache-control";
 
 /// `Cache-Control` of every answer that carries the operator's trace.
 pub(crate) const PRIVATE_NO_STORE: &str = "private, no-store";

@@ -141,6 +141,15 @@ impl IntoResponse for DeliveryError {
         if let Ok(value) = HeaderValue::from_str(&cache_control) {
             headers.insert(header::CACHE_CONTROL, value);
         }
+        if let DeliveryError::NotFound {
+            trace: Some(_),
+            max_age,
+            ..
+        } = &self
+            && let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}"))
+        {
+            headers.insert(crate::deliver::CLIENT_CACHE_CONTROL, value);
+        }
         if let Some(value) = self.ik_error().and_then(|v| HeaderValue::from_str(&v).ok()) {
             headers.insert("ik-error", value);
         }

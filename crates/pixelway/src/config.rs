@@ -421,71 +421,107 @@ impl Config {
         self.declared_fingerprint = hex::encode(hasher.finalize());
     }
 
+    /// Every problem of the file at once (a file with three mistakes is fixed in one round,
+    /// not three), each naming its place.
     fn validate(&self) -> anyhow::Result<()> {
-        self.validate_connection_limits()?;
-        self.refuse_duplicates()?;
+        let mut problems = Problems::default();
+        problems.note(self.validate_connection_limits());
+        problems.note(self.refuse_duplicates());
         for account in &self.accounts {
-            validate::account_id(&account.id).context("account.id")?;
-            account.parse_named_transformations()?;
+            problems.note(validate::account_id(&account.id).context("account.id"));
+            problems.note(account.parse_named_transformations());
             for origin in &account.origins {
-                validate::origin_name(&origin.name)
-                    .with_context(|| format!("account {:?}: origin.name", account.id))?;
+                problems.note(
+                    validate::origin_name(&origin.name)
+                        .with_context(|| format!("account {:?}: origin.name", account.id)),
+                );
                 // Every value is checked now: a bad one stops start-up instead of dropping the
                 // origin (or failing each request through it) later.
-                origin.spec.check().map_err(|e| {
+                problems.note(origin.spec.check().map_err(|e| {
                     anyhow::anyhow!("account {:?}: origin {:?}: {e}", account.id, origin.name)
-                })?;
+                }));
             }
             for named in &account.named_transformations {
-                validate::transformation_name(&named.name).with_context(|| {
+                problems.note(validate::transformation_name(&named.name).with_context(|| {
                     format!("account {:?}: named_transformation.name", account.id)
-                })?;
+                }));
             }
             for endpoint in &account.endpoints {
-                validate::endpoint_identifier(&endpoint.identifier)
-                    .with_context(|| format!("account {:?}: endpoint.identifier", account.id))?;
+                problems.note(
+                    validate::endpoint_identifier(&endpoint.identifier)
+                        .with_context(|| format!("account {:?}: endpoint.identifier", account.id)),
+                );
                 for origin in &endpoint.origins {
                     if !account.origins.iter().any(|o| &o.name == origin) {
-                        bail!(
+                        problems.say(format!(
                             "account {:?}: endpoint {:?} names origin {origin:?}, which account.origin does not declare",
-                            account.id,
-                            endpoint.identifier
-                        );
+                            account.id, endpoint.identifier
+                        ));
                     }
                 }
             }
         }
         for domain in &self.custom_domains {
-            validate::domain_host(&domain.host).context("custom_domain.host")?;
-            let host = pixelway_route::normalise_host(&domain.host);
-            if let Some(public) = self
-                .server
-                .public_hosts
-                .iter()
-                .find(|h| pixelway_route::normalise_host(h) == host)
-            {
-                bail!(
-                    "custom_domain {:?} is also in server.public_hosts ({public:?}): a host either serves /{{account}}/ URLs or one account's domain",
-                    domain.host
-                );
-            }
-            let Some(account) = self.accounts.iter().find(|a| a.id == domain.account) else {
-                bail!(
-                    "custom_domain {:?}: account {:?} is not declared",
-                    domain.host,
-                    domain.account
-                );
-            };
-            if let Some(endpoint) = &domain.endpoint
-                && !account.endpoints.iter().any(|e| &e.identifier == endpoint)
-            {
-                bail!(
-                    "custom_domain {:?}: endpoint {endpoint:?} is not declared",
-                    domain.host
-                );
-            }
+            problems.note(self.validate_domain(domain));
+        }
+        problems.into_result()
+    }
+
+    fn validate_domain(&self, domain: &DomainConfig) -> anyhow::Result<()> {
+        validate::domain_host(&domain.host).context("custom_domain.host")?;
+        let host = pixelway_route::normalise_host(&domain.host);
+        if let Some(public) = self
+            .server
+            .public_hosts
+            .iter()
+            .find(|h| pixelway_route::normalise_host(h) == host)
+        {
+            bail!(
+                "custom_domain {:?} is also in server.public_hosts ({public:?}): a host either serves /{{account}}/ URLs or one account's domain",
+                domain.host
+            );
+        }
+        let Some(account) = self.accounts.iter().find(|a| a.id == domain.account) else {
+            bail!(
+                "custom_domain {:?}: account {:?} is not declared",
+                domain.host,
+                domain.account
+            );
+        };
+        if let Some(endpoint) = &domain.endpoint
+            && !account.endpoints.iter().any(|e| &e.identifier == endpoint)
+        {
+            bail!(
+                "custom_domain {:?}: endpoint {endpoint:?} is not declared",
+                domain.host
+            );
         }
         Ok(())
+    }
+}
+
+/// The problems found in a config file, gathered so all are reported together.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn note(&mut self, result: anyhow::Result<()>) {
+        if let Err(e) = result {
+            self.0.push(format!("{e:#}"));
+        }
+    }
+
+    fn say(&mut self, problem: String) {
+        self.0.push(problem);
+    }
+
+    /// One problem as itself; several as a count and one per line.
+    fn into_result(self) -> anyhow::Result<()> {
+        match self.0.as_slice() {
+            [] => Ok(()),
+            [one] => bail!("{one}"),
+            many => bail!("{} problems:\n  {}", many.len(), many.join("\n  ")),
+        }
     }
 }
 

@@ -367,6 +367,17 @@ async fn check_validates_a_file_and_reaches_every_origin() {
         false,
     );
     assert!(!ok && err.contains("unique regardless of case"), "{err}");
+    // Every problem in one run, each named.
+    let (ok, _, err) = check(
+        "[[account]]\nid = \"bad id\"\nprivate_key = \"a\"\npublic_key = \"b\"\n\
+         [[account.named_transformation]]\nname = \"thumb\"\ntransformation = \"w-abc\"\n\
+         [[account.endpoint]]\nidentifier = \"shop\"\norigins = [\"nowhere\"]\n",
+        false,
+    );
+    assert!(!ok, "{err}");
+    for problem in ["3 problems", "account id", "w-abc", "\"nowhere\""] {
+        assert!(err.contains(problem), "{problem} in {err}");
+    }
     // A local folder that becomes public as the first origin is named.
     let folder = tempfile::tempdir().unwrap();
     let (ok, out, _) = check(

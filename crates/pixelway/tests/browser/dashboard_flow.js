@@ -150,6 +150,10 @@ check(attempts[2][0] === 'second' && attempts[2][2], 'second served');
 check((await text('[data-transformation]')).includes('w-200'), 'the parsed transformation is shown');
 check((await text('[data-route-endpoint]')) === 'products', 'the endpoint is shown');
 await page.waitForFunction(() => document.querySelector('#tester-preview')?.naturalWidth === 200);
+// The response headers are what a client gets (not the trace's private, no-store).
+const shownHeaders = await page.$$eval('table.headers tr', (rows) => Object.fromEntries(rows.map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent])));
+check(/^public, max-age=\d+$/.test(shownHeaders['cache-control']), `the client's cache-control: ${shownHeaders['cache-control']}`);
+check(!('x-pixelway-client-cache-control' in shownHeaders), 'the stand-in header is not shown');
 await shot('tester');
 
 // ---- Named transformations: live preview, then saved ---------------------------------------
