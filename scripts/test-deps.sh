@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pixelway's tests need, when missing: build tools (scripts/build-deps.sh), the S3-protocol server and
-# GCS emulator and SDK clients and fontTools for hostile fonts (pip), Azurite, the Node SDK and playwright-core (npm, into .tools/), Debian's
+# GCS emulator and SDK clients, fontTools for hostile fonts and schemathesis for the API fuzzer (pip), Azurite, the Node SDK and playwright-core (npm, into .tools/), Debian's
 # PostgreSQL for the store's tests, nginx for the balancer test and Chromium for the dashboard's browser tests (apt). Idempotent; safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,12 +10,12 @@ bash scripts/build-deps.sh
 PY=${PYTHON:-python3}
 if ! $PY - <<'PY' 2>/dev/null
 import importlib.util, sys
-mods = ["moto", "flask_cors", "gcp_storage_emulator", "azure.storage.blob", "imagekitio", "jsonschema", "fontTools"]
+mods = ["moto", "flask_cors", "gcp_storage_emulator", "azure.storage.blob", "imagekitio", "jsonschema", "fontTools", "schemathesis"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in mods) else 1)
 PY
 then
-  echo "test-deps: pip install moto[server] gcp-storage-emulator azure-storage-blob imagekitio jsonschema fonttools"
-  $PY -m pip install -q 'moto[server]' gcp-storage-emulator azure-storage-blob imagekitio jsonschema fonttools
+  echo "test-deps: pip install moto[server] gcp-storage-emulator azure-storage-blob imagekitio jsonschema fonttools schemathesis"
+  $PY -m pip install -q 'moto[server]' gcp-storage-emulator azure-storage-blob imagekitio jsonschema fonttools 'schemathesis==4.32.5'
 fi
 command -v moto_server >/dev/null 2>&1 || { echo "moto_server not on PATH after install" >&2; exit 1; }
 

@@ -61,7 +61,7 @@ use utoipa::{Modify, OpenApi};
         operator::unmap_domain,
     ),
     components(schemas(json::ListItem, json::FolderObject, origin_json::OriginObject)),
-    modifiers(&Security)
+    modifiers(&Security, &CommonAnswers)
 )]
 pub struct ApiDoc;
 
@@ -80,6 +80,62 @@ impl Modify for Security {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }
+}
+
+/// The answers any operation can give besides its own, documented once here so no route's
+/// list misses them: refused credentials (401) or a forbidden use of valid ones (403: a
+/// dashboard session without its CSRF token, an operator route with an account key), a request
+/// body over the limit (413), and the store unreachable (503, with a message saying so).
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = operation.request_body.is_some();
+                let answers = &mut operation.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    answers
+                        .entry(status.to_string())
+                        .or_insert_with(|| error_answer(description));
+                };
+                if secured {
+                    add("401", "Missing or refused credentials");
+                    add("403", "Credentials that may not do this");
+                }
+                if has_body {
+                    add("413", "The request body is over the server's limit");
+                }
+                add(
+                    "503",
+                    "The store is unreachable: changes cannot be made now",
+                );
+            }
+        }
+    }
+}
+
+/// An error answer: `{message, help}`.
+fn error_answer(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 /// `GET /openapi.json`.

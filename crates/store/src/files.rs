@@ -347,7 +347,7 @@ impl Store {
         account: &str,
         request: &FileList,
     ) -> Result<Vec<Listed>, StoreError> {
-        let window = request.skip + request.limit;
+        let window = request.skip.saturating_add(request.limit);
         let mut listed = Vec::new();
         if request.kind != ListKind::Folders {
             for file in self.list_file_rows(account, request, window).await? {
