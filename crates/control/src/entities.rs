@@ -5,7 +5,8 @@
 use crate::{Control, ControlError, validate};
 use pixelway_origins::OriginSpec;
 use pixelway_store::{
-    DeclaredAccount, EndpointFields, EndpointRecord, NamedTransformation, OriginRecord, StoreError,
+    Applied, DeclaredAccount, EndpointFields, EndpointRecord, NamedTransformation, OriginRecord,
+    StoreError,
 };
 
 /// A new account's keys (shown once).
@@ -66,7 +67,18 @@ impl Control {
         };
         self.store
             .rotate_account_keys(id, &keys.private_key, &keys.public_key)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // Says exactly what to change instead (no key in the answer: it would be logged
+                // as the refusal's reason).
+                StoreError::Managed { key, .. } => ControlError::Conflict(format!(
+                    "account {id:?}'s keys come from the config file ({key}): write new \
+                     private_key and public_key values there, or into the ${{PIXELWAY_SECRET_…}} \
+                     variables the file names for them, and restart; the old keys stop working \
+                     at that restart"
+                )),
+                other => other.into(),
+            })?;
         self.account_changed(id).await?;
         Ok(keys)
     }
@@ -287,10 +299,32 @@ impl Control {
         accounts: &[DeclaredAccount<'_>],
         domains: &[DeclaredDomain<'_>],
         fingerprint: &str,
-    ) -> Result<Option<Vec<String>>, ControlError> {
+    ) -> Result<Option<Applied>, ControlError> {
         if self.store.applied_fingerprint().await?.as_deref() == Some(fingerprint) {
             return Ok(None);
         }
+        let apply = self.write_config(accounts, domains).await?;
+        Ok(Some(apply.finish(fingerprint).await?))
+    }
+
+    /// What applying the file would change beyond its declared writes (entities taken over
+    /// from the API, entities removed), found by applying it in a transaction that is rolled
+    /// back: nothing changes.
+    pub async fn preview_config(
+        &self,
+        accounts: &[DeclaredAccount<'_>],
+        domains: &[DeclaredDomain<'_>],
+    ) -> Result<Applied, ControlError> {
+        let apply = self.write_config(accounts, domains).await?;
+        Ok(apply.preview().await?)
+    }
+
+    /// Checks the file's entities and writes them, uncommitted.
+    async fn write_config(
+        &self,
+        accounts: &[DeclaredAccount<'_>],
+        domains: &[DeclaredDomain<'_>],
+    ) -> Result<pixelway_store::ConfigApply<'_>, ControlError> {
         for account in accounts {
             validate::declared_account(account)?;
         }
@@ -304,7 +338,7 @@ impl Control {
                 .domain(domain.host, domain.account, domain.endpoint, &domain.key)
                 .await?;
         }
-        Ok(Some(apply.finish(fingerprint).await?))
+        Ok(apply)
     }
 }
 

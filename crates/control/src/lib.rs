@@ -262,9 +262,13 @@ pub mod test_support {
         let secrets = SecretBox::from_key_file(&dir.join("secrets.key")).unwrap();
         let url = format!("sqlite://{}", dir.join("pixelway.db").display());
         let store = Store::open(&url, secrets).await.unwrap();
+        // Origins of tests live on loopback, as a test server's config allows them.
         let origins = BuildContext {
             default_timeout: std::time::Duration::from_secs(1),
-            address_policy: Default::default(),
+            address_policy: pixelway_origins::guard::AddressPolicy {
+                allow_private: false,
+                allowed_networks: vec!["127.0.0.0/8".parse().expect("a network")],
+            },
         };
         let media = MediaLibrary::local(dir.join("media"), origins.clone()).unwrap();
         let control = Control::new(Parts {

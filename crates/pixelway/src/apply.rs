@@ -9,13 +9,39 @@ use crate::config::AccountConfig;
 use crate::config::Config;
 use pixelway_control::Control;
 use pixelway_control::entities::DeclaredDomain;
-use pixelway_store::{AccountSettings, DeclaredAccount, EndpointInput};
+use pixelway_store::{AccountSettings, Applied, DeclaredAccount, EndpointInput};
 
 /// Applies the file's entities through the control plane (which checks them with the same
 /// rules as every other surface and writes them in one transaction).
 pub async fn apply(config: &Config, control: &Control) -> anyhow::Result<()> {
-    // Every account in a few multi-row statements per chunk (a first start with many tenants
-    // would otherwise run millions of statements).
+    let (declared, domains) = entities(config);
+    match control
+        .apply_config(&declared, &domains, &config.declared_fingerprint)
+        .await?
+    {
+        None => tracing::info!("the config file's entities are unchanged since they were applied"),
+        Some(applied) => {
+            for taken in applied.taken_over {
+                tracing::warn!("{taken}");
+            }
+            for removed in applied.removed {
+                tracing::warn!(entity = %removed, "removed: the config file no longer declares it");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What applying the file would take over from the API and remove, changing nothing.
+pub async fn preview(config: &Config, control: &Control) -> anyhow::Result<Applied> {
+    let (declared, domains) = entities(config);
+    Ok(control.preview_config(&declared, &domains).await?)
+}
+
+/// The file's accounts and custom domains as the control plane takes them. Every account is
+/// written in a few multi-row statements per chunk (a first start with many tenants would
+/// otherwise run millions of statements).
+fn entities(config: &Config) -> (Vec<DeclaredAccount<'_>>, Vec<DeclaredDomain<'_>>) {
     let declared: Vec<DeclaredAccount<'_>> = config.accounts.iter().map(declared).collect();
     let domains: Vec<DeclaredDomain<'_>> = config
         .custom_domains
@@ -30,18 +56,7 @@ pub async fn apply(config: &Config, control: &Control) -> anyhow::Result<()> {
             ),
         })
         .collect();
-    match control
-        .apply_config(&declared, &domains, &config.declared_fingerprint)
-        .await?
-    {
-        None => tracing::info!("the config file's entities are unchanged since they were applied"),
-        Some(removed) => {
-            for removed in removed {
-                tracing::warn!(entity = %removed, "removed: the config file no longer declares it");
-            }
-        }
-    }
-    Ok(())
+    (declared, domains)
 }
 
 /// An account of the file, with the file's key for it and for everything in it. The default

@@ -26,6 +26,7 @@ pub async fn run(file: &Path, reach: bool) -> anyhow::Result<bool> {
     for folder in config.public_local_folders() {
         println!("note: {folder}");
     }
+    preview_restart(&config).await?;
     if !reach {
         return Ok(true);
     }
@@ -64,6 +65,32 @@ pub async fn run(file: &Path, reach: bool) -> anyhow::Result<bool> {
         println!("{problems} of {} origins cannot be used", rows.len());
     }
     Ok(problems == 0)
+}
+
+/// What a restart with this file would take over from the API and remove, from the store the
+/// file names (the file applied in a transaction that is rolled back). Nothing when the store
+/// does not exist yet.
+async fn preview_restart(config: &Config) -> anyhow::Result<()> {
+    let storage = &config.storage;
+    if storage.database_url.is_none() && !storage.data_dir.join("pixelway.db").exists() {
+        println!(
+            "no store yet in {}: the first start creates every entity",
+            storage.data_dir.display()
+        );
+        return Ok(());
+    }
+    let control = crate::serve::tool_control(config).await?;
+    let applied = crate::apply::preview(config, &control).await?;
+    if applied.taken_over.is_empty() && applied.removed.is_empty() {
+        println!("a restart takes nothing over from the API and removes nothing");
+    }
+    for taken in &applied.taken_over {
+        println!("a restart takes over: {taken}");
+    }
+    for removed in &applied.removed {
+        println!("a restart removes: {removed} (the file no longer declares it)");
+    }
+    Ok(())
 }
 
 fn print_table(rows: &[(String, String, String, String, f64)]) {

@@ -108,8 +108,16 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The control plane of a tool that changes or reads the store without serving (no caches).
+pub async fn tool_control(config: &Config) -> anyhow::Result<Control> {
+    open_control(config, Arc::new(pixelway_control::NoCaches)).await
+}
+
 /// The control plane over the store and Media Library `[storage]` names.
-async fn open_control(config: &Config, caches: Arc<LocalCaches>) -> anyhow::Result<Control> {
+async fn open_control(
+    config: &Config,
+    caches: Arc<dyn pixelway_control::NodeCaches>,
+) -> anyhow::Result<Control> {
     let storage = &config.storage;
     let store = open_store(storage).await?;
     let ctx = origin_context(config);

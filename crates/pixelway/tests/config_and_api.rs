@@ -335,3 +335,85 @@ async fn second_store_secret(data_dir: &std::path::Path, expected: &str) {
         Some(expected)
     );
 }
+
+/// When the file declares what the API made, it takes it over: `pixelway check` says so (and
+/// what a restart would remove) beforehand without changing anything, and the restart logs it at
+/// warn. Keys of a file-declared account are the file's: a rotation says what to change.
+#[tokio::test]
+async fn takeovers_are_previewed_by_check_and_logged_at_restart() {
+    let web = WebOrigin::start();
+    web.serve("/a.jpg", CUPS);
+    let dir = tempfile::tempdir().unwrap();
+    let with_token =
+        |text: String| text.replace("[limits]", "[server]\nadmin_token = \"op\"\n\n[limits]");
+    let mut server =
+        Pixelway::start_in(BIN, Some(&with_token(config(&web, false))), dir.path(), &[]);
+    let (_, origins) = api(&server, "GET", "/v1/accounts/origins", "").await;
+    let site_id = find(&origins, "name", "site")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body =
+        format!(r#"{{"description":"the API's","urlPrefix":"catalog","origins":["{site_id}"]}}"#);
+    let (status, _) = api(&server, "POST", "/v1/accounts/url-endpoints", &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let rotate = pixelway_testkit::http_client()
+        .post(server.url("/v1/operator/accounts/acme/keys"))
+        .bearer_auth("op")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotate.status(), StatusCode::CONFLICT);
+    let message = rotate.text().await.unwrap();
+    assert!(
+        message.contains("private_key and public_key") && message.contains("restart"),
+        "{message}"
+    );
+    server.kill();
+
+    // The next file declares `catalog` and no longer `small`.
+    let next = with_token(config(&web, true)).replace(
+        "[[account.named_transformation]]\nname = \"small\"\ntransformation = \"w-20\"\n",
+        "",
+    );
+    let file = dir.path().join("next.toml");
+    std::fs::write(&file, &next).unwrap();
+    let data_dir = dir.path().join("data");
+    let output = std::process::Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(&file)
+        .env("PIXELWAY_STORAGE__DATA_DIR", &data_dir)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        out.contains("a restart takes over: endpoint \"catalog\" of account \"acme\" was made through the API"),
+        "{out}"
+    );
+    assert!(
+        out.contains("a restart removes: [[account]] id = \"acme\" › [[account.named_transformation]] name = \"small\""),
+        "{out}"
+    );
+    // Nothing changed: the endpoint is still the API's, `small` still there.
+    let server = Pixelway::start_in(BIN, Some(&with_token(config(&web, false))), dir.path(), &[]);
+    let (_, endpoints) = api(&server, "GET", "/v1/accounts/url-endpoints", "").await;
+    assert!(find(&endpoints, "urlPrefix", "catalog")["managedBy"].is_null());
+    drop(server);
+
+    // The restart with the next file takes it over and says so.
+    let server = Pixelway::start_in(BIN, Some(&next), dir.path(), &[]);
+    let line = server
+        .wait_for_output("was made through the API; the config file now manages it")
+        .expect("the takeover is logged");
+    assert!(
+        line.contains("WARN") && line.contains("\"catalog\""),
+        "{line}"
+    );
+    let (_, endpoints) = api(&server, "GET", "/v1/accounts/url-endpoints", "").await;
+    assert!(!find(&endpoints, "urlPrefix", "catalog")["managedBy"].is_null());
+}

@@ -51,9 +51,11 @@ impl ConfigApply<'_> {
                 origins.push((account.id, *name, store.seal_spec(spec)?, key.as_str()));
             }
         }
+        let ids: Vec<&str> = chunk.iter().map(|a| a.id).collect();
+        let taken = taken_over(self.connection(), chunk, &ids).await?;
+        self.note_taken_over(taken);
         let tx = self.connection();
         upsert_accounts(tx, chunk, &sealed_keys, &generation).await?;
-        let ids: Vec<&str> = chunk.iter().map(|a| a.id).collect();
         let had_origins = accounts_with_origins(tx, &ids).await?;
         upsert_origins(tx, &origins, &generation).await?;
         let origin_ids = ids_by_name(tx, "origins", "name", &ids).await?;
@@ -63,6 +65,68 @@ impl ConfigApply<'_> {
         replace_links(tx, &links).await?;
         upsert_named(tx, chunk, &generation).await
     }
+}
+
+/// What the API made that this chunk now declares (same account id, origin or named
+/// transformation name, endpoint identifier): the file takes each over. One line each, naming
+/// the entity and the file's key for it.
+async fn taken_over(
+    tx: &mut AnyConnection,
+    chunk: &[DeclaredAccount<'_>],
+    ids: &[&str],
+) -> Result<Vec<String>, StoreError> {
+    let mut query: QueryBuilder<Any> =
+        QueryBuilder::new("SELECT 'account' AS kind, id AS account_id, id AS name FROM accounts");
+    push_in(&mut query, "id", ids);
+    query.push(" AND managed_by IS NULL");
+    for (kind, table, column) in [
+        ("origin", "origins", "name"),
+        ("endpoint", "endpoints", "identifier"),
+        ("named transformation", "named_transformations", "name"),
+    ] {
+        query.push(format!(
+            " UNION ALL SELECT '{kind}', account_id, {column} FROM {table}"
+        ));
+        push_in(&mut query, "account_id", ids);
+        query.push(" AND managed_by IS NULL");
+    }
+    let rows = numbered(&mut query, tx).fetch_all(&mut *tx).await?;
+    let mut taken = Vec::new();
+    for row in rows {
+        let (kind, account_id, name): (String, String, String) = (
+            row.try_get("kind")?,
+            row.try_get("account_id")?,
+            row.try_get("name")?,
+        );
+        let Some(account) = chunk.iter().find(|a| a.id == account_id) else {
+            continue;
+        };
+        let key = match kind.as_str() {
+            "account" => Some(&account.key),
+            "origin" => account
+                .origins
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, _, key)| key),
+            "endpoint" => account
+                .endpoints
+                .iter()
+                .find(|(e, _)| e.identifier == name)
+                .map(|(_, key)| key),
+            _ => account
+                .named_transformations
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, _, key)| key),
+        };
+        if let Some(key) = key {
+            taken.push(format!(
+                "{kind} {name:?} of account {account_id:?} was made through the API; the config \
+                 file now manages it ({key})"
+            ));
+        }
+    }
+    Ok(taken)
 }
 
 /// The accounts (managed by the file) and their default endpoints.
@@ -412,7 +476,7 @@ mod tests {
     async fn apply(store: &Store, accounts: &[DeclaredAccount<'_>]) -> Vec<String> {
         let mut apply = store.begin_config_apply().await.unwrap();
         apply.accounts(accounts).await.unwrap();
-        apply.finish("fingerprint").await.unwrap()
+        apply.finish("fingerprint").await.unwrap().removed
     }
 
     async fn default_origins(store: &Store, account: &str) -> Vec<String> {

@@ -23,7 +23,7 @@ pub use bulk::DeclaredAccount;
 pub use changes::{ChangeListener, ChangeRecord, Heard};
 pub use entities::{AccountSummary, EndpointFields};
 pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed};
-pub use provenance::{ConfigApply, Declared};
+pub use provenance::{Applied, ConfigApply, Declared};
 pub use records::{
     AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
     NamedTransformation, OriginRecord, Snapshot, parse_custom_coordinates,

@@ -80,6 +80,17 @@ pub struct ConfigApply<'s> {
     store: &'s Store,
     tx: sqlx::Transaction<'static, sqlx::Any>,
     declared: Declared,
+    taken_over: Vec<String>,
+}
+
+/// What applying a config file changed beyond writing what it declares.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Applied {
+    /// The keys of entities the file declared before and no longer does: removed.
+    pub removed: Vec<String>,
+    /// Entities the API made that the file now declares, one sentence each: the file manages
+    /// them from now on.
+    pub taken_over: Vec<String>,
 }
 
 impl Store {
@@ -103,6 +114,7 @@ impl Store {
             store: self,
             tx,
             declared: Declared::default(),
+            taken_over: Vec::new(),
         })
     }
 }
@@ -115,6 +127,10 @@ impl<'s> ConfigApply<'s> {
 
     pub(crate) fn store(&self) -> &'s Store {
         self.store
+    }
+
+    pub(crate) fn note_taken_over(&mut self, taken: Vec<String>) {
+        self.taken_over.extend(taken);
     }
 
     /// The transaction every write of this application goes into.
@@ -137,9 +153,20 @@ impl<'s> ConfigApply<'s> {
         declare_domain(&mut self.tx, &self.declared, &host, key).await
     }
 
+    /// What finishing would change, without changing anything: the whole application is
+    /// rolled back (`pixelway check` shows what a restart would take over and remove).
+    pub async fn preview(mut self) -> Result<Applied, StoreError> {
+        let removed = remove_undeclared(&mut self.tx, &self.declared).await?;
+        self.tx.rollback().await?;
+        Ok(Applied {
+            removed,
+            taken_over: self.taken_over,
+        })
+    }
+
     /// Removes what the file no longer declares, records `fingerprint` as applied, and
-    /// commits; returns the keys removed.
-    pub async fn finish(mut self, fingerprint: &str) -> Result<Vec<String>, StoreError> {
+    /// commits; returns what changed besides the declared writes.
+    pub async fn finish(mut self, fingerprint: &str) -> Result<Applied, StoreError> {
         let removed = remove_undeclared(&mut self.tx, &self.declared).await?;
         sqlx::query(
             "INSERT INTO config_state (id, fingerprint, applied_at) VALUES (1, $1, $2) \
@@ -157,6 +184,9 @@ impl<'s> ConfigApply<'s> {
         for statement in self.store.backend().after_apply() {
             sqlx::query(*statement).execute(self.store.pool()).await?;
         }
-        Ok(removed)
+        Ok(Applied {
+            removed,
+            taken_over: self.taken_over,
+        })
     }
 }

@@ -430,7 +430,10 @@ async fn config_apply(store: Store) {
         )
         .await
         .unwrap();
-    assert!(apply.finish("first").await.unwrap().is_empty());
+    assert_eq!(
+        apply.finish("first").await.unwrap(),
+        pixelway_store::Applied::default()
+    );
     assert_eq!(
         store.applied_fingerprint().await.unwrap().as_deref(),
         Some("first")
@@ -453,14 +456,35 @@ async fn config_apply(store: Store) {
             .1
             .is_some()
     );
-    // The next apply no longer declares "two" nor the domain: both removed.
+    // The next apply no longer declares "two" nor the domain: both removed. It declares
+    // "three", which the API made: taken over. A preview says so and changes nothing.
+    store.create_account("three", "k3", "p3").await.unwrap();
+    let next = [declared("one", &origins), declared("three", &origins)];
+    let mut preview = store.begin_config_apply().await.unwrap();
+    preview.accounts(&next).await.unwrap();
+    let previewed = preview.preview().await.unwrap();
+    assert!(previewed.removed.len() >= 2, "{previewed:?}");
+    assert!(
+        previewed.taken_over.len() == 1 && previewed.taken_over[0].contains("account \"three\""),
+        "{previewed:?}"
+    );
+    assert_eq!(store.snapshot().await.unwrap().accounts.len(), 3);
+    let managed = |accounts: Vec<pixelway_store::AccountSummary>| {
+        accounts
+            .into_iter()
+            .find(|a| a.id == "three")
+            .unwrap()
+            .managed_by
+    };
+    assert!(managed(store.accounts().await.unwrap()).is_none());
     let mut apply = store.begin_config_apply().await.unwrap();
-    apply.accounts(&[declared("one", &origins)]).await.unwrap();
-    let removed = apply.finish("second").await.unwrap();
-    assert!(removed.len() >= 2, "{removed:?}");
+    apply.accounts(&next).await.unwrap();
+    let applied = apply.finish("second").await.unwrap();
+    assert_eq!(applied, previewed);
     let snapshot = store.snapshot().await.unwrap();
-    assert_eq!(snapshot.accounts.len(), 1);
+    assert_eq!(snapshot.accounts.len(), 2);
     assert!(snapshot.domains.is_empty());
+    assert!(managed(store.accounts().await.unwrap()).is_some());
 }
 
 async fn files(store: Store) {
