@@ -2,6 +2,7 @@
 //! (`import`, `account`, `domain`) that talk to a running server.
 
 mod apply;
+mod backup;
 mod check;
 mod client;
 mod config;
@@ -66,6 +67,36 @@ enum Command {
         jobs: usize,
         #[command(flatten)]
         server: ServerArg,
+    },
+    /// Back up a node into a new or empty folder: the store (a consistent snapshot, taken while
+    /// the node serves), the Media Library's files, the config file and the store's secrets
+    /// key, the last two sealed with the backup key.
+    Backup {
+        /// The node's config file (its [storage] names what is backed up).
+        #[arg(long, env = "PIXELWAY_CONFIG")]
+        config: Option<PathBuf>,
+        /// The folder to write (new or empty).
+        #[arg(long)]
+        to: PathBuf,
+        /// 32 random bytes in base64 (`openssl rand -base64 32`); keep it apart from the backup.
+        #[arg(long, env = "PIXELWAY_BACKUP_KEY", hide_env_values = true)]
+        key: String,
+    },
+    /// Restore a backup into a new or empty data folder.
+    Restore {
+        /// A folder `pixelway backup` wrote.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new node's data folder (new or empty).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Where the backed-up config file is written (default: pixelway.toml inside the data
+        /// folder).
+        #[arg(long)]
+        config_out: Option<PathBuf>,
+        /// The key the backup was made with.
+        #[arg(long, env = "PIXELWAY_BACKUP_KEY", hide_env_values = true)]
+        key: String,
     },
     /// Print the store's entities as a config file (secrets as ${ENV} references).
     Config {
@@ -182,6 +213,44 @@ fn main() -> std::process::ExitCode {
         Command::Config {
             command: ConfigCommand::Export { config },
         } => runtime.block_on(export_config(config)),
+        Command::Backup { config, to, key } => runtime.block_on(async {
+            let manifest = backup::backup(config.as_deref(), &to, &key).await?;
+            println!(
+                "backed up into {}: the store, {} Media Library files ({} bytes){}",
+                to.display(),
+                manifest.media_files,
+                manifest.media_bytes,
+                if manifest.config.is_some() {
+                    ", the config file and the secrets key (sealed)"
+                } else {
+                    " and the secrets key (sealed)"
+                }
+            );
+            Ok(())
+        }),
+        Command::Restore {
+            from,
+            data_dir,
+            config_out,
+            key,
+        } => runtime.block_on(async {
+            let config_out = config_out.unwrap_or_else(|| data_dir.join("pixelway.toml"));
+            let manifest = backup::restore(&from, &data_dir, &config_out, &key).await?;
+            println!(
+                "restored into {}: the store and {} Media Library files",
+                data_dir.display(),
+                manifest.media_files
+            );
+            let config = match manifest.config {
+                Some(_) => format!(" --config {}", config_out.display()),
+                None => String::new(),
+            };
+            println!(
+                "serve it with: PIXELWAY_STORAGE__DATA_DIR={} pixelway serve{config}",
+                data_dir.display()
+            );
+            Ok(())
+        }),
         Command::Account {
             command,
             server,

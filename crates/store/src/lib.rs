@@ -144,6 +144,24 @@ impl Store {
     }
 
     /// Whether this store is PostgreSQL (shared by many nodes) rather than SQLite.
+    /// Writes a consistent copy of the whole store to `path` while it keeps serving (SQLite's
+    /// `VACUUM INTO`: a snapshot as of one moment, compacted). A PostgreSQL store is backed up
+    /// with PostgreSQL's own tools (`pg_dump`), which this refuses naming.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.is_shared() {
+            return Err(StoreError::Invalid(Invalid {
+                field: "storage.database_url",
+                value: "postgres://…".into(),
+                reason: "is backed up with PostgreSQL's own tools (pg_dump), not pixelway backup",
+            }));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.display().to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     pub fn is_shared(&self) -> bool {
         self.backend == Backend::Postgres
     }

@@ -1,0 +1,269 @@
+//! `pixelway backup` of a populated node while it serves, then `pixelway restore` into a new
+//! data folder on which a new node serves every URL, signed URL, private file, endpoint and key
+//! the same, with the API's and the config file's entities still theirs. The backup folder holds
+//! no secret in the clear, and a wrong key restores nothing.
+
+use pixelway_route::signature::{NEVER_EXPIRES, sign};
+use pixelway_testkit::multipart::Form;
+use pixelway_testkit::{Pixelway, WebOrigin, http_client};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
+const CUPS: &[u8] = include_bytes!("../assets/samples/cups.jpg");
+const HILLS: &[u8] = include_bytes!("../assets/samples/pastel-hills.jpg");
+/// 32 bytes of base64, as `openssl rand -base64 32` prints.
+const KEY: &str = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
+const WRONG_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+fn config(web: &WebOrigin) -> String {
+    format!(
+        r#"
+[server]
+admin_token = "operator-secret"
+
+[limits]
+allowed_origin_networks = ["127.0.0.1/32"]
+
+[[account]]
+id = "acme"
+private_key = "private_acme"
+public_key = "public_acme"
+
+  [[account.origin]]
+  name = "site"
+  type = "web_folder"
+  base_url = "{}"
+
+  [[account.endpoint]]
+  identifier = "secure"
+  origins = ["site"]
+  signed_urls_only = true
+"#,
+        web.base_url
+    )
+}
+
+async fn upload(server: &Pixelway, name: &str, bytes: &[u8], private: bool) {
+    let (content_type, body) = Form::new()
+        .text("fileName", name)
+        .text("useUniqueFileName", "false")
+        .text("isPrivateFile", if private { "true" } else { "false" })
+        .file("file", name, bytes)
+        .finish();
+    let response = http_client()
+        .post(server.url("/api/v1/files/upload"))
+        .basic_auth("private_acme", Some(""))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+}
+
+/// What a node answers to the URLs and API calls a restore must keep: (what, status, body).
+async fn answers(server: &Pixelway) -> Vec<(String, u16, Vec<u8>)> {
+    let signed = |target: &str| {
+        format!(
+            "{target}?ik-s={}",
+            sign("private_acme", target, NEVER_EXPIRES)
+        )
+    };
+    let mut paths = vec![
+        "/acme/public.jpg".to_string(),
+        "/acme/tr:w-60/public.jpg".to_string(),
+        "/acme/private.jpg".to_string(),
+        format!("/acme/{}", signed("private.jpg")),
+        "/acme/secure/a.jpg".to_string(),
+        format!("/acme/secure/{}", signed("a.jpg")),
+        "/acme/api-made/a.jpg".to_string(),
+    ];
+    paths.push("/acme/no-such.jpg".to_string());
+    let mut seen = Vec::new();
+    for path in paths {
+        let response = http_client().get(server.url(&path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        seen.push((path, status, response.bytes().await.unwrap().to_vec()));
+    }
+    for path in ["/v1/accounts/url-endpoints", "/v1/accounts/origins"] {
+        let response = http_client()
+            .get(server.url(path))
+            .basic_auth("private_acme", Some(""))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        // Ids, names, ownership: all kept.
+        let json: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        seen.push((path.to_string(), status, json.to_string().into_bytes()));
+    }
+    let files = http_client()
+        .get(server.url("/v1/files?sort=ASC_NAME"))
+        .basic_auth("private_acme", Some(""))
+        .send()
+        .await
+        .unwrap();
+    let mut listed: Value = serde_json::from_slice(&files.bytes().await.unwrap()).unwrap();
+    for file in listed.as_array_mut().unwrap() {
+        // URLs carry the host the request came in on (a new port here).
+        file.as_object_mut()
+            .unwrap()
+            .retain(|k, _| !matches!(k.as_str(), "url" | "thumbnail"));
+    }
+    seen.push(("/v1/files".into(), 200, listed.to_string().into_bytes()));
+    seen
+}
+
+fn run(args: &[&str], env: &[(&str, &std::path::Path)]) -> (bool, String) {
+    let output = std::process::Command::new(BIN)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .env_remove("PIXELWAY_BACKUP_KEY")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn a_restored_node_serves_everything_the_same() {
+    let web = WebOrigin::start();
+    web.serve("/a.jpg", HILLS);
+    let config = config(&web);
+    let old = tempfile::tempdir().unwrap();
+    let server = Pixelway::start_in(BIN, Some(&config), old.path(), &[]);
+    upload(&server, "public.jpg", CUPS, false).await;
+    upload(&server, "private.jpg", HILLS, true).await;
+    let origins = http_client()
+        .get(server.url("/v1/accounts/origins"))
+        .basic_auth("private_acme", Some(""))
+        .send()
+        .await
+        .unwrap();
+    let origins: Value = serde_json::from_slice(&origins.bytes().await.unwrap()).unwrap();
+    let site = origins[0]["id"].as_str().unwrap();
+    let made = http_client()
+        .post(server.url("/v1/accounts/url-endpoints"))
+        .basic_auth("private_acme", Some(""))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"description":"the API's","urlPrefix":"api-made","origins":["{site}"]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let before = answers(&server).await;
+    let statuses: Vec<u16> = before.iter().map(|(_, s, _)| *s).collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 401, 200, 401, 200, 200, 404, 200, 200, 200]
+    );
+
+    // Backed up while it serves.
+    let backups = tempfile::tempdir().unwrap();
+    let folder = backups.path().join("nightly");
+    let config_file = old.path().join("pixelway.toml");
+    let data = old.path().join("data");
+    let (ok, out) = run(
+        &[
+            "backup",
+            "--config",
+            config_file.to_str().unwrap(),
+            "--to",
+            folder.to_str().unwrap(),
+            "--key",
+            KEY,
+        ],
+        &[("PIXELWAY_STORAGE__DATA_DIR", &data)],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("2 Media Library files"), "{out}");
+    // No secret in the clear: not the account's private key, not the store's secrets key.
+    let secrets_key = std::fs::read_to_string(data.join("secrets.key")).unwrap();
+    for entry in walk(&folder) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for secret in ["private_acme", "operator-secret", secrets_key.trim()] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds {secret}",
+                entry.display()
+            );
+        }
+    }
+    drop(server);
+    drop(old);
+
+    // A wrong key restores nothing; the right one everything.
+    let new = tempfile::tempdir().unwrap();
+    let new_data = new.path().join("data");
+    let restored_config = new.path().join("restored.toml");
+    let restore = |key: &str| {
+        run(
+            &[
+                "restore",
+                "--from",
+                folder.to_str().unwrap(),
+                "--data-dir",
+                new_data.to_str().unwrap(),
+                "--config-out",
+                restored_config.to_str().unwrap(),
+                "--key",
+                key,
+            ],
+            &[],
+        )
+    };
+    let (ok, out) = restore(WRONG_KEY);
+    assert!(!ok && out.contains("does not open"), "{out}");
+    assert!(!new_data.exists(), "nothing written");
+    let (ok, out) = restore(KEY);
+    assert!(ok, "{out}");
+    assert!(out.contains("serve it with"), "{out}");
+    let (ok, out) = restore(KEY);
+    assert!(
+        !ok && out.contains("not empty"),
+        "a restore never writes over a node: {out}"
+    );
+    assert_eq!(std::fs::read_to_string(&restored_config).unwrap(), config);
+
+    let server = Pixelway::start_in(BIN, Some(&config), new.path(), &[]);
+    let after = answers(&server).await;
+    for ((what, status, body), (_, status_after, body_after)) in before.iter().zip(&after) {
+        assert_eq!(status, status_after, "{what}");
+        assert!(
+            body == body_after,
+            "{what}: the answer changed:\n{}\n{}",
+            String::from_utf8_lossy(body),
+            String::from_utf8_lossy(body_after)
+        );
+    }
+    // The operator's token and the config file's ownership came back too.
+    let accounts = http_client()
+        .get(server.url("/v1/operator/accounts"))
+        .bearer_auth("operator-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), 200);
+}
+
+fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
