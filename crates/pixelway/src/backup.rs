@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 const FORMAT: u32 = 1;
 const MANIFEST: &str = "manifest.json";
 const STORE: &str = "store.sqlite";
+const STORE_POSTGRES: &str = "store.pgdump";
 const MEDIA: &str = "media";
 const CONFIG_SEALED: &str = "config.toml.sealed";
 const SECRETS_SEALED: &str = "secrets.key.sealed";
@@ -27,33 +28,182 @@ pub struct Manifest {
     pub format: u32,
     pub pixelway: String,
     pub created_at: i64,
+    /// `sqlite` (`store.sqlite`, the database file) or `postgres` (`store.pgdump`, pg_dump's
+    /// custom format).
+    #[serde(default = "sqlite")]
+    pub store: String,
     /// The config file's name when one was backed up.
     pub config: Option<String>,
     pub media_files: u64,
     pub media_bytes: u64,
+    /// The Media Library's files, relative to `media/` (a restore from a bucket fetches these).
+    pub media: Vec<String>,
 }
 
-/// Backs up the node `config_file` describes into `to` (a new or empty folder).
-pub async fn backup(config_file: Option<&Path>, to: &Path, key: &str) -> anyhow::Result<Manifest> {
-    if to.to_string_lossy().starts_with("s3://") {
-        bail!(
-            "--to {}: backups go to a folder for now; copy the folder to the bucket afterwards \
-             (for example with `aws s3 sync`)",
-            to.display()
-        );
+fn sqlite() -> String {
+    "sqlite".to_string()
+}
+
+/// The backup's store file.
+fn store_file(manifest: &Manifest) -> &'static str {
+    match manifest.store.as_str() {
+        "postgres" => STORE_POSTGRES,
+        _ => STORE,
     }
-    let sealer = operator_box(key)?;
+}
+
+/// Where a backup is written or read: a folder, or `s3://bucket/prefix` with `[storage.s3]`'s
+/// endpoint and credentials (the operator's own bucket).
+enum Place {
+    Folder(PathBuf),
+    Bucket(pixelway_origins::object::ObjectOrigin),
+}
+
+impl Place {
+    fn of(text: &Path, s3: &crate::config::S3Config) -> anyhow::Result<Self> {
+        let text = text.to_string_lossy();
+        let Some(rest) = text.strip_prefix("s3://") else {
+            return Ok(Self::Folder(PathBuf::from(text.as_ref())));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() || prefix.trim_matches('/').is_empty() {
+            bail!(
+                "{text}: name a bucket and a prefix for the backup (s3://bucket/backups/2026-12-03)"
+            );
+        }
+        let spec = pixelway_origins::OriginSpec::S3 {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            endpoint: s3.endpoint.clone(),
+            region: s3.region.clone(),
+            access_key_id: s3.access_key_id.clone(),
+            secret_access_key: pixelway_origins::spec::Secret(s3.secret_access_key.clone()),
+            allow_http: s3.allow_http,
+            settings: Default::default(),
+        };
+        let settings = pixelway_origins::EffectiveSettings {
+            timeout: std::time::Duration::from_secs(120),
+            retries: 2,
+        };
+        // The operator's own bucket, as for the Media Library: not held to the origins' guard.
+        let policy = pixelway_origins::guard::AddressPolicy {
+            allow_private: true,
+            ..Default::default()
+        };
+        let bucket = pixelway_origins::object::ObjectOrigin::from_spec(&spec, settings, &policy)
+            .map_err(|e| anyhow::anyhow!("[storage.s3] for {text}: {e}"))?;
+        Ok(Self::Bucket(bucket))
+    }
+}
+
+/// A folder next to the data folder for a backup on its way to or from a bucket.
+fn staging(near: &Path) -> anyhow::Result<tempfile::TempDir> {
+    let parent = near.parent().unwrap_or(near);
+    std::fs::create_dir_all(parent)?;
+    tempfile::Builder::new()
+        .prefix(".pixelway-backup-")
+        .tempdir_in(parent)
+        .context("creating a staging folder")
+}
+
+/// Backs up the node `config_file` describes into `to`: a new or empty folder, or
+/// `s3://bucket/prefix` (written through a staging folder, the manifest last).
+pub async fn backup(config_file: Option<&Path>, to: &Path, key: &str) -> anyhow::Result<Manifest> {
     let config = Config::load(config_file)?;
+    match Place::of(to, &config.storage.s3)? {
+        Place::Folder(folder) => backup_into(&config, config_file, &folder, key).await,
+        Place::Bucket(bucket) => {
+            let staged = staging(&config.storage.data_dir)?;
+            let manifest = backup_into(&config, config_file, staged.path(), key).await?;
+            upload(&bucket, staged.path(), &manifest).await?;
+            Ok(manifest)
+        }
+    }
+}
+
+/// Copies a staged backup into the bucket, each file streamed from disk, the manifest last.
+async fn upload(
+    bucket: &pixelway_origins::object::ObjectOrigin,
+    staged: &Path,
+    manifest: &Manifest,
+) -> anyhow::Result<()> {
+    let mut names: Vec<String> = [store_file(&manifest), SECRETS_SEALED]
+        .map(str::to_string)
+        .to_vec();
+    if manifest.config.is_some() {
+        names.push(CONFIG_SEALED.to_string());
+    }
+    names.extend(manifest.media.iter().map(|m| format!("{MEDIA}/{m}")));
+    names.push(MANIFEST.to_string());
+    for name in names {
+        bucket
+            .put_file(&name, &staged.join(&name))
+            .await
+            .map_err(|e| anyhow::anyhow!("uploading {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Fetches a backup from the bucket into `staged`: the manifest first, then what it lists.
+async fn download(
+    bucket: &pixelway_origins::object::ObjectOrigin,
+    staged: &Path,
+) -> anyhow::Result<()> {
+    let fetch = |name: String| async move {
+        let target = staged.join(&name);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        bucket
+            .get_into(&name, &target)
+            .await
+            .map_err(|e| anyhow::anyhow!("fetching {name}: {e}"))
+    };
+    fetch(MANIFEST.to_string())
+        .await
+        .context("the bucket holds no finished pixelway backup there")?;
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(staged.join(MANIFEST))?)?;
+    let mut names: Vec<String> = [store_file(&manifest), SECRETS_SEALED]
+        .map(str::to_string)
+        .to_vec();
+    if manifest.config.is_some() {
+        names.push(CONFIG_SEALED.to_string());
+    }
+    names.extend(manifest.media.iter().map(|m| format!("{MEDIA}/{m}")));
+    for name in names {
+        fetch(name).await?;
+    }
+    Ok(())
+}
+
+/// [`backup`] into a folder.
+async fn backup_into(
+    config: &Config,
+    config_file: Option<&Path>,
+    to: &Path,
+    key: &str,
+) -> anyhow::Result<Manifest> {
+    let sealer = operator_box(key)?;
     let storage = &config.storage;
     let media = local_media(&storage.media_library())?;
     empty_folder(to, "--to")?;
     // The store first: a snapshot as of now (uploads after it are not in this backup; their
     // files may be, and are then unreferenced, which the store ignores).
     let store = crate::serve::open_store(storage).await?;
-    store
-        .snapshot_into(&to.join(STORE))
-        .await
-        .context("snapshotting the store")?;
+    let kind = match store.is_shared() {
+        true => {
+            let (url, file) = (storage.database_url(), to.join(STORE_POSTGRES));
+            tokio::task::spawn_blocking(move || postgres::dump(&url, &file)).await??;
+            "postgres"
+        }
+        false => {
+            store
+                .snapshot_into(&to.join(STORE))
+                .await
+                .context("snapshotting the store")?;
+            "sqlite"
+        }
+    };
     let secrets = match storage.secrets_key.is_empty() {
         true => std::fs::read_to_string(storage.data_dir.join("secrets.key"))
             .context("reading the store's secrets key")?,
@@ -70,25 +220,54 @@ pub async fn backup(config_file: Option<&Path>, to: &Path, key: &str) -> anyhow:
         None => None,
     };
     let target = to.join(MEDIA);
-    let (media_files, media_bytes) =
+    let copied =
         tokio::task::spawn_blocking(move || copy_tree(&media, &target, "backing up")).await??;
+    let media_files = copied.len() as u64;
+    let media_bytes = copied.iter().map(|(_, len)| len).sum();
     let manifest = Manifest {
         format: FORMAT,
         pixelway: env!("CARGO_PKG_VERSION").to_string(),
         created_at: pixelway_control::now_unix(),
+        store: kind.to_string(),
         config: config_name,
         media_files,
         media_bytes,
+        media: copied.into_iter().map(|(name, _)| name).collect(),
     };
     std::fs::write(to.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
     Ok(manifest)
 }
 
-/// Restores the backup in `from` into `data_dir` (new or empty); the config file, when the
-/// backup has one, is written to `config_out`.
+/// Restores the backup in `from` (a folder, or `s3://bucket/prefix` read with `[storage.s3]`
+/// of `credentials`, the environment included) into `data_dir` (new or empty); the config file,
+/// when the backup has one, is written to `config_out`.
 pub async fn restore(
     from: &Path,
+    credentials: Option<&Path>,
     data_dir: &Path,
+    config_out: &Path,
+    key: &str,
+) -> anyhow::Result<Manifest> {
+    let storage = Config::load(credentials)?.storage;
+    let database = storage
+        .database_url
+        .filter(|url| url.starts_with("postgres"));
+    match Place::of(from, &storage.s3)? {
+        Place::Folder(folder) => restore_from(&folder, data_dir, database, config_out, key).await,
+        Place::Bucket(bucket) => {
+            operator_box(key)?;
+            let staged = staging(data_dir)?;
+            download(&bucket, staged.path()).await?;
+            restore_from(staged.path(), data_dir, database, config_out, key).await
+        }
+    }
+}
+
+/// [`restore`] from a folder.
+async fn restore_from(
+    from: &Path,
+    data_dir: &Path,
+    database: Option<String>,
     config_out: &Path,
     key: &str,
 ) -> anyhow::Result<Manifest> {
@@ -116,9 +295,27 @@ pub async fn restore(
         ),
         None => None,
     };
+    let database = match (manifest.store.as_str(), database) {
+        ("postgres", None) => bail!(
+            "this backup holds a PostgreSQL store: name the new node's empty database in \
+             storage.database_url (--credentials FILE or PIXELWAY_STORAGE__DATABASE_URL)"
+        ),
+        ("postgres", Some(url)) => Some(url),
+        _ => None,
+    };
     empty_folder(data_dir, "--data-dir")?;
+    // The store first: a database that is not empty refuses it before anything else is written.
+    match database {
+        Some(url) => {
+            let file = from.join(STORE_POSTGRES);
+            tokio::task::spawn_blocking(move || postgres::restore(&url, &file)).await??;
+        }
+        None => {
+            std::fs::copy(from.join(STORE), data_dir.join("pixelway.db"))
+                .context("restoring the store")?;
+        }
+    }
     write_private(&data_dir.join("secrets.key"), &secrets)?;
-    std::fs::copy(from.join(STORE), data_dir.join("pixelway.db")).context("restoring the store")?;
     if let Some(text) = config_text {
         if config_out.exists() {
             bail!(
@@ -181,8 +378,9 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// Copies the files under `from` into `to` (created), with a progress bar of bytes; returns
-/// (files, bytes). A missing `from` is an empty library. Links are not followed.
-fn copy_tree(from: &Path, to: &Path, what: &str) -> anyhow::Result<(u64, u64)> {
+/// each file's path relative to `from` and its length. A missing `from` is an empty library.
+/// Links are not followed.
+fn copy_tree(from: &Path, to: &Path, what: &str) -> anyhow::Result<Vec<(String, u64)>> {
     let files = files_under(from)?;
     let total: u64 = files.iter().map(|(_, len)| len).sum();
     let bar = indicatif::ProgressBar::new(total).with_message(format!("{what} the Media Library"));
@@ -191,17 +389,19 @@ fn copy_tree(from: &Path, to: &Path, what: &str) -> anyhow::Result<(u64, u64)> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     std::fs::create_dir_all(to)?;
-    for (file, len) in &files {
+    let mut copied = Vec::with_capacity(files.len());
+    for (file, len) in files {
         let relative = file.strip_prefix(from)?;
         let target = to.join(relative);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::copy(file, &target).with_context(|| format!("copying {}", file.display()))?;
-        bar.inc(*len);
+        std::fs::copy(&file, &target).with_context(|| format!("copying {}", file.display()))?;
+        bar.inc(len);
+        copied.push((relative.to_string_lossy().into_owned(), len));
     }
     bar.finish_and_clear();
-    Ok((files.len() as u64, total))
+    Ok(copied)
 }
 
 /// Every regular file under `root` with its length, depth first.
@@ -225,4 +425,75 @@ fn files_under(root: &Path) -> anyhow::Result<Vec<(PathBuf, u64)>> {
         }
     }
     Ok(found)
+}
+
+/// A PostgreSQL store, with PostgreSQL's own tools (`pg_dump`, `pg_restore` on the PATH, of the
+/// server's major version or newer). The connection's parts go to them as libpq's environment
+/// variables, so no password shows in the process list.
+mod postgres {
+    use anyhow::{Context, bail};
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Dumps the database at `url` into `file` (custom format), one consistent snapshot.
+    pub fn dump(url: &str, file: &Path) -> anyhow::Result<()> {
+        let mut command = Command::new("pg_dump");
+        command
+            .args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
+            .arg(file);
+        run(command, url, "pg_dump")
+    }
+
+    /// Restores `file` into the empty database at `url`, in one transaction: a database that
+    /// is not empty makes it fail, changing nothing.
+    pub fn restore(url: &str, file: &Path) -> anyhow::Result<()> {
+        let mut command = Command::new("pg_restore");
+        command
+            .args([
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-owner",
+                "--no-privileges",
+            ])
+            .arg(file);
+        run(command, url, "pg_restore")
+    }
+
+    fn run(mut command: Command, url: &str, tool: &str) -> anyhow::Result<()> {
+        let url = url::Url::parse(url).context("storage.database_url")?;
+        let decoded = |text: &str| {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let database = decoded(url.path().trim_start_matches('/'));
+        if tool == "pg_restore" {
+            // pg_restore writes to a file unless given a database (its name only: the rest
+            // comes from the environment below).
+            command.arg("--dbname").arg(&database);
+        }
+        command
+            .env("PGHOST", url.host_str().unwrap_or("localhost"))
+            .env("PGPORT", url.port().unwrap_or(5432).to_string())
+            .env("PGUSER", decoded(url.username()))
+            .env("PGDATABASE", &database);
+        if let Some(password) = url.password() {
+            command.env("PGPASSWORD", decoded(password));
+        }
+        for (name, value) in url.query_pairs() {
+            if name == "sslmode" {
+                command.env("PGSSLMODE", value.as_ref());
+            }
+        }
+        let output = command
+            .output()
+            .with_context(|| format!("running {tool} (PostgreSQL's client tools on the PATH)"))?;
+        if !output.status.success() {
+            bail!(
+                "{tool} failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(())
+    }
 }

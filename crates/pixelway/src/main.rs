@@ -75,7 +75,8 @@ enum Command {
         /// The node's config file (its [storage] names what is backed up).
         #[arg(long, env = "PIXELWAY_CONFIG")]
         config: Option<PathBuf>,
-        /// The folder to write (new or empty).
+        /// The folder to write (new or empty), or s3://BUCKET/PREFIX with [storage.s3]'s
+        /// credentials.
         #[arg(long)]
         to: PathBuf,
         /// 32 random bytes in base64 (`openssl rand -base64 32`); keep it apart from the backup.
@@ -84,7 +85,7 @@ enum Command {
     },
     /// Restore a backup into a new or empty data folder.
     Restore {
-        /// A folder `pixelway backup` wrote.
+        /// A folder or s3://BUCKET/PREFIX `pixelway backup` wrote.
         #[arg(long)]
         from: PathBuf,
         /// The new node's data folder (new or empty).
@@ -94,6 +95,10 @@ enum Command {
         /// folder).
         #[arg(long)]
         config_out: Option<PathBuf>,
+        /// A config file whose [storage.s3] reads a backup in a bucket (the environment's
+        /// PIXELWAY_STORAGE__S3__* work too).
+        #[arg(long)]
+        credentials: Option<PathBuf>,
         /// The key the backup was made with.
         #[arg(long, env = "PIXELWAY_BACKUP_KEY", hide_env_values = true)]
         key: String,
@@ -232,10 +237,13 @@ fn main() -> std::process::ExitCode {
             from,
             data_dir,
             config_out,
+            credentials,
             key,
         } => runtime.block_on(async {
             let config_out = config_out.unwrap_or_else(|| data_dir.join("pixelway.toml"));
-            let manifest = backup::restore(&from, &data_dir, &config_out, &key).await?;
+            let manifest =
+                backup::restore(&from, credentials.as_deref(), &data_dir, &config_out, &key)
+                    .await?;
             println!(
                 "restored into {}: the store and {} Media Library files",
                 data_dir.display(),

@@ -129,13 +129,15 @@ fn run(args: &[&str], env: &[(&str, &std::path::Path)]) -> (bool, String) {
     (output.status.success(), text)
 }
 
-#[tokio::test]
-async fn a_restored_node_serves_everything_the_same() {
-    let web = WebOrigin::start();
+/// A node with a public and a private upload, a signed-only endpoint from the file and an
+/// endpoint from the API; with its answers.
+async fn populated_node(
+    web: &WebOrigin,
+    config: &str,
+    dir: &std::path::Path,
+) -> (Pixelway, Vec<(String, u16, Vec<u8>)>) {
     web.serve("/a.jpg", HILLS);
-    let config = config(&web);
-    let old = tempfile::tempdir().unwrap();
-    let server = Pixelway::start_in(BIN, Some(&config), old.path(), &[]);
+    let server = Pixelway::start_in(BIN, Some(config), dir, &[]);
     upload(&server, "public.jpg", CUPS, false).await;
     upload(&server, "private.jpg", HILLS, true).await;
     let origins = http_client()
@@ -163,6 +165,29 @@ async fn a_restored_node_serves_everything_the_same() {
         statuses,
         [200, 200, 401, 200, 401, 200, 200, 404, 200, 200, 200]
     );
+    (server, before)
+}
+
+/// The restored node's answers are the old one's.
+fn assert_same(before: &[(String, u16, Vec<u8>)], after: &[(String, u16, Vec<u8>)]) {
+    assert_eq!(before.len(), after.len());
+    for ((what, status, body), (_, status_after, body_after)) in before.iter().zip(after) {
+        assert_eq!(status, status_after, "{what}");
+        assert!(
+            body == body_after,
+            "{what}: the answer changed:\n{}\n{}",
+            String::from_utf8_lossy(body),
+            String::from_utf8_lossy(body_after)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_restored_node_serves_everything_the_same() {
+    let web = WebOrigin::start();
+    let config = config(&web);
+    let old = tempfile::tempdir().unwrap();
+    let (server, before) = populated_node(&web, &config, old.path()).await;
 
     // Backed up while it serves.
     let backups = tempfile::tempdir().unwrap();
@@ -232,16 +257,7 @@ async fn a_restored_node_serves_everything_the_same() {
     assert_eq!(std::fs::read_to_string(&restored_config).unwrap(), config);
 
     let server = Pixelway::start_in(BIN, Some(&config), new.path(), &[]);
-    let after = answers(&server).await;
-    for ((what, status, body), (_, status_after, body_after)) in before.iter().zip(&after) {
-        assert_eq!(status, status_after, "{what}");
-        assert!(
-            body == body_after,
-            "{what}: the answer changed:\n{}\n{}",
-            String::from_utf8_lossy(body),
-            String::from_utf8_lossy(body_after)
-        );
-    }
+    assert_same(&before, &answers(&server).await);
     // The operator's token and the config file's ownership came back too.
     let accounts = http_client()
         .get(server.url("/v1/operator/accounts"))
@@ -250,6 +266,142 @@ async fn a_restored_node_serves_everything_the_same() {
         .await
         .unwrap();
     assert_eq!(accounts.status(), 200);
+}
+
+/// The same through a bucket (moto): `--to s3://…` with `[storage.s3]`'s credentials, restored
+/// with the new node's (here from the environment).
+#[tokio::test]
+async fn a_backup_in_a_bucket_restores_the_same() {
+    let moto = pixelway_testkit::Moto::shared();
+    moto.create_bucket("pixelway-backups").await;
+    let web = WebOrigin::start();
+    let s3 = format!(
+        "[storage.s3]\nendpoint = \"{}\"\nregion = \"us-east-1\"\naccess_key_id = \"testing\"\n\
+         secret_access_key = \"testing\"\nallow_http = true\n\n",
+        moto.endpoint
+    );
+    let config = format!("{s3}{}", config(&web));
+    let old = tempfile::tempdir().unwrap();
+    let (server, before) = populated_node(&web, &config, old.path()).await;
+    let to = "s3://pixelway-backups/nodes/acme";
+    let (ok, out) = run(
+        &[
+            "backup",
+            "--config",
+            old.path().join("pixelway.toml").to_str().unwrap(),
+            "--to",
+            to,
+            "--key",
+            KEY,
+        ],
+        &[("PIXELWAY_STORAGE__DATA_DIR", &old.path().join("data"))],
+    );
+    assert!(ok, "{out}");
+    drop(server);
+    drop(old);
+
+    let new = tempfile::tempdir().unwrap();
+    let data = new.path().join("data");
+    let endpoint = std::path::PathBuf::from(&moto.endpoint);
+    let output = std::process::Command::new(BIN)
+        .args([
+            "restore",
+            "--from",
+            to,
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--key",
+            KEY,
+        ])
+        .env("PIXELWAY_STORAGE__S3__ENDPOINT", &endpoint)
+        .env("PIXELWAY_STORAGE__S3__ACCESS_KEY_ID", "testing")
+        .env("PIXELWAY_STORAGE__S3__SECRET_ACCESS_KEY", "testing")
+        .env("PIXELWAY_STORAGE__S3__ALLOW_HTTP", "true")
+        .env("PIXELWAY_STORAGE__DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // No staging folder is left behind.
+    let left: Vec<_> = std::fs::read_dir(new.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, [std::ffi::OsString::from("data")]);
+    let server = Pixelway::start_in(BIN, Some(&config), new.path(), &[]);
+    assert_same(&before, &answers(&server).await);
+}
+
+/// A node on PostgreSQL: its store goes through pg_dump, and comes back with pg_restore into
+/// the new node's empty database (a database that is not empty is refused, unchanged).
+#[tokio::test]
+async fn a_postgres_node_restores_the_same() {
+    let postgres = pixelway_testkit::Postgres::shared();
+    let (old_db, new_db) = (postgres.fresh_database(), postgres.fresh_database());
+    let web = WebOrigin::start();
+    let config = format!("[storage]\ndatabase_url = \"{old_db}\"\n\n{}", config(&web));
+    let old = tempfile::tempdir().unwrap();
+    let (server, before) = populated_node(&web, &config, old.path()).await;
+    let folder = old.path().join("backup");
+    let (ok, out) = run(
+        &[
+            "backup",
+            "--config",
+            old.path().join("pixelway.toml").to_str().unwrap(),
+            "--to",
+            folder.to_str().unwrap(),
+            "--key",
+            KEY,
+        ],
+        &[("PIXELWAY_STORAGE__DATA_DIR", &old.path().join("data"))],
+    );
+    assert!(ok, "{out}");
+    assert!(folder.join("store.pgdump").exists());
+    drop(server);
+
+    let new = tempfile::tempdir().unwrap();
+    let data = new.path().join("data");
+    let restore = |database: &str, data: &std::path::Path| {
+        let output = std::process::Command::new(BIN)
+            .args([
+                "restore",
+                "--from",
+                folder.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--key",
+                KEY,
+            ])
+            .env("PIXELWAY_STORAGE__DATABASE_URL", database)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        )
+    };
+    // Into the old node's database, which is not empty: refused, nothing changed there.
+    let elsewhere = new.path().join("elsewhere");
+    let (ok, out) = restore(&old_db, &elsewhere);
+    assert!(!ok && out.contains("pg_restore failed"), "{out}");
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    let (ok, out) = restore(&new_db, &data);
+    assert!(ok, "{out}");
+    let config = config.replace(&old_db, &new_db);
+    let server = Pixelway::start_in(BIN, Some(&config), new.path(), &[]);
+    assert_same(&before, &answers(&server).await);
 }
 
 fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
