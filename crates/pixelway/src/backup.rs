@@ -52,6 +52,18 @@ fn store_file(manifest: &Manifest) -> &'static str {
     }
 }
 
+/// The files of a backup besides its manifest, relative to its folder.
+fn contents(manifest: &Manifest) -> Vec<String> {
+    let mut names: Vec<String> = [store_file(manifest), SECRETS_SEALED]
+        .map(str::to_string)
+        .to_vec();
+    if manifest.config.is_some() {
+        names.push(CONFIG_SEALED.to_string());
+    }
+    names.extend(manifest.media.iter().map(|m| format!("{MEDIA}/{m}")));
+    names
+}
+
 /// Where a backup is written or read: a folder, or `s3://bucket/prefix` with `[storage.s3]`'s
 /// endpoint and credentials (the operator's own bucket).
 enum Place {
@@ -127,13 +139,7 @@ async fn upload(
     staged: &Path,
     manifest: &Manifest,
 ) -> anyhow::Result<()> {
-    let mut names: Vec<String> = [store_file(&manifest), SECRETS_SEALED]
-        .map(str::to_string)
-        .to_vec();
-    if manifest.config.is_some() {
-        names.push(CONFIG_SEALED.to_string());
-    }
-    names.extend(manifest.media.iter().map(|m| format!("{MEDIA}/{m}")));
+    let mut names = contents(manifest);
     names.push(MANIFEST.to_string());
     for name in names {
         bucket
@@ -163,14 +169,7 @@ async fn download(
         .await
         .context("the bucket holds no finished pixelway backup there")?;
     let manifest: Manifest = serde_json::from_slice(&std::fs::read(staged.join(MANIFEST))?)?;
-    let mut names: Vec<String> = [store_file(&manifest), SECRETS_SEALED]
-        .map(str::to_string)
-        .to_vec();
-    if manifest.config.is_some() {
-        names.push(CONFIG_SEALED.to_string());
-    }
-    names.extend(manifest.media.iter().map(|m| format!("{MEDIA}/{m}")));
-    for name in names {
+    for name in contents(&manifest) {
         fetch(name).await?;
     }
     Ok(())
