@@ -376,6 +376,27 @@ impl ObjectOrigin {
         target.flush().await.map_err(|e| e.to_string())
     }
 
+    /// Every object under this origin's prefix: its path relative to the prefix, and its size
+    /// (a backup of a Media Library held in a bucket).
+    pub async fn list_all(&self) -> Result<Vec<(String, u64)>, String> {
+        let prefix = (!self.prefix.is_empty()).then(|| StorePath::from(self.prefix.as_str()));
+        let mut listing = self.store.list(prefix.as_ref());
+        let mut found = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|e| e.to_string())?;
+            let key = meta.location.as_ref();
+            let relative = match &prefix {
+                Some(prefix) => key
+                    .strip_prefix(prefix.as_ref())
+                    .map(|rest| rest.trim_start_matches('/'))
+                    .unwrap_or(key),
+                None => key,
+            };
+            found.push((relative.to_string(), meta.size));
+        }
+        Ok(found)
+    }
+
     /// Deletes every object under this origin's prefix (an account's whole library).
     pub async fn delete_all(&self) -> Result<(), String> {
         use futures::StreamExt;

@@ -72,13 +72,33 @@ enum Place {
 }
 
 impl Place {
+    /// Where a backup goes or comes from (a bucket needs a prefix there).
     fn of(text: &Path, s3: &crate::config::S3Config) -> anyhow::Result<Self> {
         let text = text.to_string_lossy();
-        let Some(rest) = text.strip_prefix("s3://") else {
-            return Ok(Self::Folder(PathBuf::from(text.as_ref())));
-        };
+        if text.starts_with("s3://") {
+            return Self::bucket(&text, s3, true);
+        }
+        Ok(Self::Folder(PathBuf::from(text.as_ref())))
+    }
+
+    /// A node's Media Library: `file://…` or `s3://bucket[/prefix]`.
+    fn media(url: &str, s3: &crate::config::S3Config) -> anyhow::Result<Self> {
+        match url.strip_prefix("file://") {
+            Some(path) => Ok(Self::Folder(PathBuf::from(path))),
+            None => Self::bucket(url, s3, false),
+        }
+    }
+
+    fn bucket(
+        text: &str,
+        s3: &crate::config::S3Config,
+        needs_prefix: bool,
+    ) -> anyhow::Result<Self> {
+        let rest = text
+            .strip_prefix("s3://")
+            .ok_or_else(|| anyhow::anyhow!("{text}: use file://PATH or s3://BUCKET/PREFIX"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() || prefix.trim_matches('/').is_empty() {
+        if bucket.is_empty() || (needs_prefix && prefix.trim_matches('/').is_empty()) {
             bail!(
                 "{text}: name a bucket and a prefix for the backup (s3://bucket/backups/2026-12-03)"
             );
@@ -184,7 +204,7 @@ async fn backup_into(
 ) -> anyhow::Result<Manifest> {
     let sealer = operator_box(key)?;
     let storage = &config.storage;
-    let media = local_media(&storage.media_library())?;
+    let media = Place::media(&storage.media_library(), &storage.s3)?;
     empty_folder(to, "--to")?;
     // The store first: a snapshot as of now (uploads after it are not in this backup; their
     // files may be, and are then unreferenced, which the store ignores).
@@ -219,8 +239,12 @@ async fn backup_into(
         None => None,
     };
     let target = to.join(MEDIA);
-    let copied =
-        tokio::task::spawn_blocking(move || copy_tree(&media, &target, "backing up")).await??;
+    let copied = match media {
+        Place::Folder(folder) => {
+            tokio::task::spawn_blocking(move || copy_tree(&folder, &target, "backing up")).await??
+        }
+        Place::Bucket(bucket) => fetch_library(&bucket, &target).await?,
+    };
     let media_files = copied.len() as u64;
     let media_bytes = copied.iter().map(|(_, len)| len).sum();
     let manifest = Manifest {
@@ -248,28 +272,83 @@ pub async fn restore(
     key: &str,
 ) -> anyhow::Result<Manifest> {
     let storage = Config::load(credentials)?.storage;
-    let database = storage
-        .database_url
-        .filter(|url| url.starts_with("postgres"));
+    let target = Target {
+        data_dir,
+        database: storage
+            .database_url
+            .clone()
+            .filter(|url| url.starts_with("postgres")),
+        // The new node's library: in the data folder, unless its config names a bucket.
+        media: match &storage.media_library {
+            Some(url) if url.starts_with("s3://") => Place::media(url, &storage.s3)?,
+            _ => Place::Folder(data_dir.join(MEDIA)),
+        },
+        config_out,
+    };
     match Place::of(from, &storage.s3)? {
-        Place::Folder(folder) => restore_from(&folder, data_dir, database, config_out, key).await,
+        Place::Folder(folder) => restore_from(&folder, target, key).await,
         Place::Bucket(bucket) => {
             operator_box(key)?;
             let staged = staging(data_dir)?;
             download(&bucket, staged.path()).await?;
-            restore_from(staged.path(), data_dir, database, config_out, key).await
+            restore_from(staged.path(), target, key).await
         }
     }
 }
 
-/// [`restore`] from a folder.
-async fn restore_from(
-    from: &Path,
-    data_dir: &Path,
+/// Where a restore writes: the new node's data folder, its PostgreSQL database (when the
+/// backup holds one), its Media Library, and the config file.
+struct Target<'a> {
+    data_dir: &'a Path,
     database: Option<String>,
-    config_out: &Path,
-    key: &str,
-) -> anyhow::Result<Manifest> {
+    media: Place,
+    config_out: &'a Path,
+}
+
+/// Copies a bucket's Media Library into `to`, with a progress bar; returns each file's path
+/// and length.
+async fn fetch_library(
+    bucket: &pixelway_origins::object::ObjectOrigin,
+    to: &Path,
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let objects = bucket
+        .list_all()
+        .await
+        .map_err(|e| anyhow::anyhow!("listing the Media Library's bucket: {e}"))?;
+    let bar = progress(objects.iter().map(|(_, len)| len).sum(), "backing up");
+    for (name, len) in &objects {
+        let target = to.join(name);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        bucket
+            .get_into(name, &target)
+            .await
+            .map_err(|e| anyhow::anyhow!("fetching {name}: {e}"))?;
+        bar.inc(*len);
+    }
+    bar.finish_and_clear();
+    Ok(objects)
+}
+
+/// A progress bar of `total` bytes of the Media Library.
+fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total).with_message(format!("{what} the Media Library"));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// [`restore`] from a folder.
+async fn restore_from(from: &Path, target: Target<'_>, key: &str) -> anyhow::Result<Manifest> {
+    let Target {
+        data_dir,
+        database,
+        media,
+        config_out,
+    } = target;
     let opener = operator_box(key)?;
     let manifest: Manifest = serde_json::from_slice(
         &std::fs::read(from.join(MANIFEST))
@@ -324,8 +403,25 @@ async fn restore_from(
         }
         write_private(config_out, &text)?;
     }
-    let (source, target) = (from.join(MEDIA), data_dir.join(MEDIA));
-    tokio::task::spawn_blocking(move || copy_tree(&source, &target, "restoring")).await??;
+    let source = from.join(MEDIA);
+    match media {
+        Place::Folder(folder) => {
+            tokio::task::spawn_blocking(move || copy_tree(&source, &folder, "restoring")).await??;
+        }
+        Place::Bucket(bucket) => {
+            let bar = progress(manifest.media_bytes, "restoring");
+            for name in &manifest.media {
+                let file = source.join(name);
+                let len = std::fs::metadata(&file)?.len();
+                bucket
+                    .put_file(name, &file)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("uploading {name}: {e}"))?;
+                bar.inc(len);
+            }
+            bar.finish_and_clear();
+        }
+    }
     Ok(manifest)
 }
 
@@ -337,17 +433,6 @@ fn operator_box(key: &str) -> anyhow::Result<SecretBox> {
              such as `openssl rand -base64 32` prints"
         )
     })
-}
-
-/// The folder of a local Media Library (`file://…`); an S3 one is refused, naming it.
-fn local_media(url: &str) -> anyhow::Result<PathBuf> {
-    match url.strip_prefix("file://") {
-        Some(path) => Ok(PathBuf::from(path)),
-        None => bail!(
-            "storage.media_library = {url:?}: a Media Library in a bucket is backed up with the \
-             bucket's own replication or versioning, not pixelway backup"
-        ),
-    }
 }
 
 /// Creates `path` (mode 0700) or accepts it empty; anything else is refused, naming `flag`.
@@ -381,12 +466,7 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 /// Links are not followed.
 fn copy_tree(from: &Path, to: &Path, what: &str) -> anyhow::Result<Vec<(String, u64)>> {
     let files = files_under(from)?;
-    let total: u64 = files.iter().map(|(_, len)| len).sum();
-    let bar = indicatif::ProgressBar::new(total).with_message(format!("{what} the Media Library"));
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress(files.iter().map(|(_, len)| len).sum(), what);
     std::fs::create_dir_all(to)?;
     let mut copied = Vec::with_capacity(files.len());
     for (file, len) in files {

@@ -404,6 +404,67 @@ async fn a_postgres_node_restores_the_same() {
     assert_same(&before, &answers(&server).await);
 }
 
+/// A Media Library held in a bucket is backed up too (its objects listed and fetched), and
+/// restored into the bucket the new node's config names.
+#[tokio::test]
+async fn a_media_library_in_a_bucket_is_backed_up_and_restored() {
+    let moto = pixelway_testkit::Moto::shared();
+    for bucket in ["library-old", "library-new"] {
+        moto.create_bucket(bucket).await;
+    }
+    let web = WebOrigin::start();
+    let storage = |bucket: &str| {
+        format!(
+            "[storage]\nmedia_library = \"s3://{bucket}/lib\"\n\n[storage.s3]\nendpoint = \"{}\"\n\
+             region = \"us-east-1\"\naccess_key_id = \"testing\"\nsecret_access_key = \"testing\"\n\
+             allow_http = true\n\n",
+            moto.endpoint
+        )
+    };
+    let config = format!("{}{}", storage("library-old"), config(&web));
+    let old = tempfile::tempdir().unwrap();
+    let (server, before) = populated_node(&web, &config, old.path()).await;
+    let folder = old.path().join("backup");
+    let (ok, out) = run(
+        &[
+            "backup",
+            "--config",
+            old.path().join("pixelway.toml").to_str().unwrap(),
+            "--to",
+            folder.to_str().unwrap(),
+            "--key",
+            KEY,
+        ],
+        &[("PIXELWAY_STORAGE__DATA_DIR", &old.path().join("data"))],
+    );
+    assert!(ok && out.contains("2 Media Library files"), "{out}");
+    drop(server);
+
+    let new = tempfile::tempdir().unwrap();
+    let next = config.replace("s3://library-old/lib", "s3://library-new/lib");
+    let credentials = new.path().join("credentials.toml");
+    std::fs::write(&credentials, &next).unwrap();
+    let data = new.path().join("data");
+    let (ok, out) = run(
+        &[
+            "restore",
+            "--from",
+            folder.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--credentials",
+            credentials.to_str().unwrap(),
+            "--key",
+            KEY,
+        ],
+        &[],
+    );
+    assert!(ok, "{out}");
+    assert!(!data.join("media").exists(), "the files went to the bucket");
+    let server = Pixelway::start_in(BIN, Some(&next), new.path(), &[]);
+    assert_same(&before, &answers(&server).await);
+}
+
 fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![root.to_path_buf()];
