@@ -1,5 +1,5 @@
 //! Damaged originals, as real photo libraries hold them: a JPEG missing its end marker or cut
-//! short, a PNG cut short. Browsers, libvips and ImageKit draw what is there; so does pixelway,
+//! short, a PNG or GIF cut short. Browsers, libvips and ImageKit draw what is there; so does pixelway,
 //! transformations included, with the warning in the log and in `x-pixelway-warning` (kept with
 //! the cached result, so a hit says it too). A file with nothing decodable is still refused.
 
@@ -130,6 +130,25 @@ async fn truncated_jpegs_and_pngs_are_drawn_as_far_as_they_go() {
     );
     assert!(spread(&drawn, height * 9 / 10..height) < 2.0);
 
+    // A GIF cut short: the rows it holds, the rest transparent.
+    let gif = noisy_gif(200, 100);
+    server.put_media("acme", "whole.gif", &gif);
+    server.put_media("acme", "cut.gif", &gif[..gif.len() * 6 / 10]);
+    let (_, _, whole) = fetch(&server, "/acme/tr:w-100,f-png/whole.gif").await;
+    let whole = decode_rgba(&whole, u64::MAX).unwrap();
+    let (status, warning, body) = fetch(&server, "/acme/tr:w-100,f-png/cut.gif").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(warning.is_some_and(|w| w.contains("GIF")));
+    let drawn = decode_rgba(&body, u64::MAX).unwrap();
+    assert!(
+        difference(&whole, &drawn, 0..10) < 2.0,
+        "the top is the picture"
+    );
+    assert!(
+        (45..50).all(|y| (0..100).all(|x| drawn.get_pixel(x, y)[3] == 0)),
+        "the missing rows are transparent"
+    );
+
     // Nothing decodable: refused as before, naming why.
     let (status, _, body) = fetch(&server, "/acme/tr:w-300/nothing.jpg").await;
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
@@ -140,4 +159,24 @@ async fn truncated_jpegs_and_pngs_are_drawn_as_far_as_they_go() {
             .any(|l| l.contains("the input is damaged")),
         "the warning is logged"
     );
+}
+
+/// A one-frame GIF of `width`×`height` noise on a 256-colour palette (so its compressed rows
+/// take about equal room, and a cut at a share of its bytes lands at about that share of rows).
+fn noisy_gif(width: u16, height: u16) -> Vec<u8> {
+    let palette: Vec<u8> = (0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect();
+    let mut seed = 12345u32;
+    let pixels: Vec<u8> = (0..width as u32 * height as u32)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as u8
+        })
+        .collect();
+    let mut out = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut out, width, height, &palette).unwrap();
+        let frame = gif::Frame::from_indexed_pixels(width, height, pixels, None);
+        encoder.write_frame(&frame).unwrap();
+    }
+    out
 }

@@ -133,6 +133,9 @@ pub fn decode_within(
                 Err(e) if kind == InputKind::Png && is_truncation(&e) => {
                     truncated_png(bytes, max_alloc).ok_or_else(|| corrupt(e))?
                 }
+                Err(e) if kind == InputKind::Gif && is_truncation(&e) => {
+                    truncated_gif(bytes, max_alloc).ok_or_else(|| corrupt(e))?
+                }
                 Err(e) => return Err(corrupt(e)),
             }
         }
@@ -201,6 +204,33 @@ fn reader(bytes: &[u8], kind: InputKind) -> Result<ImageReader<Cursor<&[u8]>>, P
         InputKind::Jpeg | InputKind::Svg | InputKind::Avif | InputKind::Heic => ImageFormat::Jpeg,
     };
     Ok(ImageReader::with_format(Cursor::new(bytes), format))
+}
+
+/// A GIF whose first frame is cut short, drawn as far as its rows go (the gif decoder writes
+/// each row as it decodes it; the rest stays transparent), placed on the logical screen as the
+/// first frame of a still GIF is. `None` when not even the frame's header is there.
+fn truncated_gif(bytes: &[u8], max_alloc: u64) -> Option<Decoded> {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    options.set_memory_limit(gif::MemoryLimit::Bytes(std::num::NonZeroU64::new(
+        max_alloc.max(1),
+    )?));
+    let mut decoder = options.read_info(Cursor::new(bytes)).ok()?;
+    let (screen_w, screen_h) = (decoder.width() as u32, decoder.height() as u32);
+    let frame = decoder.next_frame_info().ok()??;
+    let (left, top) = (frame.left as u32, frame.top as u32);
+    let (width, height) = (frame.width as u32, frame.height as u32);
+    let mut pixels = vec![0u8; decoder.buffer_size()];
+    let error = decoder.read_into_buffer(&mut pixels).err()?;
+    let drawn = image::RgbaImage::from_raw(width, height, pixels)?;
+    let mut screen = image::RgbaImage::new(screen_w.max(1), screen_h.max(1));
+    image::imageops::overlay(&mut screen, &drawn, left.into(), top.into());
+    Some(Decoded {
+        image: DynamicImage::ImageRgba8(screen),
+        warning: Some(format!(
+            "GIF data ends early ({error}); the rest is left empty"
+        )),
+    })
 }
 
 /// libjpeg's warnings (`JWRN_*` in its `jerror.h`): recoverable, the image is decoded to its
