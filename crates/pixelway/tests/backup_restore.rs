@@ -114,10 +114,10 @@ async fn answers(server: &Pixelway) -> Vec<(String, u16, Vec<u8>)> {
     seen
 }
 
-fn run(args: &[&str], env: &[(&str, &std::path::Path)]) -> (bool, String) {
+fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let output = std::process::Command::new(BIN)
         .args(args)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .envs(env.iter().copied())
         .env_remove("PIXELWAY_BACKUP_KEY")
         .output()
         .unwrap();
@@ -127,6 +127,46 @@ fn run(args: &[&str], env: &[(&str, &std::path::Path)]) -> (bool, String) {
         String::from_utf8_lossy(&output.stderr)
     );
     (output.status.success(), text)
+}
+
+/// `pixelway backup` of the node the testkit started in `node_dir` (its `pixelway.toml` and
+/// `data/`) to `to`.
+fn backup(node_dir: &std::path::Path, to: &str) -> (bool, String) {
+    let config = node_dir.join("pixelway.toml");
+    let data = node_dir.join("data");
+    run(
+        &[
+            "backup",
+            "--config",
+            config.to_str().unwrap(),
+            "--to",
+            to,
+            "--key",
+            KEY,
+        ],
+        &[("PIXELWAY_STORAGE__DATA_DIR", data.to_str().unwrap())],
+    )
+}
+
+/// `pixelway restore` from `from` into `data` with `key`, more arguments and environment.
+fn restore(
+    from: &str,
+    data: &std::path::Path,
+    key: &str,
+    more: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String) {
+    let mut args = vec![
+        "restore",
+        "--from",
+        from,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--key",
+        key,
+    ];
+    args.extend_from_slice(more);
+    run(&args, env)
 }
 
 /// A node with a public and a private upload, a signed-only endpoint from the file and an
@@ -192,20 +232,8 @@ async fn a_restored_node_serves_everything_the_same() {
     // Backed up while it serves.
     let backups = tempfile::tempdir().unwrap();
     let folder = backups.path().join("nightly");
-    let config_file = old.path().join("pixelway.toml");
     let data = old.path().join("data");
-    let (ok, out) = run(
-        &[
-            "backup",
-            "--config",
-            config_file.to_str().unwrap(),
-            "--to",
-            folder.to_str().unwrap(),
-            "--key",
-            KEY,
-        ],
-        &[("PIXELWAY_STORAGE__DATA_DIR", &data)],
-    );
+    let (ok, out) = backup(old.path(), folder.to_str().unwrap());
     assert!(ok, "{out}");
     assert!(out.contains("2 Media Library files"), "{out}");
     // No secret in the clear: not the account's private key, not the store's secrets key.
@@ -227,29 +255,15 @@ async fn a_restored_node_serves_everything_the_same() {
     let new = tempfile::tempdir().unwrap();
     let new_data = new.path().join("data");
     let restored_config = new.path().join("restored.toml");
-    let restore = |key: &str| {
-        run(
-            &[
-                "restore",
-                "--from",
-                folder.to_str().unwrap(),
-                "--data-dir",
-                new_data.to_str().unwrap(),
-                "--config-out",
-                restored_config.to_str().unwrap(),
-                "--key",
-                key,
-            ],
-            &[],
-        )
-    };
-    let (ok, out) = restore(WRONG_KEY);
+    let from = folder.to_str().unwrap();
+    let out_flag = ["--config-out", restored_config.to_str().unwrap()];
+    let (ok, out) = restore(from, &new_data, WRONG_KEY, &out_flag, &[]);
     assert!(!ok && out.contains("does not open"), "{out}");
     assert!(!new_data.exists(), "nothing written");
-    let (ok, out) = restore(KEY);
+    let (ok, out) = restore(from, &new_data, KEY, &out_flag, &[]);
     assert!(ok, "{out}");
     assert!(out.contains("serve it with"), "{out}");
-    let (ok, out) = restore(KEY);
+    let (ok, out) = restore(from, &new_data, KEY, &out_flag, &[]);
     assert!(
         !ok && out.contains("not empty"),
         "a restore never writes over a node: {out}"
@@ -284,48 +298,26 @@ async fn a_backup_in_a_bucket_restores_the_same() {
     let old = tempfile::tempdir().unwrap();
     let (server, before) = populated_node(&web, &config, old.path()).await;
     let to = "s3://pixelway-backups/nodes/acme";
-    let (ok, out) = run(
-        &[
-            "backup",
-            "--config",
-            old.path().join("pixelway.toml").to_str().unwrap(),
-            "--to",
-            to,
-            "--key",
-            KEY,
-        ],
-        &[("PIXELWAY_STORAGE__DATA_DIR", &old.path().join("data"))],
-    );
+    let (ok, out) = backup(old.path(), to);
     assert!(ok, "{out}");
     drop(server);
     drop(old);
 
     let new = tempfile::tempdir().unwrap();
     let data = new.path().join("data");
-    let endpoint = std::path::PathBuf::from(&moto.endpoint);
-    let output = std::process::Command::new(BIN)
-        .args([
-            "restore",
-            "--from",
-            to,
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--key",
-            KEY,
-        ])
-        .env("PIXELWAY_STORAGE__S3__ENDPOINT", &endpoint)
-        .env("PIXELWAY_STORAGE__S3__ACCESS_KEY_ID", "testing")
-        .env("PIXELWAY_STORAGE__S3__SECRET_ACCESS_KEY", "testing")
-        .env("PIXELWAY_STORAGE__S3__ALLOW_HTTP", "true")
-        .env("PIXELWAY_STORAGE__DATA_DIR", &data)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let (ok, out) = restore(
+        to,
+        &data,
+        KEY,
+        &[],
+        &[
+            ("PIXELWAY_STORAGE__S3__ENDPOINT", moto.endpoint.as_str()),
+            ("PIXELWAY_STORAGE__S3__ACCESS_KEY_ID", "testing"),
+            ("PIXELWAY_STORAGE__S3__SECRET_ACCESS_KEY", "testing"),
+            ("PIXELWAY_STORAGE__S3__ALLOW_HTTP", "true"),
+        ],
     );
+    assert!(ok, "{out}");
     // No staging folder is left behind.
     let left: Vec<_> = std::fs::read_dir(new.path())
         .unwrap()
@@ -347,57 +339,33 @@ async fn a_postgres_node_restores_the_same() {
     let old = tempfile::tempdir().unwrap();
     let (server, before) = populated_node(&web, &config, old.path()).await;
     let folder = old.path().join("backup");
-    let (ok, out) = run(
-        &[
-            "backup",
-            "--config",
-            old.path().join("pixelway.toml").to_str().unwrap(),
-            "--to",
-            folder.to_str().unwrap(),
-            "--key",
-            KEY,
-        ],
-        &[("PIXELWAY_STORAGE__DATA_DIR", &old.path().join("data"))],
-    );
+    let (ok, out) = backup(old.path(), folder.to_str().unwrap());
     assert!(ok, "{out}");
     assert!(folder.join("store.pgdump").exists());
     drop(server);
 
     let new = tempfile::tempdir().unwrap();
     let data = new.path().join("data");
-    let restore = |database: &str, data: &std::path::Path| {
-        let output = std::process::Command::new(BIN)
-            .args([
-                "restore",
-                "--from",
-                folder.to_str().unwrap(),
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--key",
-                KEY,
-            ])
-            .env("PIXELWAY_STORAGE__DATABASE_URL", database)
-            .output()
-            .unwrap();
-        (
-            output.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
+    let from = folder.to_str().unwrap();
+    let into = |database: &str, data: &std::path::Path| {
+        restore(
+            from,
+            data,
+            KEY,
+            &[],
+            &[("PIXELWAY_STORAGE__DATABASE_URL", database)],
         )
     };
     // Into the old node's database, which is not empty: refused, nothing changed there.
     let elsewhere = new.path().join("elsewhere");
-    let (ok, out) = restore(&old_db, &elsewhere);
+    let (ok, out) = into(&old_db, &elsewhere);
     assert!(!ok && out.contains("pg_restore failed"), "{out}");
     assert_eq!(
         std::fs::read_dir(&elsewhere).unwrap().count(),
         0,
         "nothing written"
     );
-    let (ok, out) = restore(&new_db, &data);
+    let (ok, out) = into(&new_db, &data);
     assert!(ok, "{out}");
     let config = config.replace(&old_db, &new_db);
     let server = Pixelway::start_in(BIN, Some(&config), new.path(), &[]);
@@ -425,18 +393,7 @@ async fn a_media_library_in_a_bucket_is_backed_up_and_restored() {
     let old = tempfile::tempdir().unwrap();
     let (server, before) = populated_node(&web, &config, old.path()).await;
     let folder = old.path().join("backup");
-    let (ok, out) = run(
-        &[
-            "backup",
-            "--config",
-            old.path().join("pixelway.toml").to_str().unwrap(),
-            "--to",
-            folder.to_str().unwrap(),
-            "--key",
-            KEY,
-        ],
-        &[("PIXELWAY_STORAGE__DATA_DIR", &old.path().join("data"))],
-    );
+    let (ok, out) = backup(old.path(), folder.to_str().unwrap());
     assert!(ok && out.contains("2 Media Library files"), "{out}");
     drop(server);
 
@@ -445,20 +402,8 @@ async fn a_media_library_in_a_bucket_is_backed_up_and_restored() {
     let credentials = new.path().join("credentials.toml");
     std::fs::write(&credentials, &next).unwrap();
     let data = new.path().join("data");
-    let (ok, out) = run(
-        &[
-            "restore",
-            "--from",
-            folder.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--credentials",
-            credentials.to_str().unwrap(),
-            "--key",
-            KEY,
-        ],
-        &[],
-    );
+    let more = ["--credentials", credentials.to_str().unwrap()];
+    let (ok, out) = restore(folder.to_str().unwrap(), &data, KEY, &more, &[]);
     assert!(ok, "{out}");
     assert!(!data.join("media").exists(), "the files went to the bucket");
     let server = Pixelway::start_in(BIN, Some(&next), new.path(), &[]);

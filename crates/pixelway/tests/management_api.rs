@@ -2,6 +2,9 @@
 //! drives it: the Python SDK (`imagekitio`) and the Node SDK (`@imagekit/nodejs`) pointed at a
 //! running pixelway by their base URL. After each change a delivery URL must show it.
 
+#[path = "common/sdk_scenario.rs"]
+mod sdk_scenario;
+
 use pixelway_testkit::{Pixelway, WebOrigin, sample_path};
 use pixelway_testkit::{Sdk, run_management};
 
@@ -345,33 +348,12 @@ console.log('node scenario passed');
 
 /// The servers and files both endpoint scenarios use, and the scenario run with `sdk`.
 async fn run_endpoints_scenario(sdk: Sdk, scenario: &'static str) {
+    let servers = sdk_scenario::start(BIN, &config(), sdk, "api-bucket", "in-bucket.jpg").await;
     let cups = std::fs::read(sample_path("cups.jpg")).unwrap();
-    let (web1, web2) = (WebOrigin::start(), WebOrigin::start());
-    web1.serve("/both.jpg", &cups);
-    web1.serve("/only-first.jpg", &cups);
-    web2.serve("/both.jpg", &cups);
-    // A bucket per scenario: the two may share one S3 server (one test process).
-    let bucket = format!("api-bucket-{}", format!("{sdk:?}").to_lowercase());
-    let moto = pixelway_testkit::Moto::shared();
-    moto.create_bucket(&bucket).await;
-    moto.put(&bucket, "in-bucket.jpg", &cups).await;
-    let server = Pixelway::start(BIN, Some(&config()));
-    server.put_media("acme", "lib.jpg", &cups);
-    let env = [
-        ("WEB1", web1.base_url.clone()),
-        ("WEB2", web2.base_url.clone()),
-        ("MOTO", moto.endpoint.clone()),
-        ("BUCKET", bucket),
-        ("CUPS", sample_path("cups.jpg")),
-    ];
-    let base = server.base_url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        run_management(sdk, &base, "private_acme", scenario, &env)
-    })
-    .await
-    .unwrap();
-    assert!(out.contains("scenario passed"), "{out}");
+    servers.webs[0].serve("/both.jpg", &cups);
+    servers.webs[0].serve("/only-first.jpg", &cups);
+    servers.webs[1].serve("/both.jpg", &cups);
+    servers.run(sdk, scenario).await;
 }
 
 #[tokio::test]

@@ -5,7 +5,10 @@
 //! delivery behaviour it governs. Also the seed's rule on the API surface: the first origin an
 //! account adds joins its default endpoint.
 
-use pixelway_testkit::{Moto, Pixelway, Sdk, WebOrigin, run_management, sample_path};
+#[path = "common/sdk_scenario.rs"]
+mod sdk_scenario;
+
+use pixelway_testkit::Sdk;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixelway");
 
@@ -156,30 +159,10 @@ console.log('node scenario passed');
 "#;
 
 async fn run(sdk: Sdk, scenario: &'static str) {
-    let cups = std::fs::read(sample_path("cups.jpg")).unwrap();
-    let (web1, web2) = (WebOrigin::start(), WebOrigin::start());
-    web1.serve("/only-first.jpg", &cups);
-    let bucket = format!("updates-{}", format!("{sdk:?}").to_lowercase());
-    let moto = Moto::shared();
-    moto.create_bucket(&bucket).await;
-    moto.put(&bucket, "sub/in-bucket.jpg", &cups).await;
-    let server = Pixelway::start(BIN, Some(CONFIG));
-    server.put_media("acme", "lib.jpg", &cups);
-    let env = [
-        ("WEB1", web1.base_url.clone()),
-        ("WEB2", web2.base_url.clone()),
-        ("MOTO", moto.endpoint.clone()),
-        ("BUCKET", bucket),
-        ("CUPS", sample_path("cups.jpg")),
-    ];
-    let base = server.base_url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        run_management(sdk, &base, "private_acme", scenario, &env)
-    })
-    .await
-    .unwrap();
-    assert!(out.contains("scenario passed"), "{out}");
+    let servers = sdk_scenario::start(BIN, CONFIG, sdk, "updates", "sub/in-bucket.jpg").await;
+    let cups = std::fs::read(pixelway_testkit::sample_path("cups.jpg")).unwrap();
+    servers.webs[0].serve("/only-first.jpg", &cups);
+    servers.run(sdk, scenario).await;
 }
 
 #[tokio::test]
