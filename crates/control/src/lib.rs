@@ -194,7 +194,15 @@ impl Control {
         let started = std::time::Instant::now();
         let snapshot = self.store.snapshot().await?;
         tracing::debug!(took = ?started.elapsed(), accounts = snapshot.accounts.len(), "store snapshot read");
-        let catalog = Catalog::build(&snapshot, &self.origins, &self.media, &self.public_hosts)?;
+        // Building every account takes all cores for a while (seconds with a hundred thousand
+        // accounts): the runtime is told, so its other tasks move to other threads meanwhile.
+        let build = || Catalog::build(&snapshot, &self.origins, &self.media, &self.public_hosts);
+        let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
+        let catalog = match multi_thread {
+            true => tokio::task::block_in_place(build)?,
+            false => build()?,
+        };
         self.catalog.store(Arc::new(catalog));
         Ok(())
     }

@@ -128,7 +128,10 @@ impl Metrics {
             .expect("metrics lock")
             .record(minute, &sample);
         if let Some(account) = account {
-            let mut accounts = self.accounts.lock().expect("metrics lock");
+            let mut accounts = self
+                .accounts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match accounts.get_mut(account) {
                 Some(ring) => ring.record(minute, &sample),
                 None => {
@@ -147,9 +150,16 @@ impl Metrics {
 
     fn hour_at(&self, now: u64, account: Option<&str>) -> Vec<Minute> {
         match account {
-            None => self.total.lock().expect("metrics lock").hour(now),
+            None => self
+                .total
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .hour(now),
             Some(id) => {
-                let accounts = self.accounts.lock().expect("metrics lock");
+                let accounts = self
+                    .accounts
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 accounts.peek(id).cloned().unwrap_or_default().hour(now)
             }
         }

@@ -1,4 +1,4 @@
-//! The config file (`pixelway.toml`, shape of `shared/design/config.example.toml`), layered:
+//! The config file (`pixelway.toml`, every key in `docs/pixelway.example.toml`), layered:
 //! built-in defaults → the file → `PIXELWAY_SECTION__KEY` environment variables. Unknown keys
 //! and bad values are errors that name the key.
 

@@ -2,8 +2,7 @@
 //! its transformation text and the file path it names.
 //!
 //! Pure: no I/O. What hosts, accounts and endpoints exist is asked of a [`Directory`], so the rules
-//! here can be table-tested and fuzzed. The grammar is ImageKit's (see
-//! `shared/design/imagekit-compat.md` §1.1):
+//! here can be table-tested and fuzzed. The grammar is ImageKit's:
 //!
 //! ```text
 //! public host:           /{account}/[{identifier}/][tr:{transformation}/]{path}[?tr=…]

@@ -135,7 +135,7 @@ fn errors_name_the_bad_key_and_value() {
             "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"site\"\ntype = \"web_folder\"\nbase_url = \"http://x.test\"\ntimout = \"5s\"\n",
             "origin \"site\": unknown key `timout`",
         ),
-        // Origin values are checked at start (issue 11, item 1): an S3 endpoint without a
+        // Origin values are checked at start: an S3 endpoint without a
         // scheme used to start, then panic on every request through it.
         (
             "[[account]]\nid = \"demo\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"images\"\nendpoint = \"127.0.0.1:9000\"\n",
@@ -276,7 +276,7 @@ fn example_keys(path: &[&str]) -> std::collections::BTreeSet<String> {
 }
 
 /// Every key the loader accepts is in docs/pixelway.example.toml and every key there is one the
-/// loader accepts, table by table, so the two cannot drift apart (issue 11, item 8).
+/// loader accepts, table by table, so the two cannot drift apart.
 #[test]
 fn the_example_file_names_every_key_the_loader_takes() {
     const ACCOUNT: &str = "[[account]]\nid = \"a\"\nprivate_key = \"k\"\npublic_key = \"p\"\n";
