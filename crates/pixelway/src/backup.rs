@@ -103,16 +103,7 @@ impl Place {
                 "{text}: name a bucket and a prefix for the backup (s3://bucket/backups/2026-12-03)"
             );
         }
-        let spec = pixelway_origins::OriginSpec::S3 {
-            bucket: bucket.to_string(),
-            prefix: prefix.trim_matches('/').to_string(),
-            endpoint: s3.endpoint.clone(),
-            region: s3.region.clone(),
-            access_key_id: s3.access_key_id.clone(),
-            secret_access_key: pixelway_origins::spec::Secret(s3.secret_access_key.clone()),
-            allow_http: s3.allow_http,
-            settings: Default::default(),
-        };
+        let spec = crate::media::bucket_spec(s3, bucket, prefix);
         let settings = pixelway_origins::EffectiveSettings {
             timeout: std::time::Duration::from_secs(120),
             retries: 2,

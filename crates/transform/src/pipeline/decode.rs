@@ -220,6 +220,12 @@ fn truncated_gif(bytes: &[u8], max_alloc: u64) -> Option<Decoded> {
     let frame = decoder.next_frame_info().ok()??;
     let (left, top) = (frame.left as u32, frame.top as u32);
     let (width, height) = (frame.width as u32, frame.height as u32);
+    // The frame's own size is the file's word: held to the same allowance as the screen.
+    let frame_bytes = width as u64 * height as u64 * 4;
+    let screen_bytes = screen_w as u64 * screen_h as u64 * 4;
+    if frame_bytes.max(screen_bytes) > max_alloc {
+        return None;
+    }
     let mut pixels = vec![0u8; decoder.buffer_size()];
     let error = decoder.read_into_buffer(&mut pixels).err()?;
     let drawn = image::RgbaImage::from_raw(width, height, pixels)?;
