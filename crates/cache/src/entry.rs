@@ -173,7 +173,7 @@ pub(crate) fn encode_header(meta: &EntryMeta) -> io::Result<Vec<u8>> {
     Ok(header)
 }
 
-fn decode_header(header: &[u8]) -> io::Result<EntryMeta> {
+pub(crate) fn decode_header(header: &[u8]) -> io::Result<EntryMeta> {
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "not a cache entry");
     if header.get(..4) != Some(MAGIC.as_slice()) {
         return Err(bad());

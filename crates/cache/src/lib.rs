@@ -38,6 +38,9 @@ pub enum PutError {
     Source(io::Error),
     #[error("cache I/O: {0}")]
     Io(#[from] io::Error),
+    /// An entry copied whole from elsewhere is not one: no header, or bytes that do not match it.
+    #[error("not a whole cache entry: {0}")]
+    NotAnEntry(&'static str),
 }
 
 /// A bounded, LRU-evicted cache of byte blobs on local disk.
@@ -107,13 +110,50 @@ impl DiskCache {
     where
         S: Stream<Item = io::Result<Bytes>> + Unpin,
     {
+        self.put_with(key, |tmp_path| async move {
+            write_entry(&tmp_path, &mut meta, body, limit, sniff).await
+        })
+        .await
+    }
+
+    /// Stores an entry copied whole from elsewhere: the header and bytes [`DiskCache::entry_file`]
+    /// holds, as another node's cache wrote them. Refused unless it is one — pixelway's header,
+    /// the size it declares, the SHA-256 of the bytes — and past `limit` body bytes. The header
+    /// is kept as it is, `stored_at` included: the entry counts from when it was made, so a
+    /// purge since then makes it a miss here as it would there.
+    pub async fn put_whole<S>(
+        &self,
+        key: &str,
+        whole: S,
+        limit: u64,
+    ) -> Result<CachedEntry, PutError>
+    where
+        S: Stream<Item = io::Result<Bytes>> + Unpin,
+    {
+        self.put_with(key, |tmp_path| async move {
+            copy_whole_entry(&tmp_path, whole, limit).await
+        })
+        .await
+    }
+
+    /// The file that holds `key`'s entry (header and bytes), whether or not it exists.
+    pub fn entry_file(&self, key: &str) -> PathBuf {
+        self.path_of(&key_hash(key))
+    }
+
+    /// Writes an entry into a temporary file with `write` (which returns the file's size), then
+    /// puts it in place and in the index: it appears whole or not at all.
+    async fn put_with<W, F>(&self, key: &str, write: W) -> Result<CachedEntry, PutError>
+    where
+        W: FnOnce(PathBuf) -> F,
+        F: Future<Output = Result<u64, PutError>>,
+    {
         let hash = key_hash(key);
         let final_path = self.path_of(&hash);
         let tmp_dir = self.dir.join("tmp");
         tokio::fs::create_dir_all(&tmp_dir).await?;
         let tmp_path = tmp_dir.join(format!("{hash}.{}", rand_suffix()));
-        let result = write_entry(&tmp_path, &mut meta, body, limit, sniff).await;
-        let size = match result {
+        let size = match write(tmp_path.clone()).await {
             Ok(size) => size,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp_path).await;
@@ -198,6 +238,58 @@ where
     file.flush().await?;
     file.into_inner().sync_data().await?;
     Ok(entry::HEADER_LEN as u64 + written)
+}
+
+/// Copies a whole entry (header, then bytes) into `tmp_path`, checking it on the way: the
+/// header must decode, the bytes must be as many as it says (at most `limit`) and hash to its
+/// SHA-256. Returns the file's size.
+async fn copy_whole_entry<S>(tmp_path: &Path, mut whole: S, limit: u64) -> Result<u64, PutError>
+where
+    S: Stream<Item = io::Result<Bytes>> + Unpin,
+{
+    let mut file =
+        tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::create(tmp_path).await?);
+    let mut header = Vec::with_capacity(entry::HEADER_LEN);
+    let mut meta: Option<EntryMeta> = None;
+    let mut hasher = Sha256::new();
+    let mut body_len: u64 = 0;
+    while let Some(chunk) = whole.next().await {
+        let mut chunk = chunk.map_err(PutError::Source)?;
+        if meta.is_none() {
+            let take = (entry::HEADER_LEN - header.len()).min(chunk.len());
+            header.extend_from_slice(&chunk.split_to(take));
+            if header.len() < entry::HEADER_LEN {
+                continue;
+            }
+            let decoded = entry::decode_header(&header)
+                .map_err(|_| PutError::NotAnEntry("no entry header"))?;
+            if decoded.size > limit {
+                return Err(PutError::TooLarge(limit));
+            }
+            file.write_all(&header).await?;
+            meta = Some(decoded);
+        }
+        body_len += chunk.len() as u64;
+        if body_len > limit {
+            return Err(PutError::TooLarge(limit));
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    let meta = meta.ok_or(PutError::NotAnEntry("shorter than an entry header"))?;
+    if body_len != meta.size {
+        return Err(PutError::NotAnEntry(
+            "the bytes are not as many as the header says",
+        ));
+    }
+    if hex::encode(hasher.finalize()) != meta.sha256 {
+        return Err(PutError::NotAnEntry(
+            "the bytes do not match the header's SHA-256",
+        ));
+    }
+    file.flush().await?;
+    file.into_inner().sync_data().await?;
+    Ok(entry::HEADER_LEN as u64 + body_len)
 }
 
 #[cfg(test)]

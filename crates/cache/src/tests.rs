@@ -53,6 +53,79 @@ async fn stores_and_reads_back_with_hash() {
     assert_eq!(read_body(again).await, b"hello world");
 }
 
+/// `bytes` as a stream of chunks of `size` (an entry arriving over the network).
+fn chunked(bytes: Vec<u8>, size: usize) -> impl Stream<Item = io::Result<Bytes>> + Unpin {
+    let chunks: Vec<_> = bytes
+        .chunks(size)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    stream::iter(chunks)
+}
+
+#[tokio::test]
+async fn a_whole_entry_copied_from_another_cache_keeps_its_header() {
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = DiskCache::open(a_dir.path(), 1 << 20).await.unwrap();
+    let b = DiskCache::open(b_dir.path(), 1 << 20).await.unwrap();
+    let mut meta = EntryMeta::new("made on a", None);
+    meta.stored_at = 1_000;
+    meta.warning = Some("damaged".into());
+    a.put("k", meta, body(b"transformed bytes"), 100, sniff)
+        .await
+        .unwrap();
+    let whole = std::fs::read(a.entry_file("k")).unwrap();
+    // Chunks that split the header and the body anywhere.
+    for size in [1000, 4096, 4097, 7] {
+        let copied = b
+            .put_whole("k", chunked(whole.clone(), size), 100)
+            .await
+            .unwrap();
+        assert_eq!(copied.meta.stored_at, 1_000, "made at, not copied at");
+        assert_eq!(copied.meta.source, "made on a");
+        assert_eq!(copied.meta.warning.as_deref(), Some("damaged"));
+        assert_eq!(read_body(copied).await, b"transformed bytes");
+    }
+    assert!(b.total_bytes() > 0);
+}
+
+#[tokio::test]
+async fn a_copied_entry_that_is_not_whole_is_refused_and_leaves_nothing() {
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = DiskCache::open(a_dir.path(), 1 << 20).await.unwrap();
+    let b = DiskCache::open(b_dir.path(), 1 << 20).await.unwrap();
+    a.put(
+        "k",
+        EntryMeta::new("a", None),
+        body(b"0123456789"),
+        100,
+        sniff,
+    )
+    .await
+    .unwrap();
+    let whole = std::fs::read(a.entry_file("k")).unwrap();
+    let mut tampered = whole.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    let cases = [
+        (whole[..whole.len() - 1].to_vec(), "a byte short"),
+        ([whole.clone(), b"!".to_vec()].concat(), "a byte long"),
+        (tampered, "a changed byte"),
+        (whole[..100].to_vec(), "header cut"),
+        (vec![0u8; 5000], "not an entry"),
+    ];
+    for (bytes, case) in cases {
+        let refused = b.put_whole("k", chunked(bytes, 512), 100).await;
+        assert!(matches!(refused, Err(PutError::NotAnEntry(_))), "{case}");
+        assert!(b.get("k", None).await.is_none(), "{case}");
+    }
+    let too_large = b.put_whole("k", chunked(whole, 512), 5).await;
+    assert!(matches!(too_large, Err(PutError::TooLarge(5))));
+    assert_eq!(b.total_bytes(), 0);
+    assert_eq!(
+        std::fs::read_dir(b_dir.path().join("tmp")).unwrap().count(),
+        0
+    );
+}
+
 #[tokio::test]
 async fn refuses_oversized_bodies_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();

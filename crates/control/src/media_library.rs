@@ -8,7 +8,8 @@
 //! Spool files left by a crash are removed when the library is opened.
 
 use crate::catalog::{CatalogError, MediaLibraryFactory};
-use pixelway_origins::{BuildContext, EffectiveSettings, Origin, OriginSpec};
+use pixelway_origins::object::ObjectOrigin;
+use pixelway_origins::{BuildContext, EffectiveSettings, Origin, OriginSpec, SpecError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,6 +26,10 @@ pub enum MediaLibrary {
         spool: PathBuf,
     },
 }
+
+/// The bucket folder of shared results ([`MediaLibrary::shared_results_folder`]); a backup of the
+/// library leaves it out (it is a cache).
+pub const SHARED_RESULTS_FOLDER: &str = ".results";
 
 /// The folder of the local library where uploads are spooled (on the library's own file
 /// system, so that putting a file in place is a rename). Account ids never start with a dot.
@@ -188,6 +193,25 @@ impl MediaLibrary {
                 spec
             }
         }
+    }
+
+    /// The bucket folder where nodes share transformed results (`storage.shared_results`), beside
+    /// the accounts' folders; `None` for a library on local disk. Its name starts with a dot, which
+    /// no account id does.
+    pub fn shared_results_folder(&self) -> Option<Result<ObjectOrigin, SpecError>> {
+        let Self::S3 { ctx, .. } = self else {
+            return None;
+        };
+        let settings = EffectiveSettings {
+            timeout: ctx.default_timeout,
+            retries: 0,
+        };
+        let spec = self.account_spec(SHARED_RESULTS_FOLDER);
+        Some(ObjectOrigin::from_spec(
+            &spec,
+            settings,
+            &ctx.address_policy,
+        ))
     }
 
     fn ctx(&self) -> &BuildContext {

@@ -195,7 +195,7 @@ async fn fetch_into_cache(
         Ok(_) => Ok(()),
         Err(PutError::TooLarge(_)) => Err(FetchFail::Failed(Failure::TooLarge)),
         Err(PutError::Source(e)) => Err(FetchFail::Failed(Failure::other(e))),
-        Err(PutError::Io(e)) => {
+        Err(e @ (PutError::Io(_) | PutError::NotAnEntry(_))) => {
             tracing::error!(error = %e, "cache of originals failed to store");
             Err(FetchFail::Failed(Failure::other("cache write failed")))
         }

@@ -3,7 +3,7 @@
 //! route → authorize (signature, private files) → parse transformation → find the original (origin chain) → default
 //! image → transform (result cache, worker pool) → respond. Each step is one function; errors are [`DeliveryError`]s, mapped to HTTP in one place.
 
-use crate::{Answer, Attempt, FetchFail, Rendition, Sources};
+use crate::{Answer, Attempt, FetchFail, Rendition, ResultFrom, Sources};
 use crate::{answer, chain, layer_inputs, original, respond, transform};
 
 use crate::Delivery;
@@ -77,19 +77,22 @@ fn served(probe: Probe, fetched: bool) -> Option<crate::access_log::Served> {
         .iter()
         .rev()
         .find(|a| a.outcome == "found" || a.outcome == "cached");
+    let cached = probe
+        .result_from
+        .is_some_and(|from| from != ResultFrom::Transformation);
     let tier = match (probe.sample.transform.is_some(), fetched, served) {
         _ if probe.from_memory.is_some() => "memory",
+        _ if probe.result_from == Some(ResultFrom::Shared) => "shared",
         (true, _, _) => "transformed",
         (false, true, _) => "origin",
         (false, false, Some(a)) if a.outcome == "cached" => "cache",
         (false, false, Some(a))
-            if !probe.transformation_cached
-                && a.origin == pixelway_control::catalog::MEDIA_LIBRARY =>
+            if !cached && a.origin == pixelway_control::catalog::MEDIA_LIBRARY =>
         {
             "library"
         }
         // A `local_folder` origin: read from the server's disk, but an origin all the same.
-        (false, false, Some(_)) if !probe.transformation_cached => "origin",
+        (false, false, Some(_)) if !cached => "origin",
         (false, false, Some(_)) => "cache",
         (false, false, None) => "",
     };
@@ -116,12 +119,20 @@ pub struct Probe {
     pub route: Option<Route>,
     /// The transformation in canonical form (named transformations expanded).
     pub transformation: Option<String>,
-    /// The answer came from the result cache.
-    pub transformation_cached: bool,
+    /// Where a transformed answer came from (`None`: no transformation).
+    pub result_from: Option<ResultFrom>,
     /// The answer came from the memory tier (with the name of the origin it came from).
     pub from_memory: Option<String>,
     /// The connection's peer (a trusted proxy's forwarded host counts).
     peer: Peer,
+}
+
+impl Probe {
+    /// A transformation step ended (started at `started`): its result came `from` there.
+    fn took_transformation(&mut self, from: ResultFrom, started: std::time::Instant) {
+        self.sample.transform = (from == ResultFrom::Transformation).then(|| started.elapsed());
+        self.result_from = Some(from);
+    }
 }
 
 /// Serves `uri` as delivery would for a GET with `headers`, and says how: the URL tester's
@@ -266,10 +277,9 @@ async fn serve(
                 original: &original,
                 layers: &layers,
             };
-            let (result, negotiated, made_now) =
+            let (result, negotiated, from) =
                 transform_step(app, account, endpoint, path, sources, &t, headers).await?;
-            probe.sample.transform = made_now.then(|| started.elapsed());
-            probe.transformation_cached = !made_now;
+            probe.took_transformation(from, started);
             (result.into(), negotiated)
         }
         None if untransformed => {
@@ -522,8 +532,8 @@ fn parse_transformation(
     Ok(Some(transformation))
 }
 
-/// Step 6: transform the original (through the result cache); says whether the output format
-/// depended on `Accept`, and whether the result was made now (not found in the result cache).
+/// Step 6: transform the original (through the result caches); says whether the output format
+/// depended on `Accept`, and where the result came from.
 async fn transform_step(
     app: &Delivery,
     account: &Account,
@@ -532,7 +542,7 @@ async fn transform_step(
     sources: Sources<'_>,
     transformation: &Transformation,
     headers: &HeaderMap,
-) -> Result<(Rendition, bool, bool), DeliveryError> {
+) -> Result<(Rendition, bool, ResultFrom), DeliveryError> {
     let (accepts_webp, accepts_avif) = accepts(headers);
     let choice = FormatChoice {
         accepts_webp,
@@ -551,7 +561,7 @@ async fn transform_step(
     let negotiated = depends_on_accept(transformation.format(), choice.best_format);
     let choice = choice.relevant_to(transformation.format());
     let endpoint_id = &endpoint.record.id;
-    let (result, made) = transform::transformed(
+    let (result, from) = transform::transformed(
         app,
         &account.record.id,
         endpoint_id,
@@ -561,7 +571,7 @@ async fn transform_step(
         choice,
     )
     .await?;
-    Ok((result, negotiated, made))
+    Ok((result, negotiated, from))
 }
 
 /// Step 6 for an untransformed URL, as ImageKit's "use best format" does it: a JPEG or PNG is
@@ -608,9 +618,8 @@ async fn best_format_original(
     };
     let converted = transform_step(app, account, endpoint, path, sources, &implicit, headers).await;
     match converted {
-        Ok((result, _, made)) => {
-            probe.sample.transform = made.then(|| started.elapsed());
-            probe.transformation_cached = !made;
+        Ok((result, _, from)) => {
+            probe.took_transformation(from, started);
             // Never a larger file than the one stored.
             if result.body.len < original.body.len {
                 (result.into(), true)

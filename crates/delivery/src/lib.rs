@@ -25,12 +25,14 @@ mod layer_inputs;
 pub mod metrics;
 mod original;
 mod respond;
+pub mod shared_results;
 mod transform;
 
 pub use answer::{Answer, Payload};
 pub use chain::{Attempt, FetchFail};
 pub use deliver::{deliver, deliver_to};
-pub use transform::{Rendition, Sources, TransformFail, Workers, set_memory_release};
+pub use shared_results::SharedResults;
+pub use transform::{Rendition, ResultFrom, Sources, TransformFail, Workers, set_memory_release};
 
 use pixelway_cache::{Coalescer, DiskCache, MemoryCache};
 use pixelway_control::{Control, NodeCaches};
@@ -138,7 +140,9 @@ pub struct Delivery {
     /// Transformed results, keyed by endpoint, path, original ETag, canonical transformation and
     /// format choice.
     pub results: Arc<DiskCache>,
-    pub transforms: Coalescer<String, Result<(), TransformFail>>,
+    /// The result tier shared with the other nodes, in the bucket (`storage.shared_results`).
+    pub shared_results: Option<Arc<SharedResults>>,
+    pub transforms: Coalescer<String, Result<ResultFrom, TransformFail>>,
     pub workers: Workers,
     pub settings: Settings,
     /// Traffic numbers of the last hour (the dashboard's overview).
@@ -158,11 +162,18 @@ impl Delivery {
             caches,
             coalescer: Coalescer::default(),
             results: Arc::new(results),
+            shared_results: None,
             transforms: Coalescer::default(),
             workers,
             settings,
             metrics: Default::default(),
         }
+    }
+
+    /// Shares transformed results with the other nodes through `shared`.
+    pub fn with_shared_results(mut self, shared: SharedResults) -> Self {
+        self.shared_results = Some(Arc::new(shared));
+        self
     }
 
     /// Cached originals on disk.

@@ -87,7 +87,19 @@ pub enum TransformFail {
     Internal(String),
 }
 
-/// The transformed version of `sources`, from the result cache or made now (then `true`).
+/// Where a transformed result came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFrom {
+    /// This node's result cache.
+    Cache,
+    /// The result tier shared with the other nodes (another node made it).
+    Shared,
+    /// Made now.
+    Transformation,
+}
+
+/// The transformed version of `sources`: from the result cache, from the shared tier, or made
+/// now.
 pub async fn transformed(
     app: &Delivery,
     account: &str,
@@ -96,7 +108,7 @@ pub async fn transformed(
     sources: Sources<'_>,
     transformation: &Transformation,
     choice: FormatChoice,
-) -> Result<(Rendition, bool), DeliveryError> {
+) -> Result<(Rendition, ResultFrom), DeliveryError> {
     let Sources { original, layers } = sources;
     let layer_etags: Vec<(&str, &str)> = layers
         .iter()
@@ -126,7 +138,7 @@ pub async fn transformed(
             .purges()
             .is_purged(account, path, entry.meta.stored_at)
     {
-        return Ok((from_cache(entry), false));
+        return Ok((from_cache(entry), ResultFrom::Cache));
     }
     let origin_name = original.origin_name.clone();
     let stop = Stop::default();
@@ -134,6 +146,10 @@ pub async fn transformed(
         let key = key.clone();
         let transformation = transformation.clone();
         let results = Arc::clone(&app.results);
+        let shared = app.shared_results.clone();
+        let control = Arc::clone(&app.control);
+        let (account, path) = (account.to_string(), path.to_string());
+        let max_bytes = app.settings.max_origin_bytes;
         let running = Arc::clone(&app.workers.running);
         let (limits, queue_wait) = (app.workers.limits, app.workers.queue_wait);
         // Only the request that starts the work needs a queue slot: the others wait for it.
@@ -142,6 +158,18 @@ pub async fn transformed(
         let original = original.clone();
         let layers = layers.to_vec();
         move || async move {
+            if let Some(shared) = &shared
+                && let Some(entry) = shared.fetch(&results, &key, max_bytes).await
+            {
+                if !control
+                    .purges()
+                    .is_purged(&account, &path, entry.meta.stored_at)
+                {
+                    return Ok(ResultFrom::Shared);
+                }
+                results.remove(&key).await;
+                shared.forget(&key).await;
+            }
             let _admission = admitted
                 .try_acquire_owned()
                 .map_err(|_| TransformFail::Overloaded)?;
@@ -174,13 +202,16 @@ pub async fn transformed(
                 )
                 .await
             {
-                Ok(_) => Ok(()),
-                Err(PutError::Io(e) | PutError::Source(e)) => {
-                    Err(TransformFail::Internal(e.to_string()))
+                Ok(_) => {
+                    if let Some(shared) = &shared {
+                        shared.share(&results, &key);
+                    }
+                    Ok(ResultFrom::Transformation)
                 }
                 Err(PutError::TooLarge(_)) => {
                     Err(TransformFail::Internal("result too large".into()))
                 }
+                Err(other) => Err(TransformFail::Internal(other.to_string())),
             }
         }
     };
@@ -188,18 +219,18 @@ pub async fn transformed(
         .transforms
         .run_or_abandon(key.clone(), work, move || stop.stop())
         .await;
-    match outcome {
-        Ok(()) => {}
+    let from = match outcome {
+        Ok(from) => from,
         Err(TransformFail::Process(e)) => return Err(DeliveryError::Process(e)),
         Err(TransformFail::Overloaded) => return Err(DeliveryError::Overloaded),
         Err(TransformFail::Internal(e)) => return Err(DeliveryError::Internal(e)),
-    }
+    };
     let entry = app
         .results
         .get(&key, None)
         .await
         .ok_or_else(|| DeliveryError::Internal("result vanished from the cache".into()))?;
-    Ok((from_cache(entry), true))
+    Ok((from_cache(entry), from))
 }
 
 /// Everything a pipeline run reads: the original and its layers' files.

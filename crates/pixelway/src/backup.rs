@@ -9,6 +9,7 @@
 
 use crate::config::Config;
 use anyhow::{Context, bail};
+use pixelway_control::media_library::SHARED_RESULTS_FOLDER;
 use pixelway_store::SecretBox;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -306,6 +307,12 @@ async fn fetch_library(
         .list_all()
         .await
         .map_err(|e| anyhow::anyhow!("listing the Media Library's bucket: {e}"))?;
+    // Shared results are a cache: a restored node makes them again.
+    let shared_results = format!("{SHARED_RESULTS_FOLDER}/");
+    let objects: Vec<(String, u64)> = objects
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with(&shared_results))
+        .collect();
     let bar = progress(objects.iter().map(|(_, len)| len).sum(), "backing up");
     for (name, len) in &objects {
         let target = to.join(name);

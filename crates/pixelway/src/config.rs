@@ -92,6 +92,9 @@ pub struct StorageConfig {
     pub original_ttl: Duration,
     /// Base64 32-byte key; empty: generated into `{data_dir}/secrets.key`.
     pub secrets_key: String,
+    /// Keep transformed results in the Media Library's bucket too, for every node (needs
+    /// `media_library = "s3://…"`).
+    pub shared_results: bool,
     pub s3: S3Config,
 }
 
@@ -284,6 +287,7 @@ impl Default for StorageConfig {
             memory_cache_max_object: ByteSize::mib(1),
             original_ttl: Duration::from_secs(7 * 24 * 3600),
             secrets_key: String::new(),
+            shared_results: false,
             s3: S3Config::default(),
         }
     }
@@ -427,6 +431,13 @@ impl Config {
         let mut problems = Problems::default();
         problems.note(self.validate_connection_limits());
         problems.note(self.refuse_duplicates());
+        if self.storage.shared_results && !self.storage.media_library().starts_with("s3://") {
+            problems.say(
+                "storage.shared_results = true needs the Media Library in a bucket \
+                 (storage.media_library = \"s3://bucket/prefix\"): the results are shared there"
+                    .to_string(),
+            );
+        }
         for account in &self.accounts {
             problems.note(validate::account_id(&account.id).context("account.id"));
             problems.note(account.parse_named_transformations());

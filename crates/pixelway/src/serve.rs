@@ -79,13 +79,20 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
              the listen address are taken as URLs on the first public host"
         );
     }
-    let delivery = Arc::new(Delivery::new(
+    let mut delivery = Delivery::new(
         Arc::clone(&control),
         caches,
         results,
         workers(&config),
         settings,
-    ));
+    );
+    if config.storage.shared_results
+        && let Some(folder) = control.media().shared_results_folder()
+    {
+        let folder = folder.context("storage.shared_results")?;
+        delivery = delivery.with_shared_results(pixelway_delivery::SharedResults::new(folder));
+    }
+    let delivery = Arc::new(delivery);
     let node = Node::new(Arc::clone(&control), delivery);
     let checking = Arc::clone(&control);
     tokio::spawn(async move { pixelway_control::readiness::check_origins(&checking).await });

@@ -392,9 +392,18 @@ async fn a_media_library_in_a_bucket_is_backed_up_and_restored() {
     let config = format!("{}{}", storage("library-old"), config(&web));
     let old = tempfile::tempdir().unwrap();
     let (server, before) = populated_node(&web, &config, old.path()).await;
+    // Shared results beside the accounts' folders are a cache: not backed up.
+    moto.put_signed("library-old", "lib/.results/ab/abcdef", b"a result")
+        .await;
     let folder = old.path().join("backup");
     let (ok, out) = backup(old.path(), folder.to_str().unwrap());
     assert!(ok && out.contains("2 Media Library files"), "{out}");
+    assert!(
+        walk(&folder)
+            .iter()
+            .all(|f| !f.to_string_lossy().contains(".results")),
+        "no shared results in the backup"
+    );
     drop(server);
 
     let new = tempfile::tempdir().unwrap();

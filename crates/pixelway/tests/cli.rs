@@ -394,6 +394,13 @@ async fn check_validates_a_file_and_reaches_every_origin() {
             && out.contains("public at /acme/"),
         "{out}"
     );
+    // Shared results live in the Media Library's bucket: without one, the file is refused.
+    let (ok, _, err) = check("[storage]\nshared_results = true\n", false);
+    assert!(!ok, "shared results without a bucket");
+    assert!(
+        err.contains("storage.shared_results = true needs the Media Library in a bucket"),
+        "{err}"
+    );
     let (ok, _, err) = check(
         "[[account]]\nid = \"acme\"\nprivate_key = \"a\"\npublic_key = \"b\"\n[[account.origin]]\nname = \"bucket\"\ntype = \"s3\"\nbucket = \"images\"\nendpoint = \"127.0.0.1:9000\"\n",
         false,

@@ -297,6 +297,122 @@ async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
     .await;
 }
 
+/// The access line's tier (`cache=…`) of the request that got `response`, and its body.
+async fn tier_and_body(node: &Pixelway, path: &str) -> (String, Vec<u8>) {
+    let response = http_client()
+        .get(node.url(path))
+        .send()
+        .await
+        .expect("the node answers");
+    assert_eq!(response.status(), 200, "{path}");
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = response.bytes().await.unwrap().to_vec();
+    let line = node
+        .wait_for_output(&format!("request_id={id}"))
+        .expect("an access line");
+    let tier = line
+        .split_whitespace()
+        .find_map(|field| field.strip_prefix("cache="))
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string();
+    (tier, body)
+}
+
+/// With `storage.shared_results`, what one node transformed is a hit on the other: copied from
+/// the bucket byte for byte, not transformed again. A purge makes the shared copy a miss on
+/// every node (it was made before the purge); the node that transforms again shares its new
+/// result, which is then the other node's hit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_made_on_one_node_is_a_hit_on_the_other() {
+    let postgres = Postgres::start();
+    let moto = Moto::shared();
+    let bucket = "pixelway-shared-results";
+    moto.create_bucket(bucket).await;
+    let config = config(&postgres.fresh_database(), moto, bucket)
+        .replace("[storage]\n", "[storage]\nshared_results = true\n");
+    let a = Pixelway::start(BIN, Some(&config));
+    let b = Pixelway::start(BIN, Some(&config));
+    let photo = std::fs::read(pixelway_testkit::sample_path("cups.jpg")).unwrap();
+    upload(&a, "cups.jpg", &photo).await;
+    let path = "/scale/tr:w-123,h-77/cups.jpg";
+
+    let (tier, made_on_a) = tier_and_body(&a, path).await;
+    assert_eq!(tier, "transformed");
+    // Shared off the request path: the entry appears in the bucket's results folder.
+    let shared = until_one_object(moto, bucket, "library/.results").await;
+    let first_copy = moto.get(bucket, &shared).await.expect("the shared entry");
+    assert!(first_copy.ends_with(&made_on_a), "header, then A's bytes");
+
+    let (tier, on_b) = tier_and_body(&b, path).await;
+    assert_eq!(tier, "shared", "B takes A's result from the bucket");
+    assert_eq!(on_b, made_on_a, "byte for byte");
+    let (tier, _) = tier_and_body(&b, path).await;
+    assert!(
+        tier == "memory" || tier == "cache",
+        "then B holds it: {tier}"
+    );
+
+    // A purge of the file on A; a second later B asks again: its own copy and the shared one
+    // were made before the purge, so B transforms, and shares what it made.
+    let url = a.url("/scale/cups.jpg");
+    let (status, json) = a
+        .api(
+            Auth::Basic(KEY),
+            "POST",
+            "/v1/files/purge",
+            &format!(r#"{{"url": "{url}"}}"#),
+        )
+        .await;
+    assert_eq!(status, 201, "{json}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (tier, remade_on_b) = tier_and_body(&b, path).await;
+    assert_eq!(tier, "transformed", "the shared copy predates the purge");
+    let started = Instant::now();
+    let second_copy = loop {
+        match moto.get(bucket, &shared).await {
+            Some(copy) if copy != first_copy => break copy,
+            _ => {}
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "B never shared its new result"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(second_copy.ends_with(&remade_on_b));
+
+    // A's memory and disk copies are purged too; the bucket has B's new result for it.
+    let (tier, on_a) = tier_and_body(&a, path).await;
+    assert_eq!(tier, "shared", "A takes B's new result");
+    assert_eq!(on_a, remade_on_b);
+    assert_eq!(
+        moto.list(bucket, "library/.results").await,
+        vec![shared],
+        "one result, one object"
+    );
+}
+
+/// Waits up to 10 s for exactly one object under `prefix`; its key.
+async fn until_one_object(moto: &Moto, bucket: &str, prefix: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let mut keys = moto.list(bucket, prefix).await;
+        if keys.len() == 1 {
+            return keys.remove(0);
+        }
+        assert!(keys.len() < 2, "{keys:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing shared under {prefix}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Bytes that are a JPEG (a real photo) made unique by what follows its end: `n` times the
 /// photo's size in trailing bytes derived from `seed`.
 fn unique_photo(photo: &[u8], seed: u32, n: usize) -> Vec<u8> {

@@ -85,7 +85,44 @@ impl Moto {
     /// an unsigned write over an object a signed client wrote).
     pub async fn put_signed(&self, bucket: &str, key: &str, bytes: &[u8]) {
         use object_store::ObjectStoreExt;
-        let store = object_store::aws::AmazonS3Builder::new()
+        self.client(bucket)
+            .put(&object_store::path::Path::from(key), bytes.to_vec().into())
+            .await
+            .unwrap_or_else(|e| panic!("put {bucket}/{key}: {e}"));
+    }
+
+    /// An object's bytes; `None` when there is none.
+    pub async fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        use object_store::ObjectStoreExt;
+        match self
+            .client(bucket)
+            .get(&object_store::path::Path::from(key))
+            .await
+        {
+            Ok(object) => Some(object.bytes().await.expect("object bytes").to_vec()),
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(e) => panic!("get {bucket}/{key}: {e}"),
+        }
+    }
+
+    /// The keys of the objects under `prefix` in `bucket`.
+    pub async fn list(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        use futures::StreamExt;
+        use object_store::ObjectStore;
+        let prefix = object_store::path::Path::from(prefix);
+        let client = self.client(bucket);
+        let mut listing = client.list(Some(&prefix));
+        let mut keys = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.unwrap_or_else(|e| panic!("list {bucket}/{prefix}: {e}"));
+            keys.push(meta.location.to_string());
+        }
+        keys
+    }
+
+    /// A signed S3 client for `bucket`, as pixelway's own.
+    fn client(&self, bucket: &str) -> object_store::aws::AmazonS3 {
+        object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(bucket)
             .with_endpoint(&self.endpoint)
             .with_region("us-east-1")
@@ -93,11 +130,7 @@ impl Moto {
             .with_secret_access_key("testing")
             .with_allow_http(true)
             .build()
-            .expect("an S3 client for moto");
-        store
-            .put(&object_store::path::Path::from(key), bytes.to_vec().into())
-            .await
-            .unwrap_or_else(|e| panic!("put {bucket}/{key}: {e}"));
+            .expect("an S3 client for moto")
     }
 
     /// The `[[account.origin]]` body for an S3 origin on this server.
