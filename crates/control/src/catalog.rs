@@ -125,6 +125,26 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// A catalog of accounts already built ([`build_accounts`], in parts), its maps sized for
+    /// them at once.
+    pub fn from_accounts(parts: Vec<Vec<Account>>, public_hosts: &[String]) -> Self {
+        let count = parts.iter().map(Vec::len).sum();
+        let mut catalog = Self {
+            accounts: Shards::with_capacity(count),
+            by_private_key: Shards::with_capacity(count),
+            by_public_key: Shards::with_capacity(count),
+            public_hosts: public_hosts
+                .iter()
+                .map(|h| pixelway_route::normalise_host(h).into_owned())
+                .collect(),
+            ..Self::default()
+        };
+        for account in parts.into_iter().flatten() {
+            catalog.insert(account);
+        }
+        catalog
+    }
+
     /// A copy of this catalog with one account replaced by what `snapshot` (of that account
     /// alone, [`pixelway_store::Store::snapshot_of`]) holds — or removed, when it holds none.
     /// The other accounts are shared, not rebuilt, and so are the shards they lie in; the
@@ -284,7 +304,7 @@ fn group_by_account(snapshot: &Snapshot) -> Vec<(&AccountRecord, AccountParts<'_
 
 /// Every account of `snapshot`, built on all cores (with a hundred thousand accounts, building
 /// them is most of a start).
-fn build_accounts(
+pub(crate) fn build_accounts(
     snapshot: &Snapshot,
     ctx: &BuildContext,
     media: &dyn MediaLibraryFactory,

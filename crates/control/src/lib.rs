@@ -192,17 +192,28 @@ impl Control {
     async fn rebuild_all(&self) -> Result<(), ControlError> {
         let _one_at_a_time = self.building.lock().await;
         let started = std::time::Instant::now();
-        let snapshot = self.store.snapshot().await?;
-        tracing::debug!(took = ?started.elapsed(), accounts = snapshot.accounts.len(), "store snapshot read");
-        // Building every account takes all cores for a while (seconds with a hundred thousand
-        // accounts): the runtime is told, so its other tasks move to other threads meanwhile.
-        let build = || Catalog::build(&snapshot, &self.origins, &self.media, &self.public_hosts);
-        let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
-            == tokio::runtime::RuntimeFlavor::MultiThread;
-        let catalog = match multi_thread {
-            true => tokio::task::block_in_place(build)?,
-            false => build()?,
-        };
+        // Each part of the store's accounts is read and built on a task of its own: reading
+        // rows and building accounts overlap on all cores, and a part's rows are let go as soon
+        // as its accounts are built (with a hundred thousand accounts, the start's peak).
+        let parts = self.store.snapshot_parts().await?;
+        let builds = parts.into_iter().map(|part| {
+            let (store, ctx, media) =
+                (self.store.clone(), self.origins.clone(), self.media.clone());
+            tokio::spawn(async move {
+                let snapshot = store.snapshot_part(&part).await?;
+                let build = move || catalog::build_accounts(&snapshot, &ctx, &media);
+                let accounts = tokio::task::spawn_blocking(build)
+                    .await
+                    .map_err(|_| catalog::CatalogError::BuilderPanicked)??;
+                Ok::<_, ControlError>(accounts)
+            })
+        });
+        let mut accounts = Vec::new();
+        for built in futures::future::join_all(builds).await {
+            accounts.push(built.map_err(|_| catalog::CatalogError::BuilderPanicked)??);
+        }
+        let catalog = Catalog::from_accounts(accounts, &self.public_hosts);
+        tracing::debug!(took = ?started.elapsed(), accounts = catalog.account_count(), "catalog read and built");
         self.catalog.store(Arc::new(catalog));
         Ok(())
     }

@@ -35,6 +35,19 @@ impl<K, V> Default for Shards<K, V> {
     }
 }
 
+impl<K, V> Shards<K, V> {
+    /// An empty map with room for about `count` entries without growing.
+    pub fn with_capacity(count: usize) -> Self {
+        let per_shard = count.div_ceil(SHARDS) + count.div_ceil(SHARDS) / 4;
+        Self {
+            shards: (0..SHARDS)
+                .map(|_| Arc::new(HashMap::with_capacity(per_shard)))
+                .collect(),
+            hasher: Default::default(),
+        }
+    }
+}
+
 impl<K: Hash + Eq + Clone, V: Clone> Shards<K, V> {
     fn shard_of<Q: Hash + ?Sized>(&self, key: &Q) -> usize {
         self.hasher.hash_one(key) as usize % SHARDS

@@ -28,6 +28,20 @@ pub struct Config {
     /// included: a start whose fingerprint the store has applied already skips re-applying.
     #[serde(skip)]
     pub declared_fingerprint: String,
+    /// The file's entities not read yet ([`Config::load_settings`]), and the file's text.
+    #[serde(skip)]
+    pending: Option<Box<(PendingEntities, String)>>,
+}
+
+/// What [`Config::read_declared`] reads the entities from.
+#[derive(Debug, Clone)]
+struct PendingEntities {
+    /// The file's name, for messages.
+    source: String,
+    /// The settings as [`Config::load_settings`] read them.
+    settings: toml::Table,
+    /// The entities when the whole file had to be parsed already.
+    entities: Option<(Option<toml::Value>, Option<toml::Value>)>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -377,11 +391,23 @@ impl StorageConfig {
 }
 
 impl Config {
-    /// Loads defaults, then `file` (when given), then the environment.
+    /// Loads defaults, then `file` (when given), then the environment; the file's entities
+    /// are read and checked too.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = Self::load_settings(file)?;
+        config.read_declared()?;
+        Ok(config)
+    }
+
+    /// Loads the settings like [`Config::load`] but leaves the file's entities (accounts,
+    /// custom domains) unread until [`Config::read_declared`]: a start whose file the store has
+    /// applied already (same [`Config::declared_fingerprint`]) never needs them, and with a
+    /// hundred thousand tenants reading them is most of loading the file. Nothing is checked
+    /// yet: [`Config::validate_settings`] checks the settings alone, `read_declared` everything.
+    pub fn load_settings(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();
         let mut file_text = String::new();
-        let mut entities = (None, None);
+        let mut pending = None;
         if let Some(file) = file {
             if !file.exists() {
                 bail!("config file {} does not exist", file.display());
@@ -390,13 +416,27 @@ impl Config {
                 .with_context(|| format!("reading {}", file.display()))?;
             let text = expand_env(&text, |name| std::env::var(name).ok())
                 .with_context(|| format!("config file {}", file.display()))?;
-            // The entities (accounts, custom domains) are read apart from the settings: a file
-            // with many tenants is mostly entities, and figment's value tree is slow for them.
-            let mut table = crate::config_parse::parse(&text)
-                .map_err(|e| anyhow::anyhow!("invalid configuration ({}): {e}", file.display()))?;
-            entities = (table.remove("account"), table.remove("custom_domain"));
-            let settings = toml::to_string(&table).context("config file settings")?;
-            figment = figment.merge(Toml::string(&settings));
+            let invalid = |e: toml::de::Error| {
+                anyhow::anyhow!("invalid configuration ({}): {e}", file.display())
+            };
+            // The settings apart from the entities when they can be told apart line by line,
+            // else the whole file parsed now.
+            let (settings, entities) = match crate::config_parse::settings_only(&text) {
+                Some(settings_text) => (settings_text.parse().map_err(invalid)?, None),
+                None => {
+                    let mut table = crate::config_parse::parse(&text).map_err(invalid)?;
+                    let entities = (table.remove("account"), table.remove("custom_domain"));
+                    (table, Some(entities))
+                }
+            };
+            figment = figment.merge(Toml::string(
+                &toml::to_string(&settings).context("config file settings")?,
+            ));
+            pending = Some(PendingEntities {
+                source: file.display().to_string(),
+                settings,
+                entities,
+            });
             file_text = text;
         }
         figment = figment.merge(
@@ -408,11 +448,39 @@ impl Config {
         );
         let source = file.map_or("environment".to_string(), |f| f.display().to_string());
         let mut config: Config = figment.extract().map_err(|e| describe_errors(e, &source))?;
-        config.accounts = read_entities(entities.0, "account", &source)?;
-        config.custom_domains = read_entities(entities.1, "custom_domain", &source)?;
-        config.validate()?;
         config.declared_fingerprint = fingerprint(&file_text);
+        config.pending = pending.map(|pending| Box::new((pending, file_text)));
         Ok(config)
+    }
+
+    /// Reads the file's entities (left unread by [`Config::load_settings`]) and checks the
+    /// whole configuration.
+    pub fn read_declared(&mut self) -> anyhow::Result<()> {
+        let Some(pending) = self.pending.take() else {
+            return self.validate();
+        };
+        let (pending, text) = *pending;
+        let source = &pending.source;
+        let (account, custom_domain) = match pending.entities {
+            Some(entities) => entities,
+            None => {
+                let mut table = crate::config_parse::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("invalid configuration ({source}): {e}"))?;
+                let entities = (table.remove("account"), table.remove("custom_domain"));
+                // What was taken for the settings must be what the whole file says.
+                if table != pending.settings {
+                    bail!(
+                        "invalid configuration ({source}): the settings could not be told apart \
+                         from the [[account]] and [[custom_domain]] tables; put the settings' \
+                         tables before them"
+                    );
+                }
+                entities
+            }
+        };
+        self.accounts = read_entities(account, "account", source)?;
+        self.custom_domains = read_entities(custom_domain, "custom_domain", source)?;
+        self.validate()
     }
 
     /// Adds `part` to the declared fingerprint (entities added after loading, such as the
@@ -429,15 +497,8 @@ impl Config {
     /// not three), each naming its place.
     fn validate(&self) -> anyhow::Result<()> {
         let mut problems = Problems::default();
-        problems.note(self.validate_connection_limits());
+        self.settings_problems(&mut problems);
         problems.note(self.refuse_duplicates());
-        if self.storage.shared_results && !self.storage.media_library().starts_with("s3://") {
-            problems.say(
-                "storage.shared_results = true needs the Media Library in a bucket \
-                 (storage.media_library = \"s3://bucket/prefix\"): the results are shared there"
-                    .to_string(),
-            );
-        }
         for account in &self.accounts {
             problems.note(validate::account_id(&account.id).context("account.id"));
             problems.note(account.parse_named_transformations());
@@ -476,6 +537,24 @@ impl Config {
             problems.note(self.validate_domain(domain));
         }
         problems.into_result()
+    }
+
+    /// Checks the settings alone (what needs no entity), every problem at once.
+    pub fn validate_settings(&self) -> anyhow::Result<()> {
+        let mut problems = Problems::default();
+        self.settings_problems(&mut problems);
+        problems.into_result()
+    }
+
+    fn settings_problems(&self, problems: &mut Problems) {
+        problems.note(self.validate_connection_limits());
+        if self.storage.shared_results && !self.storage.media_library().starts_with("s3://") {
+            problems.say(
+                "storage.shared_results = true needs the Media Library in a bucket \
+                 (storage.media_library = \"s3://bucket/prefix\"): the results are shared there"
+                    .to_string(),
+            );
+        }
     }
 
     fn validate_domain(&self, domain: &DomainConfig) -> anyhow::Result<()> {

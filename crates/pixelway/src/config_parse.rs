@@ -4,6 +4,8 @@
 //! The result is the table a whole-file parse gives; whenever the pieces do not join cleanly
 //! (a piece does not parse on its own, or two pieces set the same key) the whole file is parsed
 //! the ordinary way, so errors and their line numbers are toml's own.
+//!
+//! [`settings_only`] goes further for a start that needs no entity: the settings' lines alone.
 
 /// Below this many `[[account]]` tables the file is parsed whole.
 const PARALLEL_FROM: usize = 2000;
@@ -30,6 +32,55 @@ pub fn parse(text: &str) -> Result<toml::Table, toml::de::Error> {
         Some(table) => Ok(table),
         None => text.parse(),
     }
+}
+
+/// The file's text with the lines of its `[[account]]` and `[[custom_domain]]` tables (their
+/// sub-tables included) blanked, so line numbers stay: the settings alone. `None` when the
+/// lines cannot be told apart this simply — a multi-line string, a quoted table name, an
+/// inline `account = …` — and the whole file must be parsed. Whoever reads the entities later
+/// checks that the whole file's settings are these.
+pub fn settings_only(text: &str) -> Option<String> {
+    if text.contains("\"\"\"") || text.contains("'''") {
+        return None;
+    }
+    let mut settings = String::with_capacity(text.len().min(64 * 1024));
+    let mut in_entity = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(header) = trimmed.strip_prefix('[') {
+            in_entity = is_entity_table(header)?;
+        } else if !in_entity && starts_with_entity_key(trimmed) {
+            return None;
+        }
+        match in_entity {
+            true if line.ends_with('\n') => settings.push('\n'),
+            true => {}
+            false => settings.push_str(line),
+        }
+    }
+    Some(settings)
+}
+
+/// Whether a table header (after its first `[`) opens an entity table; `None`: cannot tell.
+fn is_entity_table(header: &str) -> Option<bool> {
+    let name = header.trim_start_matches('[').trim_start();
+    if name.starts_with(['"', '\'']) {
+        return None;
+    }
+    let first = name
+        .split(|c: char| c == '.' || c == ']' || c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    Some(APPENDED.contains(&first))
+}
+
+/// Whether a line sets a top-level `account` or `custom_domain` key inline.
+fn starts_with_entity_key(line: &str) -> bool {
+    APPENDED.iter().any(|key| {
+        line.strip_prefix(key).is_some_and(|rest| {
+            rest.starts_with(|c: char| c == '=' || c == '.' || c.is_whitespace())
+        })
+    })
 }
 
 /// The text in one piece per core, each (but the first) starting at an `[[account]]` line.
@@ -128,6 +179,33 @@ mod tests {
             parse(&text).map_err(|e| e.to_string()),
             whole.map_err(|e| e.to_string())
         );
+    }
+
+    #[test]
+    fn the_settings_alone_are_the_whole_files_settings() {
+        let text = format!(
+            "{}\n[limits]\nmax_frames = 9\n[[custom_domain]]\nhost = \"a.test\"\n\
+             [storage]\ndata_dir = \"x\"\n",
+            file(30, "[delivery]\nuse_best_format = false\n")
+        );
+        let settings = settings_only(&text).expect("told apart");
+        assert_eq!(
+            settings.lines().count(),
+            text.lines().count(),
+            "line numbers kept"
+        );
+        let mut whole: toml::Table = text.parse().unwrap();
+        whole.remove("account");
+        whole.remove("custom_domain");
+        assert_eq!(settings.parse::<toml::Table>().unwrap(), whole);
+        for unsure in [
+            "description = \"\"\"\n[server]\n\"\"\"\n",
+            "[\"account\"]\nid = \"x\"\n",
+            "account = [{ id = \"x\" }]\n",
+            "custom_domain.host = \"x\"\n",
+        ] {
+            assert_eq!(settings_only(unsure), None, "{unsure}");
+        }
     }
 
     fn num_cores() -> usize {

@@ -16,9 +16,11 @@ use std::sync::Arc;
 
 pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let mut config = Config::load(config_file.as_deref())?;
+    // The file's entities are read only when the store has not applied this file yet.
+    let mut config = Config::load_settings(config_file.as_deref())?;
+    config.validate_settings()?;
     crate::init_logging(config.server.log_format);
-    tracing::info!(took = ?started.elapsed(), accounts = config.accounts.len(), "config loaded");
+    tracing::info!(took = ?started.elapsed(), "config settings loaded");
     let embedded = config_file.is_none();
     if embedded {
         seed::add_demo_account(&mut config);
@@ -35,14 +37,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         .context("storage.cache_dir")?;
     let caches = Arc::new(LocalCaches::new(originals, &settings));
     let control = Arc::new(open_control(&config, caches.clone()).await?);
-    let applying = std::time::Instant::now();
-    for folder in config.public_local_folders() {
-        tracing::warn!("{folder}");
-    }
-    apply::apply(&config, &control)
-        .await
-        .context("applying the config file's entities")?;
-    tracing::info!(took = ?applying.elapsed(), "config file applied to the store");
+    apply_declared(&mut config, &control).await?;
     // The declared entities are in the store now; the catalog is built from there.
     drop(std::mem::take(&mut config.accounts));
     drop(std::mem::take(&mut config.custom_domains));
@@ -112,6 +107,28 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         shutdown_signal(),
     )
     .await;
+    Ok(())
+}
+
+/// Reads the config file's entities and applies them to the store — unless the store has
+/// applied this very file already (same fingerprint), when they are not even read.
+async fn apply_declared(config: &mut Config, control: &Control) -> anyhow::Result<()> {
+    let applied = control.store().applied_fingerprint().await?;
+    if applied.as_deref() == Some(config.declared_fingerprint.as_str()) {
+        tracing::info!("the config file's entities are unchanged since they were applied");
+        return Ok(());
+    }
+    let reading = std::time::Instant::now();
+    config.read_declared()?;
+    tracing::info!(took = ?reading.elapsed(), accounts = config.accounts.len(), "config file's entities loaded");
+    let applying = std::time::Instant::now();
+    for folder in config.public_local_folders() {
+        tracing::warn!("{folder}");
+    }
+    apply::apply(config, control)
+        .await
+        .context("applying the config file's entities")?;
+    tracing::info!(took = ?applying.elapsed(), "config file applied to the store");
     Ok(())
 }
 
@@ -219,11 +236,18 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Store> {
         .context("storage.database_url")
 }
 
-/// Returns freed heap memory to the system (the allocator keeps some otherwise).
+/// Returns freed heap memory to the system (the allocators keep some otherwise): Rust's
+/// (mimalloc), and the C library's, which SQLite allocates from (a config apply's page cache
+/// of 256 MB stayed in the process after it was let go).
 fn release_freed_memory() {
     // SAFETY: mi_collect only walks the allocator's own free lists.
     unsafe {
         libmimalloc_sys::mi_collect(true);
+    }
+    // SAFETY: malloc_trim only returns the C library's free memory to the system.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -151,9 +151,30 @@ async fn the_config_file_and_the_api_manage_their_own_entities() {
         StatusCode::OK
     );
 
+    // Restart with the same file: its entities are not even read (the store has them), and
+    // everything serves as before.
+    server.kill();
+    let mut server = Pixelway::start_in(BIN, Some(&config(&web, true)), dir.path(), &[]);
+    assert!(
+        server
+            .wait_for_output("entities are unchanged since they were applied")
+            .is_some()
+    );
+    assert!(
+        !server
+            .output()
+            .iter()
+            .any(|line| line.contains("entities loaded")),
+        "not read"
+    );
+    for path in ["/acme/catalog/a.jpg", "/acme/api-made/a.jpg"] {
+        assert_eq!(status_of(&server, path).await, StatusCode::OK, "{path}");
+    }
+
     // Restart with the file no longer declaring `catalog`: it stops serving; the API's stays.
     server.kill();
     let server = Pixelway::start_in(BIN, Some(&config(&web, false)), dir.path(), &[]);
+    assert!(server.wait_for_output("entities loaded").is_some(), "read");
     assert_eq!(
         status_of(&server, "/acme/catalog/a.jpg").await,
         StatusCode::NOT_FOUND

@@ -26,7 +26,7 @@ pub use files::{FileChanges, FileList, FileSort, FolderRecord, ListKind, Listed}
 pub use provenance::{Applied, ConfigApply, Declared};
 pub use records::{
     AccountRecord, AccountSettings, DomainRecord, EndpointInput, EndpointRecord, FileRecord,
-    NamedTransformation, OriginRecord, Snapshot, parse_custom_coordinates,
+    NamedTransformation, OriginRecord, Snapshot, SnapshotPart, parse_custom_coordinates,
 };
 pub use search::SearchError;
 pub use secrets::{SecretBox, SecretsError};

@@ -170,19 +170,130 @@ pub struct Snapshot {
     pub accounts_with_private_files: Vec<String>,
 }
 
+/// Which accounts a snapshot read takes.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    All,
+    One(&'a str),
+    /// Ids from the first (included) to the second (excluded; `None`: to the end).
+    Range(&'a str, Option<&'a str>),
+}
+
+/// Below this many accounts a snapshot is read in one part.
+const PARTS_FROM: i64 = 20_000;
+
+impl Snapshot {
+    /// The parts' accounts in the order of the parts (ranges of ids, in order), custom domains
+    /// by host as a whole read gives them.
+    fn joined(parts: Vec<Snapshot>) -> Snapshot {
+        let mut whole = Snapshot::default();
+        for part in parts {
+            whole.accounts.extend(part.accounts);
+            whole.origins.extend(part.origins);
+            whole.endpoints.extend(part.endpoints);
+            whole.domains.extend(part.domains);
+            whole
+                .named_transformations
+                .extend(part.named_transformations);
+            whole
+                .accounts_with_private_files
+                .extend(part.accounts_with_private_files);
+        }
+        whole.domains.sort_by(|a, b| a.host.cmp(&b.host));
+        whole
+    }
+}
+
+/// A range of accounts a snapshot is read in ([`Store::snapshot_parts`]).
+#[derive(Debug, Clone)]
+pub struct SnapshotPart {
+    /// The first account id (included; empty: from the start).
+    from: String,
+    /// The first account id after it (`None`: to the end).
+    to: Option<String>,
+}
+
 impl Store {
-    /// Loads everything delivery needs, decrypting secrets, in one read transaction (a
-    /// consistent view even while writers work).
+    /// Loads everything delivery needs, decrypting secrets: the parts of
+    /// [`Store::snapshot_parts`] read at once and joined.
     pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        self.snapshot_where(None).await
+        let reads = self.snapshot_parts().await?.into_iter().map(|part| {
+            let store = self.clone();
+            tokio::spawn(async move { store.snapshot_part(&part).await })
+        });
+        let mut parts = Vec::new();
+        for joined in futures::future::join_all(reads).await {
+            parts.push(joined.map_err(|e| StoreError::Corrupt(format!("snapshot read: {e}")))??);
+        }
+        Ok(Snapshot::joined(parts))
+    }
+
+    /// The ranges of accounts a whole snapshot is read in, in order: one with few accounts, one
+    /// per connection the backend reads with at once with many. Each part is read in one read
+    /// transaction ([`Store::snapshot_part`]), a consistent view of its accounts even while
+    /// writers work; a change committed between two parts' reads is a change after the
+    /// snapshot, which the caller applies anyway (it rebuilds the accounts the change touched).
+    pub async fn snapshot_parts(&self) -> Result<Vec<SnapshotPart>, StoreError> {
+        let count = self.account_count().await?;
+        let parts = self.backend().snapshot_parts();
+        match count < PARTS_FROM {
+            true => self.snapshot_in_parts(1).await,
+            false => self.snapshot_in_parts(parts).await,
+        }
+    }
+
+    /// The accounts in `parts` ranges of about as many accounts each (fewer when there are
+    /// fewer accounts), in order of their ids.
+    pub async fn snapshot_in_parts(&self, parts: usize) -> Result<Vec<SnapshotPart>, StoreError> {
+        let count = self.account_count().await?;
+        let parts = parts.max(1) as i64;
+        let mut bounds: Vec<String> = Vec::new();
+        for part in 1..parts {
+            let offset = count * part / parts;
+            if offset == 0 {
+                continue;
+            }
+            let id: String = sqlx::query("SELECT id FROM accounts ORDER BY id LIMIT 1 OFFSET $1")
+                .bind(offset)
+                .fetch_one(self.pool())
+                .await?
+                .try_get("id")?;
+            if bounds.last() != Some(&id) {
+                bounds.push(id);
+            }
+        }
+        let starts: Vec<String> = std::iter::once(String::new())
+            .chain(bounds.iter().cloned())
+            .collect();
+        let ends = bounds.into_iter().map(Some).chain([None]);
+        Ok(starts
+            .into_iter()
+            .zip(ends)
+            .map(|(from, to)| SnapshotPart { from, to })
+            .collect())
+    }
+
+    async fn account_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT count(*) AS n FROM accounts")
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?)
+    }
+
+    /// What delivery needs of the accounts of `part`.
+    pub async fn snapshot_part(&self, part: &SnapshotPart) -> Result<Snapshot, StoreError> {
+        match (part.from.as_str(), &part.to) {
+            ("", None) => self.snapshot_where(Scope::All).await,
+            (from, to) => self.snapshot_where(Scope::Range(from, to.as_deref())).await,
+        }
     }
 
     /// What delivery needs of one account (an account that does not exist: an empty snapshot).
     pub async fn snapshot_of(&self, account: &str) -> Result<Snapshot, StoreError> {
-        self.snapshot_where(Some(account)).await
+        self.snapshot_where(Scope::One(account)).await
     }
 
-    async fn snapshot_where(&self, account: Option<&str>) -> Result<Snapshot, StoreError> {
+    async fn snapshot_where(&self, account: Scope<'_>) -> Result<Snapshot, StoreError> {
         let backend = self.backend();
         let mut tx = self.pool().begin_with(backend.begin_snapshot()).await?;
         let snapshot = Snapshot {
@@ -200,43 +311,49 @@ impl Store {
     async fn load_accounts(
         &self,
         tx: &mut AnyConnection,
-        account: Option<&str>,
+        account: Scope<'_>,
     ) -> Result<Vec<AccountRecord>, StoreError> {
         let sql = format!(
             "SELECT id, private_key_enc, public_key, hide_origin_header, use_best_format, \
              auto_avif FROM accounts {} ORDER BY id",
             only(account, "id")
         );
-        let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AccountRecord {
-                    id: row.try_get("id")?,
-                    private_key: self.secrets().open(row.try_get("private_key_enc")?)?,
-                    public_key: row.try_get("public_key")?,
-                    settings: AccountSettings {
-                        hide_origin_header: row.try_get::<i64, _>("hide_origin_header")? != 0,
-                        use_best_format: row
-                            .try_get::<Option<i64>, _>("use_best_format")?
-                            .map(|v| v != 0),
-                        auto_avif: row.try_get::<Option<i64>, _>("auto_avif")?.map(|v| v != 0),
-                    },
-                })
-            })
-            .collect()
+        let mut accounts = Vec::new();
+        for_each_row(bound(&sql, account), tx, |row| {
+            accounts.push(AccountRecord {
+                id: row.try_get("id")?,
+                private_key: self.secrets().open(row.try_get("private_key_enc")?)?,
+                public_key: row.try_get("public_key")?,
+                settings: AccountSettings {
+                    hide_origin_header: row.try_get::<i64, _>("hide_origin_header")? != 0,
+                    use_best_format: row
+                        .try_get::<Option<i64>, _>("use_best_format")?
+                        .map(|v| v != 0),
+                    auto_avif: row.try_get::<Option<i64>, _>("auto_avif")?.map(|v| v != 0),
+                },
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(accounts)
     }
 
     async fn load_origins(
         &self,
         tx: &mut AnyConnection,
-        account: Option<&str>,
+        account: Scope<'_>,
     ) -> Result<Vec<OriginRecord>, StoreError> {
         let sql = format!(
             "SELECT {ORIGIN_COLUMNS} FROM origins {} ORDER BY created_at, id",
             only(account, "account_id")
         );
-        let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
-        rows.iter().map(|row| self.origin_from_row(row)).collect()
+        let mut origins = Vec::new();
+        for_each_row(bound(&sql, account), tx, |row| {
+            origins.push(self.origin_from_row(row)?);
+            Ok(())
+        })
+        .await?;
+        Ok(origins)
     }
 
     /// An origin from a row of [`ORIGIN_COLUMNS`], its secrets opened.
@@ -259,77 +376,96 @@ impl Store {
     }
 }
 
-/// `WHERE {column} = $1` when loading one account, nothing when loading all.
-fn only(account: Option<&str>, column: &str) -> String {
-    match account {
-        Some(_) => format!("WHERE {column} = $1"),
-        None => String::new(),
+/// The `WHERE` clause on `column` that keeps the accounts of `scope` (nothing for all).
+fn only(scope: Scope<'_>, column: &str) -> String {
+    match scope {
+        Scope::All => String::new(),
+        Scope::One(_) => format!("WHERE {column} = $1"),
+        Scope::Range(_, Some(_)) => format!("WHERE {column} >= $1 AND {column} < $2"),
+        Scope::Range(_, None) => format!("WHERE {column} >= $1"),
     }
 }
 
-/// A query of SQL built by [`only`], with the account bound when there is one.
+/// A query of SQL built by [`only`], with the scope's ids bound.
 fn bound<'q>(
     sql: &str,
-    account: Option<&'q str>,
+    scope: Scope<'q>,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     let query = sqlx::query(crate::audited(sql.to_string()));
-    match account {
-        Some(account) => query.bind(account),
-        None => query,
+    match scope {
+        Scope::All => query,
+        Scope::One(account) => query.bind(account),
+        Scope::Range(from, Some(to)) => query.bind(from).bind(to),
+        Scope::Range(from, None) => query.bind(from),
     }
 }
 
-/// One endpoint as [`load_endpoints`] reads it from the database's JSON.
+/// One endpoint as [`load_endpoints`] reads it from the database's JSON: an array of id,
+/// identifier, description, default image, signed URLs only, named transformations only,
+/// managed by, and the origins' ids in order.
 #[derive(serde::Deserialize)]
-struct EndpointRow {
-    id: String,
-    identifier: String,
-    description: String,
-    default_image: Option<String>,
-    signed_urls_only: i64,
-    named_transformations_only: i64,
-    managed_by: Option<String>,
-    origins: Vec<String>,
-}
+struct EndpointRow(
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    Option<String>,
+    Vec<String>,
+);
 
 async fn load_endpoints(
     tx: &mut AnyConnection,
     backend: crate::backend::Backend,
-    account: Option<&str>,
+    account: Scope<'_>,
 ) -> Result<Vec<EndpointRecord>, StoreError> {
     // One row per account, its endpoints (each with its origins in order) as a JSON array made
     // by the database: with many tenants, reading row by row was most of a start.
     let sql = backend.endpoints_as_json(&only(account, "account_id"));
-    let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
     let mut endpoints = Vec::new();
-    for row in &rows {
+    for_each_row(bound(&sql, account), tx, |row| {
         let account_id: String = row.try_get("account_id")?;
-        let list: String = row.try_get("list")?;
-        let parsed: Vec<EndpointRow> = serde_json::from_str(&list)
+        let list: &str = row.try_get("list")?;
+        let parsed: Vec<EndpointRow> = serde_json::from_str(list)
             .map_err(|e| StoreError::Corrupt(format!("endpoints of {account_id}: {e}")))?;
-        let mut parsed: Vec<EndpointRecord> = parsed
-            .into_iter()
-            .map(|e| EndpointRecord {
-                id: e.id,
-                account_id: account_id.clone(),
-                identifier: e.identifier,
-                description: e.description,
-                default_image: e.default_image,
-                signed_urls_only: e.signed_urls_only != 0,
-                named_transformations_only: e.named_transformations_only != 0,
-                origin_ids: e.origins,
-                managed_by: e.managed_by,
-            })
-            .collect();
-        parsed.sort_by(|a, b| a.identifier.cmp(&b.identifier));
-        endpoints.extend(parsed);
-    }
+        let first = endpoints.len();
+        endpoints.extend(parsed.into_iter().map(|e| EndpointRecord {
+            id: e.0,
+            account_id: account_id.clone(),
+            identifier: e.1,
+            description: e.2,
+            default_image: e.3,
+            signed_urls_only: e.4 != 0,
+            named_transformations_only: e.5 != 0,
+            managed_by: e.6,
+            origin_ids: e.7,
+        }));
+        endpoints[first..].sort_by(|a, b| a.identifier.cmp(&b.identifier));
+        Ok(())
+    })
+    .await?;
     Ok(endpoints)
+}
+
+/// Runs `query` and hands each row to `take` as it arrives: the rows are never all held at
+/// once (with many tenants, holding them was a large part of a start's memory).
+async fn for_each_row(
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    tx: &mut AnyConnection,
+    mut take: impl FnMut(&AnyRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    use futures::TryStreamExt;
+    let mut rows = query.fetch(&mut *tx);
+    while let Some(row) = rows.try_next().await? {
+        take(&row)?;
+    }
+    Ok(())
 }
 
 async fn load_domains(
     tx: &mut AnyConnection,
-    account: Option<&str>,
+    account: Scope<'_>,
 ) -> Result<Vec<DomainRecord>, StoreError> {
     let sql = format!(
         "SELECT d.host, d.account_id, e.identifier FROM custom_domains d \
@@ -350,7 +486,7 @@ async fn load_domains(
 
 async fn load_named_transformations(
     tx: &mut AnyConnection,
-    account: Option<&str>,
+    account: Scope<'_>,
 ) -> Result<Vec<NamedTransformation>, StoreError> {
     let sql = format!(
         "SELECT {NAMED_COLUMNS} FROM named_transformations {} ORDER BY account_id, name",
@@ -363,13 +499,15 @@ async fn load_named_transformations(
 /// The accounts that have a private file.
 async fn load_accounts_with_private_files(
     tx: &mut AnyConnection,
-    account: Option<&str>,
+    account: Scope<'_>,
 ) -> Result<Vec<String>, StoreError> {
-    let sql = match account {
-        Some(_) => "SELECT DISTINCT account_id FROM files WHERE account_id = $1 AND is_private = 1",
-        None => "SELECT DISTINCT account_id FROM files WHERE is_private = 1",
+    let sql = match only(account, "account_id") {
+        filter if filter.is_empty() => {
+            "SELECT DISTINCT account_id FROM files WHERE is_private = 1".to_string()
+        }
+        filter => format!("SELECT DISTINCT account_id FROM files {filter} AND is_private = 1"),
     };
-    let rows = bound(sql, account).fetch_all(&mut *tx).await?;
+    let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
     rows.iter()
         .map(|row| row.try_get("account_id").map_err(Into::into))
         .collect()

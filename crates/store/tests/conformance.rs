@@ -6,7 +6,7 @@
 use pixelway_origins::OriginSpec;
 use pixelway_store::{
     AccountSettings, DeclaredAccount, EndpointFields, EndpointInput, FileChanges, FileList,
-    FileRecord, FileSort, ListKind, Listed, SecretBox, SessionRecord, Store, StoreError,
+    FileRecord, FileSort, ListKind, Listed, SecretBox, SessionRecord, Snapshot, Store, StoreError,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -387,6 +387,69 @@ async fn snapshots(store: Store) {
     assert!(only_a.accounts_with_private_files.is_empty());
     let none = store.snapshot_of("nobody").await.unwrap();
     assert!(none.accounts.is_empty() && none.endpoints.is_empty());
+
+    // Read in parts (as a start with many accounts does), the snapshot is the same.
+    for id in ["c", "d", "e", "f"] {
+        store
+            .create_account(id, &format!("priv_{id}"), &format!("pub_{id}"))
+            .await
+            .unwrap();
+        store
+            .save_named_transformation(id, None, "thumb", "w-100", true)
+            .await
+            .unwrap();
+        store
+            .map_domain(&format!("{id}.example.com"), id, None)
+            .await
+            .unwrap();
+    }
+    store
+        .upsert_file(&FileRecord {
+            is_private: true,
+            ..file("e", "secret.jpg")
+        })
+        .await
+        .unwrap();
+    let whole = store.snapshot().await.unwrap();
+    for count in [1, 2, 3, 5, 6, 50] {
+        let parts = store.snapshot_in_parts(count).await.unwrap();
+        assert_eq!(parts.len(), count.min(6), "{count} parts of six accounts");
+        let mut read = Vec::new();
+        for part in &parts {
+            read.push(store.snapshot_part(part).await.unwrap());
+        }
+        let ids = |s: &Snapshot| s.accounts.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+        let joined: Vec<String> = read.iter().flat_map(ids).collect();
+        assert_eq!(
+            joined,
+            ids(&whole),
+            "every account once, in order ({count} parts)"
+        );
+        let sorted = |mut items: Vec<String>| {
+            items.sort();
+            items
+        };
+        let all = |each: fn(&Snapshot) -> Vec<String>| sorted(read.iter().flat_map(each).collect());
+        let endpoints = |s: &Snapshot| s.endpoints.iter().map(|e| format!("{e:?}")).collect();
+        let origins = |s: &Snapshot| s.origins.iter().map(|o| format!("{o:?}")).collect();
+        let domains = |s: &Snapshot| s.domains.iter().map(|d| format!("{d:?}")).collect();
+        let named = |s: &Snapshot| {
+            s.named_transformations
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect()
+        };
+        let private = |s: &Snapshot| s.accounts_with_private_files.clone();
+        for (what, each) in [
+            ("endpoints", endpoints as fn(&Snapshot) -> Vec<String>),
+            ("origins", origins),
+            ("domains", domains),
+            ("named transformations", named),
+            ("private files", private),
+        ] {
+            assert_eq!(all(each), sorted(each(&whole)), "{what} in {count} parts");
+        }
+    }
 }
 
 fn declared<'a>(id: &'a str, origins: &'a [(&'a str, OriginSpec)]) -> DeclaredAccount<'a> {

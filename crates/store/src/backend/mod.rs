@@ -111,6 +111,15 @@ impl Backend {
         }
     }
 
+    /// How many parts a large snapshot is read in at once (each on its own connection).
+    pub fn snapshot_parts(self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        match self {
+            Self::Sqlite => cores.min(sqlite::MAX_CONNECTIONS as usize),
+            Self::Postgres => cores,
+        }
+    }
+
     /// Statements run at the start of a config apply's transaction, and at its end.
     pub fn around_apply(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {

@@ -48,15 +48,14 @@ pub async fn connect(url: &str) -> Result<AnyPool, StoreError> {
     Ok(pool)
 }
 
-/// Endpoints grouped per account as JSON, made by PostgreSQL (as text: the `Any` driver
-/// reads no JSON type).
+/// Endpoints grouped per account as JSON, made by PostgreSQL, each endpoint an array in the
+/// order `EndpointRow` reads (as text: the `Any` driver reads no JSON type).
 pub fn endpoints_as_json(filter: &str) -> String {
     format!(
-        "SELECT account_id, json_agg(json_build_object(\
-         'id', id, 'identifier', identifier, 'description', description, \
-         'default_image', default_image, 'signed_urls_only', signed_urls_only, \
-         'named_transformations_only', named_transformations_only, 'managed_by', managed_by, \
-         'origins', (SELECT coalesce(json_agg(origin_id ORDER BY position), '[]'::json) \
+        "SELECT account_id, json_agg(json_build_array(\
+         id, identifier, description, default_image, signed_urls_only, \
+         named_transformations_only, managed_by, \
+         (SELECT coalesce(json_agg(origin_id ORDER BY position), '[]'::json) \
          FROM endpoint_origins WHERE endpoint_id = endpoints.id)))::text AS list \
          FROM endpoints {filter} GROUP BY account_id ORDER BY account_id"
     )
