@@ -461,6 +461,15 @@ impl Config {
         };
         let (pending, text) = *pending;
         let source = &pending.source;
+        // The quick way when the whole file reads that way and its settings are the ones taken.
+        if pending.entities.is_none()
+            && let Some(read) = crate::config_parse::entities(&text)
+            && read.rest == pending.settings
+        {
+            self.accounts = read.accounts;
+            self.custom_domains = read.domains;
+            return self.validate();
+        }
         let (account, custom_domain) = match pending.entities {
             Some(entities) => entities,
             None => {

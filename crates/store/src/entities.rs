@@ -216,42 +216,29 @@ impl Store {
     /// An account's URL endpoints, the default one first.
     pub async fn endpoints_of(&self, account: &str) -> Result<Vec<EndpointRecord>, StoreError> {
         let rows = sqlx::query(audited(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE account_id = $1 ORDER BY identifier"
+            "SELECT {ENDPOINT_COLUMNS}, {} AS origins FROM endpoints WHERE account_id = $1 \
+             ORDER BY identifier",
+            self.backend().endpoint_origins_json()
         )))
         .bind(account)
         .fetch_all(self.pool())
         .await?;
-        let mut endpoints = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: String = row.try_get("id")?;
-            endpoints.push(endpoint_from_row(row, self.endpoint_origins(&id).await?)?);
-        }
-        Ok(endpoints)
-    }
-
-    async fn endpoint_origins(&self, endpoint: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT origin_id FROM endpoint_origins WHERE endpoint_id = $1 ORDER BY position",
-        )
-        .bind(endpoint)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| row.try_get("origin_id").map_err(Into::into))
-            .collect()
+        rows.iter().map(endpoint_from_row).collect()
     }
 
     /// URL endpoint `id` of `account`.
     pub async fn endpoint(&self, account: &str, id: &str) -> Result<EndpointRecord, StoreError> {
         let row = sqlx::query(audited(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE account_id = $1 AND id = $2"
+            "SELECT {ENDPOINT_COLUMNS}, {} AS origins FROM endpoints \
+             WHERE account_id = $1 AND id = $2",
+            self.backend().endpoint_origins_json()
         )))
         .bind(account)
         .bind(id)
         .fetch_optional(self.pool())
         .await?
         .ok_or_else(|| not_found("URL endpoint", id))?;
-        endpoint_from_row(&row, self.endpoint_origins(id).await?)
+        endpoint_from_row(&row)
     }
 
     /// The id of `account`'s default endpoint.
@@ -281,9 +268,28 @@ impl Store {
         id: &str,
         fields: &EndpointFields,
     ) -> Result<EndpointRecord, StoreError> {
-        let current = self.endpoint(account, id).await?;
-        managed("URL endpoint", &current.identifier, current.managed_by)?;
-        if current.identifier.is_empty() && !fields.identifier.is_empty() {
+        self.save_endpoint(account, Some(id), fields).await
+    }
+
+    /// Whether endpoint `id` may take `fields` (read in the write's transaction): not the
+    /// config file's, and the default endpoint keeps its empty prefix.
+    async fn check_endpoint_update(
+        tx: &mut sqlx::AnyConnection,
+        account: &str,
+        id: &str,
+        fields: &EndpointFields,
+    ) -> Result<(), StoreError> {
+        let row = sqlx::query(
+            "SELECT identifier, managed_by FROM endpoints WHERE account_id = $1 AND id = $2",
+        )
+        .bind(account)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| not_found("URL endpoint", id))?;
+        let identifier: String = row.try_get("identifier")?;
+        managed("URL endpoint", &identifier, row.try_get("managed_by")?)?;
+        if identifier.is_empty() && !fields.identifier.is_empty() {
             return Err(crate::Invalid {
                 field: "urlPrefix",
                 value: fields.identifier.clone(),
@@ -291,7 +297,7 @@ impl Store {
             }
             .into());
         }
-        self.save_endpoint(account, Some(id), fields).await
+        Ok(())
     }
 
     async fn save_endpoint(
@@ -309,6 +315,9 @@ impl Store {
             .into());
         }
         let mut tx = self.write_transaction().await?;
+        if let Some(id) = id {
+            Self::check_endpoint_update(&mut tx, account, id, fields).await?;
+        }
         for origin in &fields.origin_ids {
             let owned = sqlx::query("SELECT 1 FROM origins WHERE account_id = $1 AND id = $2")
                 .bind(account)
@@ -319,20 +328,14 @@ impl Store {
                 return Err(not_found("origin", origin));
             }
         }
-        let clash = sqlx::query(
-            "SELECT 1 FROM endpoints WHERE account_id = $1 AND identifier = $2 AND id <> $3",
-        )
-        .bind(account)
-        .bind(&fields.identifier)
-        .bind(id.unwrap_or(""))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if clash.is_some() {
-            return Err(StoreError::Exists {
+        // A prefix the account uses already is refused by the table's unique constraint.
+        let taken = |e: sqlx::Error| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Exists {
                 what: "URL endpoint",
                 name: fields.identifier.clone(),
-            });
-        }
+            },
+            _ => e.into(),
+        };
         let id = match id {
             Some(id) => {
                 sqlx::query(
@@ -348,7 +351,8 @@ impl Store {
                 .bind(account)
                 .bind(id)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(taken)?;
                 id.to_string()
             }
             None => {
@@ -367,13 +371,25 @@ impl Store {
                 .bind(fields.named_transformations_only as i64)
                 .bind(now_unix())
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(taken)?;
                 id
             }
         };
         set_endpoint_origins(&mut tx, &id, &fields.origin_ids).await?;
         tx.commit().await?;
-        self.endpoint(account, &id).await
+        // What was written, as a read would give it (an endpoint written here is the API's).
+        Ok(EndpointRecord {
+            id,
+            account_id: account.to_string(),
+            identifier: fields.identifier.clone(),
+            description: fields.description.clone(),
+            default_image: fields.default_image.clone(),
+            signed_urls_only: fields.signed_urls_only,
+            named_transformations_only: fields.named_transformations_only,
+            origin_ids: fields.origin_ids.clone(),
+            managed_by: None,
+        })
     }
 
     /// Deletes URL endpoint `id` (never the default one) and the custom domains mapped to it.

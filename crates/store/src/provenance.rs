@@ -167,7 +167,9 @@ impl<'s> ConfigApply<'s> {
     /// Removes what the file no longer declares, records `fingerprint` as applied, and
     /// commits; returns what changed besides the declared writes.
     pub async fn finish(mut self, fingerprint: &str) -> Result<Applied, StoreError> {
+        let started = std::time::Instant::now();
         let removed = remove_undeclared(&mut self.tx, &self.declared).await?;
+        tracing::debug!(took = ?started.elapsed(), "apply: undeclared entities removed");
         sqlx::query(
             "INSERT INTO config_state (id, fingerprint, applied_at) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, \
@@ -180,10 +182,14 @@ impl<'s> ConfigApply<'s> {
         for statement in self.store.backend().around_apply().1 {
             sqlx::query(*statement).execute(&mut *self.tx).await?;
         }
+        let committing = std::time::Instant::now();
         self.tx.commit().await?;
+        tracing::debug!(took = ?committing.elapsed(), "apply: committed");
+        let after = std::time::Instant::now();
         for statement in self.store.backend().after_apply() {
             sqlx::query(*statement).execute(self.store.pool()).await?;
         }
+        tracing::debug!(took = ?after.elapsed(), "apply: store tidied (checkpoint, statistics)");
         Ok(Applied {
             removed,
             taken_over: self.taken_over,

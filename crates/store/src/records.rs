@@ -296,13 +296,14 @@ impl Store {
     async fn snapshot_where(&self, account: Scope<'_>) -> Result<Snapshot, StoreError> {
         let backend = self.backend();
         let mut tx = self.pool().begin_with(backend.begin_snapshot()).await?;
+        let (accounts, accounts_with_private_files) = self.load_accounts(&mut tx, account).await?;
         let snapshot = Snapshot {
-            accounts: self.load_accounts(&mut tx, account).await?,
+            accounts,
             origins: self.load_origins(&mut tx, account).await?,
             endpoints: load_endpoints(&mut tx, backend, account).await?,
             domains: load_domains(&mut tx, account).await?,
             named_transformations: load_named_transformations(&mut tx, account).await?,
-            accounts_with_private_files: load_accounts_with_private_files(&mut tx, account).await?,
+            accounts_with_private_files,
         };
         tx.commit().await?;
         Ok(snapshot)
@@ -312,14 +313,20 @@ impl Store {
         &self,
         tx: &mut AnyConnection,
         account: Scope<'_>,
-    ) -> Result<Vec<AccountRecord>, StoreError> {
+    ) -> Result<(Vec<AccountRecord>, Vec<String>), StoreError> {
         let sql = format!(
             "SELECT id, private_key_enc, public_key, hide_origin_header, use_best_format, \
-             auto_avif FROM accounts {} ORDER BY id",
+             auto_avif, CAST(CASE WHEN EXISTS (SELECT 1 FROM files WHERE \
+             files.account_id = accounts.id AND files.is_private = 1) THEN 1 ELSE 0 END \
+             AS BIGINT) AS has_private_files FROM accounts {} ORDER BY id",
             only(account, "id")
         );
         let mut accounts = Vec::new();
+        let mut with_private_files = Vec::new();
         for_each_row(bound(&sql, account), tx, |row| {
+            if row.try_get::<i64, _>("has_private_files")? != 0 {
+                with_private_files.push(row.try_get("id")?);
+            }
             accounts.push(AccountRecord {
                 id: row.try_get("id")?,
                 private_key: self.secrets().open(row.try_get("private_key_enc")?)?,
@@ -335,7 +342,7 @@ impl Store {
             Ok(())
         })
         .await?;
-        Ok(accounts)
+        Ok((accounts, with_private_files))
     }
 
     async fn load_origins(
@@ -496,36 +503,19 @@ async fn load_named_transformations(
     rows.iter().map(named_from_row).collect()
 }
 
-/// The accounts that have a private file.
-async fn load_accounts_with_private_files(
-    tx: &mut AnyConnection,
-    account: Scope<'_>,
-) -> Result<Vec<String>, StoreError> {
-    let sql = match only(account, "account_id") {
-        filter if filter.is_empty() => {
-            "SELECT DISTINCT account_id FROM files WHERE is_private = 1".to_string()
-        }
-        filter => format!("SELECT DISTINCT account_id FROM files {filter} AND is_private = 1"),
-    };
-    let rows = bound(&sql, account).fetch_all(&mut *tx).await?;
-    rows.iter()
-        .map(|row| row.try_get("account_id").map_err(Into::into))
-        .collect()
-}
-
 pub(crate) const ORIGIN_COLUMNS: &str = "id, account_id, name, spec_json, secrets_enc, managed_by";
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, account_id, identifier, description, \
     default_image, signed_urls_only, named_transformations_only, managed_by";
 pub(crate) const NAMED_COLUMNS: &str =
     "id, account_id, name, transformation, enabled, created_at, managed_by";
 
-/// An endpoint from a row of [`ENDPOINT_COLUMNS`] and its origins in order.
-pub(crate) fn endpoint_from_row(
-    row: &AnyRow,
-    origin_ids: Vec<String>,
-) -> Result<EndpointRecord, StoreError> {
+/// An endpoint from a row of [`ENDPOINT_COLUMNS`] and `origins`, its origins' ids in order as
+/// a JSON array (`Backend::endpoint_origins_json`).
+pub(crate) fn endpoint_from_row(row: &AnyRow) -> Result<EndpointRecord, StoreError> {
+    let origins: &str = row.try_get("origins")?;
     Ok(EndpointRecord {
-        origin_ids,
+        origin_ids: serde_json::from_str(origins)
+            .map_err(|e| StoreError::Corrupt(format!("an endpoint's origins: {e}")))?,
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
         identifier: row.try_get("identifier")?,

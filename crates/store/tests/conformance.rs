@@ -219,6 +219,26 @@ async fn endpoints(store: Store) {
         .unwrap();
     assert_eq!(updated.origin_ids, [a.id.clone(), b.id.clone()]);
     assert!(!updated.signed_urls_only);
+    // What a write returns is what a read gives.
+    assert_eq!(store.endpoint("demo", &created.id).await.unwrap(), updated);
+    let other = EndpointFields {
+        identifier: "other".into(),
+        ..Default::default()
+    };
+    let other = store.create_endpoint("demo", &other).await.unwrap();
+    assert_eq!(store.endpoint("demo", &other.id).await.unwrap(), other);
+    assert!(
+        matches!(
+            store.update_endpoint("demo", &other.id, &fields).await,
+            Err(StoreError::Exists { .. })
+        ),
+        "a prefix the account uses"
+    );
+    assert!(matches!(
+        store.update_endpoint("demo", "no-such-id", &fields).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    store.delete_endpoint("demo", &other.id).await.unwrap();
     let default = store.default_endpoint_id("demo").await.unwrap();
     let prefixed = EndpointFields {
         identifier: "x".into(),

@@ -111,6 +111,15 @@ impl Backend {
         }
     }
 
+    /// An expression of a query on `endpoints`: the endpoint's origins' ids in order, as a JSON
+    /// array (text), so that an endpoint is one row.
+    pub fn endpoint_origins_json(self) -> &'static str {
+        match self {
+            Self::Sqlite => sqlite::ENDPOINT_ORIGINS_JSON,
+            Self::Postgres => postgres::ENDPOINT_ORIGINS_JSON,
+        }
+    }
+
     /// How many parts a large snapshot is read in at once (each on its own connection).
     pub fn snapshot_parts(self) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

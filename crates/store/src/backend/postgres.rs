@@ -31,6 +31,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "sign-in failures",
         include_str!("../../migrations/postgres/0003_sign_in_failures.sql"),
     ),
+    (
+        "private files index",
+        include_str!("../../migrations/postgres/0004_private_files_index.sql"),
+    ),
 ];
 
 /// The channel nodes are told about committed changes on.
@@ -47,6 +51,10 @@ pub async fn connect(url: &str) -> Result<AnyPool, StoreError> {
         .await?;
     Ok(pool)
 }
+
+/// See `Backend::endpoint_origins_json`.
+pub const ENDPOINT_ORIGINS_JSON: &str = "(SELECT coalesce(json_agg(origin_id ORDER BY position), \
+    '[]'::json)::text FROM endpoint_origins WHERE endpoint_id = endpoints.id)";
 
 /// Endpoints grouped per account as JSON, made by PostgreSQL, each endpoint an array in the
 /// order `EndpointRow` reads (as text: the `Any` driver reads no JSON type).

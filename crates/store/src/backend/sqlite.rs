@@ -63,6 +63,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "sign-in failures",
         include_str!("../../migrations/sqlite/0009_sign_in_failures.sql"),
     ),
+    (
+        "private files index",
+        include_str!("../../migrations/sqlite/0010_private_files_index.sql"),
+    ),
 ];
 
 /// Connections to the database file at most (one writes at a time; reads run beside it).
@@ -99,15 +103,17 @@ fn with_create_mode(url: &str) -> String {
     format!("{url}{joint}mode=rwc")
 }
 
+/// See `Backend::endpoint_origins_json`.
+pub const ENDPOINT_ORIGINS_JSON: &str = "(SELECT json_group_array(origin_id) FROM \
+    (SELECT origin_id FROM endpoint_origins WHERE endpoint_id = endpoints.id ORDER BY position))";
+
 /// Endpoints grouped per account as JSON, made by SQLite, each endpoint an array in the order
 /// `EndpointRow` reads: with many tenants, reading row by row was most of a start.
 pub fn endpoints_as_json(filter: &str) -> String {
     format!(
         "SELECT account_id, json_group_array(json_array(\
          id, identifier, description, default_image, signed_urls_only, \
-         named_transformations_only, managed_by, \
-         (SELECT json_group_array(origin_id) FROM (SELECT origin_id FROM \
-         endpoint_origins WHERE endpoint_id = endpoints.id ORDER BY position)))) AS list \
+         named_transformations_only, managed_by, {ENDPOINT_ORIGINS_JSON})) AS list \
          FROM endpoints {filter} GROUP BY account_id ORDER BY account_id"
     )
 }
