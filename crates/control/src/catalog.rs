@@ -46,16 +46,42 @@ pub struct ChainOrigin {
 /// An endpoint ready for delivery.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    pub record: EndpointRecord,
-    /// The Media Library first, then the configured origins in order.
-    pub chain: Vec<ChainOrigin>,
+    pub record: EndpointRoute,
+    /// The Media Library first, then the configured origins in order (each shared with the
+    /// account's other endpoints).
+    pub chain: Vec<Arc<ChainOrigin>>,
+}
+
+/// What delivery reads of an endpoint's record (the management API and the dashboard read the
+/// rest from the store): with a hundred thousand accounts, each byte per endpoint is half a
+/// megabyte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRoute {
+    pub id: String,
+    /// Empty for the default endpoint.
+    pub identifier: String,
+    pub default_image: Option<String>,
+    pub signed_urls_only: bool,
+    pub named_transformations_only: bool,
+}
+
+impl From<&EndpointRecord> for EndpointRoute {
+    fn from(record: &EndpointRecord) -> Self {
+        Self {
+            id: record.id.clone(),
+            identifier: record.identifier.clone(),
+            default_image: record.default_image.clone(),
+            signed_urls_only: record.signed_urls_only,
+            named_transformations_only: record.named_transformations_only,
+        }
+    }
 }
 
 /// An account ready for delivery.
 #[derive(Debug)]
 pub struct Account {
     pub record: AccountRecord,
-    pub media_library: ChainOrigin,
+    pub media_library: Arc<ChainOrigin>,
     /// By identifier; the default endpoint under "".
     pub endpoints: HashMap<String, Endpoint>,
     pub named_transformations: HashMap<String, String>,
@@ -66,7 +92,7 @@ pub struct Account {
     pub generation: u64,
     /// The account's live origins by id, with the spec each was built from: a rebuild keeps
     /// the ones whose spec did not change (their clients and connections with them).
-    origins: HashMap<String, (OriginSpec, ChainOrigin)>,
+    origins: HashMap<String, (OriginSpec, Arc<ChainOrigin>)>,
     /// Custom domains mapped to the account (lower case), with their targets.
     domains: Vec<(String, DomainTarget)>,
 }
@@ -341,15 +367,18 @@ fn build_account(
     media: &dyn MediaLibraryFactory,
     previous: Option<&Account>,
 ) -> Result<Account, CatalogError> {
-    let mut origins: HashMap<String, (OriginSpec, ChainOrigin)> = HashMap::new();
+    let mut origins: HashMap<String, (OriginSpec, Arc<ChainOrigin>)> = HashMap::new();
     for origin in &parts.origins {
         let unchanged = previous
             .and_then(|p| p.origins.get(&origin.id))
             .filter(|(spec, _)| *spec == origin.spec);
         if let Some((spec, live)) = unchanged {
-            let kept = ChainOrigin {
-                name: origin.name.clone(),
-                ..live.clone()
+            let kept = match live.name == origin.name {
+                true => Arc::clone(live),
+                false => Arc::new(ChainOrigin {
+                    name: origin.name.clone(),
+                    ..ChainOrigin::clone(live)
+                }),
             };
             origins.insert(origin.id.clone(), (spec.clone(), kept));
             continue;
@@ -377,7 +406,10 @@ fn build_account(
                     serves_local_files: origin.spec.kind() == OriginKind::LocalFolder,
                     origin: live,
                 };
-                origins.insert(origin.id.clone(), (origin.spec.clone(), chain_origin));
+                origins.insert(
+                    origin.id.clone(),
+                    (origin.spec.clone(), Arc::new(chain_origin)),
+                );
             }
             Err(e) => {
                 tracing::error!(account = %record.id, origin = %origin.name, error = %e, "origin left out")
@@ -386,28 +418,29 @@ fn build_account(
     }
     let media_library = match previous {
         Some(previous) => previous.media_library.clone(),
-        None => ChainOrigin {
+        None => Arc::new(ChainOrigin {
             id: media_library_id(&record.id),
             name: MEDIA_LIBRARY.to_string(),
             kind: None,
             origin: media.media_library(&record.id)?,
             serves_local_files: media.is_local(),
-        },
+        }),
     };
     let endpoints = parts
         .endpoints
         .iter()
         .map(|e| {
-            let mut chain = vec![media_library.clone()];
+            let mut chain = Vec::with_capacity(1 + e.origin_ids.len());
+            chain.push(Arc::clone(&media_library));
             chain.extend(
                 e.origin_ids
                     .iter()
-                    .filter_map(|id| origins.get(id.as_str()).map(|(_, live)| live.clone())),
+                    .filter_map(|id| origins.get(id.as_str()).map(|(_, live)| Arc::clone(live))),
             );
             (
                 e.identifier.clone(),
                 Endpoint {
-                    record: (*e).clone(),
+                    record: EndpointRoute::from(*e),
                     chain,
                 },
             )

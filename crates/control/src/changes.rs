@@ -14,8 +14,9 @@
 
 use crate::{Control, ControlError};
 use pixelway_store::{ChangeRecord, Heard};
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often a following node rebuilds its whole catalog from the store, whatever it heard.
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(300);
@@ -28,6 +29,62 @@ const KEEP_CHANGES: Duration = Duration::from_secs(24 * 3600);
 const REPLAY_BATCH: i64 = 1000;
 /// Wait between attempts to reach a database that is down.
 const RETRY_EVERY: Duration = Duration::from_millis(500);
+/// How long a missing change number is waited for before it is given up.
+const GAP_GRACE: Duration = Duration::from_secs(10);
+
+/// The numbers of the recorded changes a node has applied: every one up to `through`, and some
+/// above it, seen after a gap. Numbers are taken when a change is recorded, but writers commit
+/// in their own order, so a number can show up after a higher one: a gap is waited for
+/// ([`GAP_GRACE`]) while what follows it is applied at once. A gap that outlasts the wait (its
+/// transaction rolled back, or it was pruned while the node was away) is given up, and the
+/// node rebuilds its whole catalog to be sure.
+#[derive(Debug, Default)]
+pub(crate) struct AppliedChanges {
+    through: i64,
+    above: BTreeSet<i64>,
+    /// When the oldest gap still open was first seen.
+    gap_since: Option<Instant>,
+}
+
+impl AppliedChanges {
+    /// Every change up to `last` counts as applied.
+    pub(crate) fn through(last: i64) -> Self {
+        Self {
+            through: last,
+            ..Self::default()
+        }
+    }
+
+    fn has(&self, id: i64) -> bool {
+        id <= self.through || self.above.contains(&id)
+    }
+
+    fn add(&mut self, id: i64, now: Instant) {
+        if id > self.through {
+            self.above.insert(id);
+        }
+        while self.above.remove(&(self.through + 1)) {
+            self.through += 1;
+        }
+        self.gap_since = match self.above.is_empty() {
+            true => None,
+            false => self.gap_since.or(Some(now)),
+        };
+    }
+
+    /// Whether the oldest open gap has been waited for long enough.
+    fn gap_expired(&self, now: Instant) -> bool {
+        self.gap_since
+            .is_some_and(|since| now.duration_since(since) >= GAP_GRACE)
+    }
+
+    /// Gives the open gaps up: every change up to the newest seen counts as applied.
+    fn give_up_gaps(&mut self) {
+        self.through = self.above.last().copied().unwrap_or(self.through);
+        self.above.clear();
+        self.gap_since = None;
+    }
+}
 
 /// One change, as every node applies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +199,7 @@ impl Control {
                         self.reconcile().await
                     }
                     Err(_) => self.catch_up().await,
-                    Ok(Ok(Heard::Change(id))) if id <= self.last_applied() => Ok(()),
+                    Ok(Ok(Heard::Change(id))) if self.applied_changes().has(id) => Ok(()),
                     Ok(Ok(_)) => self.catch_up().await,
                     Ok(Err(e)) => Err(e.into()),
                 };
@@ -155,31 +212,34 @@ impl Control {
         }
     }
 
-    /// Applies every change after the last one applied, in order.
+    /// Applies every change recorded after the ones applied, in order; gives up a missing
+    /// number once it has been waited for long enough (see [`AppliedChanges`]).
     async fn catch_up(&self) -> Result<(), ControlError> {
+        let mut after = self.applied_changes().through;
         loop {
-            let changes = self
-                .store
-                .changes_since(self.last_applied(), REPLAY_BATCH)
-                .await?;
-            let Some(last) = changes.last().map(|c| c.id) else {
-                return Ok(());
-            };
-            if changes[0].id > self.last_applied() + 1 && self.last_applied() > 0 {
-                // Numbers went missing (pruned while this node was away, or a transaction that
-                // took a number and rolled back): rebuild everything to be sure.
-                self.rebuild_all().await?;
-            }
+            let changes = self.store.changes_since(after, REPLAY_BATCH).await?;
             for record in &changes {
+                if self.applied_changes().has(record.id) {
+                    continue;
+                }
                 if record.node != self.node_id {
                     self.apply(record).await?;
                 }
+                self.applied_changes().add(record.id, Instant::now());
             }
-            self.set_last_applied(last);
-            if (changes.len() as i64) < REPLAY_BATCH {
-                return Ok(());
+            match changes.last() {
+                Some(last) if changes.len() as i64 == REPLAY_BATCH => after = last.id,
+                _ => break,
             }
         }
+        if self.applied_changes().gap_expired(Instant::now()) {
+            tracing::warn!(
+                "a change number never came (rolled back, or pruned while this node was away): rebuilding the whole catalog"
+            );
+            self.rebuild_all().await?;
+            self.applied_changes().give_up_gaps();
+        }
+        Ok(())
     }
 
     /// Applies one change another node made, as that node did.
@@ -212,13 +272,8 @@ impl Control {
         self.catch_up().await
     }
 
-    fn last_applied(&self) -> i64 {
-        self.last_applied.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    fn set_last_applied(&self, id: i64) {
-        self.last_applied
-            .fetch_max(id, std::sync::atomic::Ordering::AcqRel);
+    pub(crate) fn applied_changes(&self) -> std::sync::MutexGuard<'_, AppliedChanges> {
+        self.applied.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn database_down(&self, error: &str) {
@@ -237,6 +292,40 @@ impl Control {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writers commit in their own order: 12 shows up before 11. Both are applied, and the
+    /// gap closes when 11 comes, without giving anything up.
+    #[test]
+    fn numbers_that_commit_out_of_order_are_all_applied() {
+        let now = Instant::now();
+        let mut applied = AppliedChanges::through(10);
+        applied.add(12, now);
+        assert!(applied.has(12) && !applied.has(11));
+        assert_eq!(applied.through, 10, "11 is waited for");
+        assert!(!applied.gap_expired(now + GAP_GRACE / 2));
+        applied.add(11, now + GAP_GRACE / 2);
+        assert_eq!(applied.through, 12);
+        assert!(applied.above.is_empty());
+        assert!(!applied.gap_expired(now + GAP_GRACE * 2), "no gap left");
+    }
+
+    /// A number that never comes is given up after the wait: everything seen counts as applied.
+    #[test]
+    fn a_number_that_never_comes_is_given_up_after_the_wait() {
+        let now = Instant::now();
+        let mut applied = AppliedChanges::through(3);
+        applied.add(5, now);
+        applied.add(7, now + Duration::from_secs(1));
+        assert!(!applied.gap_expired(now + GAP_GRACE - Duration::from_millis(1)));
+        assert!(
+            applied.gap_expired(now + GAP_GRACE),
+            "timed from the oldest gap"
+        );
+        applied.give_up_gaps();
+        assert_eq!(applied.through, 7);
+        assert!(applied.has(4) && applied.has(6) && !applied.has(8));
+        assert!(!applied.gap_expired(now + GAP_GRACE * 3));
+    }
 
     #[test]
     fn every_change_survives_its_record() {

@@ -82,8 +82,8 @@ pub struct Control {
     readiness: readiness::Readiness,
     /// This node's name in the changes it records (random per start).
     node_id: String,
-    /// The number of the last recorded change this node has applied.
-    last_applied: std::sync::atomic::AtomicI64,
+    /// The numbers of the recorded changes this node has applied.
+    applied: std::sync::Mutex<changes::AppliedChanges>,
     /// The addresses this node listens on (`127.0.0.1:8080`): URLs an account hands in on them
     /// (purges) mean the same as on the first public host.
     own_hosts: std::sync::OnceLock<Vec<String>>,
@@ -105,7 +105,7 @@ impl Control {
             private_files: Default::default(),
             readiness: Default::default(),
             node_id: uuid::Uuid::new_v4().simple().to_string(),
-            last_applied: Default::default(),
+            applied: Default::default(),
             own_hosts: Default::default(),
         }
     }
@@ -131,8 +131,7 @@ impl Control {
     pub async fn start(&self) -> Result<(), ControlError> {
         if self.store.is_shared() {
             let last = self.store.last_change_id().await?;
-            self.last_applied
-                .store(last, std::sync::atomic::Ordering::Release);
+            *self.applied_changes() = changes::AppliedChanges::through(last);
         }
         self.rebuild_all().await?;
         self.load_purges().await

@@ -50,7 +50,7 @@ pub async fn find(
     app: &Delivery,
     account: &str,
     endpoint: &str,
-    chain: &[ChainOrigin],
+    chain: &[Arc<ChainOrigin>],
     path: &str,
     attempts: &mut Vec<Attempt>,
 ) -> Result<Original, DeliveryError> {
@@ -104,7 +104,7 @@ pub async fn find(
 pub async fn try_origin(
     app: &Delivery,
     account: &str,
-    origin: &ChainOrigin,
+    origin: &Arc<ChainOrigin>,
     path: &str,
 ) -> Result<(Original, &'static str), FetchFail> {
     if origin.serves_local_files {
@@ -142,7 +142,7 @@ pub async fn try_origin(
         ));
     }
     let work = {
-        let (origin, path, key) = (origin.clone(), path.to_string(), key.clone());
+        let (origin, path, key) = (Arc::clone(origin), path.to_string(), key.clone());
         let cache = Arc::clone(&app.caches.originals);
         let limit = app.settings.max_origin_bytes;
         move || fetch_into_cache(origin, path, key, cache, limit)
@@ -160,7 +160,7 @@ pub async fn try_origin(
 
 /// The coalesced work: one fetch from the origin, streamed into the cache.
 async fn fetch_into_cache(
-    origin: ChainOrigin,
+    origin: Arc<ChainOrigin>,
     path: String,
     key: String,
     cache: Arc<pixelway_cache::DiskCache>,

@@ -297,6 +297,76 @@ async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
     .await;
 }
 
+/// Changes made at once on one node commit in their own order, not in the order of their
+/// numbers: the other node applies every one of them, waits for a number that shows up late
+/// instead of taking it for lost, and never rebuilds its whole catalog for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_at_once_all_reach_the_other_node() {
+    let postgres = Postgres::start();
+    let moto = Moto::shared();
+    let bucket = "pixelway-concurrent-changes";
+    moto.create_bucket(bucket).await;
+    let config = config(&postgres.fresh_database(), moto, bucket);
+    let a = std::sync::Arc::new(Pixelway::start(BIN, Some(&config)));
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = Pixelway::start_in(
+        BIN,
+        Some(&config),
+        b_dir.path(),
+        &[("PIXELWAY_LOG", "info,pixelway_control=debug")],
+    );
+    let photo = std::fs::read(pixelway_testkit::sample_path("cups.jpg")).unwrap();
+    upload(&a, "cups.jpg", &photo).await;
+    // Eight writers at once, each changing its own endpoint 30 times, then renaming it.
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let body = format!(r#"{{"urlPrefix": "burst-{i}", "origins": []}}"#);
+        let (status, json) = a
+            .api(
+                Auth::Basic(KEY),
+                "POST",
+                "/v1/accounts/url-endpoints",
+                &body,
+            )
+            .await;
+        assert_eq!(status, 201, "{json}");
+        ids.push(json["id"].as_str().unwrap().to_string());
+    }
+    let writers: Vec<_> = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let a = std::sync::Arc::clone(&a);
+            tokio::spawn(async move {
+                let path = format!("/v1/accounts/url-endpoints/{id}");
+                for round in 0..=30 {
+                    let prefix = match round {
+                        30 => format!("renamed-{i}"),
+                        _ => format!("burst-{i}"),
+                    };
+                    let body =
+                        format!(r#"{{"urlPrefix": "{prefix}", "description": "round {round}"}}"#);
+                    let (status, json) = a.api(Auth::Basic(KEY), "PUT", &path, &body).await;
+                    assert_eq!(status, 200, "{json}");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    for i in 0..8 {
+        let path = format!("/scale/renamed-{i}/cups.jpg");
+        until_status(&b, &path, 200, Duration::from_secs(5)).await;
+    }
+    let rebuilds = b
+        .output()
+        .iter()
+        .filter(|line| line.contains("catalog read and built"))
+        .count();
+    assert_eq!(rebuilds, 1, "only the start's: {:?}", b.output());
+}
+
 /// The access line's tier (`cache=…`) of the request that got `response`, and its body.
 async fn tier_and_body(node: &Pixelway, path: &str) -> (String, Vec<u8>) {
     let response = http_client()

@@ -100,7 +100,7 @@ impl Backend {
         }
     }
 
-    /// One row per account (`account_id`), with its endpoints as a JSON array of objects
+    /// One row per account (`account_id`), with its endpoints as a JSON array of arrays
     /// (`list`: id, identifier, description, default_image, signed_urls_only,
     /// named_transformations_only, managed_by, origins in order), from the endpoints that
     /// `filter` (a `WHERE …` clause or empty) keeps.
