@@ -10,6 +10,29 @@ use pixelway_store::{AccountRecord, EndpointRecord, OriginRecord, Snapshot};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// An account's live origins by id, with the spec each was built from, in a vector sorted by
+/// id: an account has a few, and a map's spare room cost more than they do.
+#[derive(Debug, Default)]
+struct LiveOrigins(Vec<(String, OriginSpec, Arc<ChainOrigin>)>);
+
+impl LiveOrigins {
+    fn get(&self, id: &str) -> Option<(&OriginSpec, &Arc<ChainOrigin>)> {
+        let at = self
+            .0
+            .binary_search_by(|(key, ..)| key.as_str().cmp(id))
+            .ok()?;
+        let (_, spec, live) = &self.0[at];
+        Some((spec, live))
+    }
+
+    fn insert(&mut self, id: String, (spec, live): (OriginSpec, Arc<ChainOrigin>)) {
+        match self.0.binary_search_by(|(key, ..)| key.as_str().cmp(&id)) {
+            Ok(at) => self.0[at] = (id, spec, live),
+            Err(at) => self.0.insert(at, (id, spec, live)),
+        }
+    }
+}
+
 /// Why a catalog could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -52,6 +75,53 @@ pub struct Endpoint {
     pub chain: Vec<Arc<ChainOrigin>>,
 }
 
+/// An account's endpoints by identifier, in a vector sorted by identifier: an account has a
+/// few, and a map's spare room cost more than they do (lookups are a binary search).
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints(Vec<(String, Endpoint)>);
+
+impl Endpoints {
+    pub fn get(&self, identifier: &str) -> Option<&Endpoint> {
+        let at = self.position(identifier).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    pub fn contains_key(&self, identifier: &str) -> bool {
+        self.position(identifier).is_ok()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(identifier, _)| identifier)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Endpoint> {
+        self.0.iter().map(|(_, endpoint)| endpoint)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn position(&self, identifier: &str) -> Result<usize, usize> {
+        self.0
+            .binary_search_by(|(key, _)| key.as_str().cmp(identifier))
+    }
+}
+
+impl FromIterator<(String, Endpoint)> for Endpoints {
+    fn from_iter<I: IntoIterator<Item = (String, Endpoint)>>(items: I) -> Self {
+        let mut endpoints: Vec<(String, Endpoint)> = items.into_iter().collect();
+        endpoints.sort_by(|(a, _), (b, _)| a.cmp(b));
+        endpoints.dedup_by(|(a, _), (b, _)| a == b);
+        endpoints.shrink_to_fit();
+        Self(endpoints)
+    }
+}
+
 /// What delivery reads of an endpoint's record (the management API and the dashboard read the
 /// rest from the store): with a hundred thousand accounts, each byte per endpoint is half a
 /// megabyte.
@@ -83,7 +153,7 @@ pub struct Account {
     pub record: AccountRecord,
     pub media_library: Arc<ChainOrigin>,
     /// By identifier; the default endpoint under "".
-    pub endpoints: HashMap<String, Endpoint>,
+    pub endpoints: Endpoints,
     pub named_transformations: HashMap<String, String>,
     /// The account has private files: delivery asks [`crate::private_files`] about each path.
     pub has_private_files: bool,
@@ -92,7 +162,7 @@ pub struct Account {
     pub generation: u64,
     /// The account's live origins by id, with the spec each was built from: a rebuild keeps
     /// the ones whose spec did not change (their clients and connections with them).
-    origins: HashMap<String, (OriginSpec, Arc<ChainOrigin>)>,
+    origins: LiveOrigins,
     /// Custom domains mapped to the account (lower case), with their targets.
     domains: Vec<(String, DomainTarget)>,
 }
@@ -367,11 +437,11 @@ fn build_account(
     media: &dyn MediaLibraryFactory,
     previous: Option<&Account>,
 ) -> Result<Account, CatalogError> {
-    let mut origins: HashMap<String, (OriginSpec, Arc<ChainOrigin>)> = HashMap::new();
+    let mut origins = LiveOrigins::default();
     for origin in &parts.origins {
         let unchanged = previous
             .and_then(|p| p.origins.get(&origin.id))
-            .filter(|(spec, _)| *spec == origin.spec);
+            .filter(|(spec, _)| **spec == origin.spec);
         if let Some((spec, live)) = unchanged {
             let kept = match live.name == origin.name {
                 true => Arc::clone(live),
@@ -416,6 +486,7 @@ fn build_account(
             }
         }
     }
+    origins.0.shrink_to_fit();
     let media_library = match previous {
         Some(previous) => previous.media_library.clone(),
         None => Arc::new(ChainOrigin {
