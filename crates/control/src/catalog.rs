@@ -596,6 +596,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn endpoints_are_found_by_identifier_whatever_their_order() {
+        let identifiers = ["shop", "", "zeta", "a-b", "alpha", "shop-2"];
+        let endpoints: Endpoints = identifiers
+            .iter()
+            .map(|identifier| {
+                let record = endpoint("acme", identifier);
+                let route = Endpoint {
+                    record: EndpointRoute::from(&record),
+                    chain: Vec::new(),
+                };
+                (identifier.to_string(), route)
+            })
+            .collect();
+        assert_eq!(endpoints.len(), identifiers.len());
+        for identifier in identifiers {
+            let found = endpoints.get(identifier).expect(identifier);
+            assert_eq!(found.record.id, format!("acme-{identifier}"));
+            assert!(endpoints.contains_key(identifier));
+        }
+        for missing in ["shop-", "b", "zz", " "] {
+            assert!(endpoints.get(missing).is_none(), "{missing:?}");
+        }
+        let mut keys: Vec<&String> = endpoints.keys().collect();
+        keys.sort();
+        assert_eq!(keys.len(), identifiers.len());
+    }
+
     fn domain(host: &str, account: &str) -> DomainRecord {
         DomainRecord {
             host: host.into(),
