@@ -80,6 +80,35 @@ async fn upload(node: &Pixelway, name: &str, bytes: &[u8]) {
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
 }
 
+/// Creates an endpoint with URL prefix `prefix` (no origins of its own) on `node`; its id.
+async fn create_endpoint(node: &Pixelway, prefix: &str) -> String {
+    let body = format!(r#"{{"urlPrefix": "{prefix}", "origins": []}}"#);
+    let (status, json) = node
+        .api(
+            Auth::Basic(KEY),
+            "POST",
+            "/v1/accounts/url-endpoints",
+            &body,
+        )
+        .await;
+    assert_eq!(status, 201, "{json}");
+    json["id"].as_str().expect("an id").to_string()
+}
+
+/// Purges the URL of `path` on `node` through the management API.
+async fn purge(node: &Pixelway, path: &str) {
+    let url = node.url(path);
+    let (status, json) = node
+        .api(
+            Auth::Basic(KEY),
+            "POST",
+            "/v1/files/purge",
+            &format!(r#"{{"url": "{url}"}}"#),
+        )
+        .await;
+    assert_eq!(status, 201, "{json}");
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -104,16 +133,7 @@ async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
     // An endpoint created on A routes on B; measured over 20 changes.
     let mut delays = Vec::new();
     for i in 0..20 {
-        let body = format!(r#"{{"urlPrefix": "shop-{i}", "origins": []}}"#);
-        let (status, json) = a
-            .api(
-                Auth::Basic(KEY),
-                "POST",
-                "/v1/accounts/url-endpoints",
-                &body,
-            )
-            .await;
-        assert_eq!(status, 201, "{json}");
+        create_endpoint(&a, &format!("shop-{i}")).await;
         let made = Instant::now();
         let path = format!("/scale/shop-{i}/cups.jpg");
         until_status(&b, &path, 200, Duration::from_secs(5)).await;
@@ -200,16 +220,7 @@ async fn two_nodes_on_one_database_and_bucket_behave_as_one() {
         before,
         "A still serves its copy"
     );
-    let url = b.url("/scale/cups.jpg");
-    let (status, json) = b
-        .api(
-            Auth::Basic(KEY),
-            "POST",
-            "/v1/files/purge",
-            &format!(r#"{{"url": "{url}"}}"#),
-        )
-        .await;
-    assert_eq!(status, 201, "{json}");
+    purge(&b, "/scale/cups.jpg").await;
     let purged = Instant::now();
     loop {
         if get(&a, "/scale/cups.jpg").await.1 == other {
@@ -320,17 +331,7 @@ async fn changes_made_at_once_all_reach_the_other_node() {
     // Eight writers at once, each changing its own endpoint 30 times, then renaming it.
     let mut ids = Vec::new();
     for i in 0..8 {
-        let body = format!(r#"{{"urlPrefix": "burst-{i}", "origins": []}}"#);
-        let (status, json) = a
-            .api(
-                Auth::Basic(KEY),
-                "POST",
-                "/v1/accounts/url-endpoints",
-                &body,
-            )
-            .await;
-        assert_eq!(status, 201, "{json}");
-        ids.push(json["id"].as_str().unwrap().to_string());
+        ids.push(create_endpoint(&a, &format!("burst-{i}")).await);
     }
     let writers: Vec<_> = ids
         .into_iter()
@@ -428,16 +429,7 @@ async fn a_result_made_on_one_node_is_a_hit_on_the_other() {
 
     // A purge of the file on A; a second later B asks again: its own copy and the shared one
     // were made before the purge, so B transforms, and shares what it made.
-    let url = a.url("/scale/cups.jpg");
-    let (status, json) = a
-        .api(
-            Auth::Basic(KEY),
-            "POST",
-            "/v1/files/purge",
-            &format!(r#"{{"url": "{url}"}}"#),
-        )
-        .await;
-    assert_eq!(status, 201, "{json}");
+    purge(&a, "/scale/cups.jpg").await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (tier, remade_on_b) = tier_and_body(&b, path).await;
     assert_eq!(tier, "transformed", "the shared copy predates the purge");
