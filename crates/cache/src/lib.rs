@@ -219,16 +219,11 @@ where
     let mut head = Vec::with_capacity(entry::SNIFF_LEN);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(PutError::Source)?;
-        written += chunk.len() as u64;
-        if written > limit {
-            return Err(PutError::TooLarge(limit));
-        }
         if head.len() < entry::SNIFF_LEN {
             let take = (entry::SNIFF_LEN - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
         }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await?;
+        append_body(&mut file, &mut hasher, &mut written, limit, &chunk).await?;
     }
     meta.size = written;
     meta.sha256 = hex::encode(hasher.finalize());
@@ -238,6 +233,24 @@ where
     file.flush().await?;
     file.into_inner().sync_data().await?;
     Ok(entry::HEADER_LEN as u64 + written)
+}
+
+/// Appends one chunk of an entry's body to `file`, counted into `written` (at most `limit`) and
+/// hashed.
+async fn append_body(
+    file: &mut tokio::io::BufWriter<tokio::fs::File>,
+    hasher: &mut Sha256,
+    written: &mut u64,
+    limit: u64,
+    chunk: &[u8],
+) -> Result<(), PutError> {
+    *written += chunk.len() as u64;
+    if *written > limit {
+        return Err(PutError::TooLarge(limit));
+    }
+    hasher.update(chunk);
+    file.write_all(chunk).await?;
+    Ok(())
 }
 
 /// Copies a whole entry (header, then bytes) into `tmp_path`, checking it on the way: the
@@ -269,12 +282,7 @@ where
             file.write_all(&header).await?;
             meta = Some(decoded);
         }
-        body_len += chunk.len() as u64;
-        if body_len > limit {
-            return Err(PutError::TooLarge(limit));
-        }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await?;
+        append_body(&mut file, &mut hasher, &mut body_len, limit, &chunk).await?;
     }
     let meta = meta.ok_or(PutError::NotAnEntry("shorter than an entry header"))?;
     if body_len != meta.size {

@@ -3,6 +3,7 @@
 //! change builds a new catalog and swaps it in.
 
 use crate::shards::Shards;
+use crate::sorted_map::SortedMap;
 use pixelway_origins::OriginSpec;
 use pixelway_origins::{BuildContext, Origin, OriginKind};
 use pixelway_route::{Directory, DomainTarget};
@@ -10,28 +11,11 @@ use pixelway_store::{AccountRecord, EndpointRecord, OriginRecord, Snapshot};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// An account's live origins by id, with the spec each was built from, in a vector sorted by
-/// id: an account has a few, and a map's spare room cost more than they do.
-#[derive(Debug, Default)]
-struct LiveOrigins(Vec<(String, OriginSpec, Arc<ChainOrigin>)>);
+/// An account's live origins by id, with the spec each was built from.
+type LiveOrigins = SortedMap<(OriginSpec, Arc<ChainOrigin>)>;
 
-impl LiveOrigins {
-    fn get(&self, id: &str) -> Option<(&OriginSpec, &Arc<ChainOrigin>)> {
-        let at = self
-            .0
-            .binary_search_by(|(key, ..)| key.as_str().cmp(id))
-            .ok()?;
-        let (_, spec, live) = &self.0[at];
-        Some((spec, live))
-    }
-
-    fn insert(&mut self, id: String, (spec, live): (OriginSpec, Arc<ChainOrigin>)) {
-        match self.0.binary_search_by(|(key, ..)| key.as_str().cmp(&id)) {
-            Ok(at) => self.0[at] = (id, spec, live),
-            Err(at) => self.0.insert(at, (id, spec, live)),
-        }
-    }
-}
+/// An account's endpoints by identifier.
+pub type Endpoints = SortedMap<Endpoint>;
 
 /// Why a catalog could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -73,53 +57,6 @@ pub struct Endpoint {
     /// The Media Library first, then the configured origins in order (each shared with the
     /// account's other endpoints).
     pub chain: Vec<Arc<ChainOrigin>>,
-}
-
-/// An account's endpoints by identifier, in a vector sorted by identifier: an account has a
-/// few, and a map's spare room cost more than they do (lookups are a binary search).
-#[derive(Debug, Clone, Default)]
-pub struct Endpoints(Vec<(String, Endpoint)>);
-
-impl Endpoints {
-    pub fn get(&self, identifier: &str) -> Option<&Endpoint> {
-        let at = self.position(identifier).ok()?;
-        Some(&self.0[at].1)
-    }
-
-    pub fn contains_key(&self, identifier: &str) -> bool {
-        self.position(identifier).is_ok()
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.0.iter().map(|(identifier, _)| identifier)
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &Endpoint> {
-        self.0.iter().map(|(_, endpoint)| endpoint)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn position(&self, identifier: &str) -> Result<usize, usize> {
-        self.0
-            .binary_search_by(|(key, _)| key.as_str().cmp(identifier))
-    }
-}
-
-impl FromIterator<(String, Endpoint)> for Endpoints {
-    fn from_iter<I: IntoIterator<Item = (String, Endpoint)>>(items: I) -> Self {
-        let mut endpoints: Vec<(String, Endpoint)> = items.into_iter().collect();
-        endpoints.sort_by(|(a, _), (b, _)| a.cmp(b));
-        endpoints.dedup_by(|(a, _), (b, _)| a == b);
-        endpoints.shrink_to_fit();
-        Self(endpoints)
-    }
 }
 
 /// What delivery reads of an endpoint's record (the management API and the dashboard read the
@@ -208,17 +145,8 @@ impl Catalog {
         media: &dyn MediaLibraryFactory,
         public_hosts: &[String],
     ) -> Result<Self, CatalogError> {
-        let mut catalog = Self {
-            public_hosts: public_hosts
-                .iter()
-                .map(|h| pixelway_route::normalise_host(h).into_owned())
-                .collect(),
-            ..Self::default()
-        };
-        for account in build_accounts(snapshot, ctx, media)? {
-            catalog.insert(account);
-        }
-        Ok(catalog)
+        let accounts = build_accounts(snapshot, ctx, media)?;
+        Ok(Self::from_accounts(vec![accounts], public_hosts))
     }
 
     /// A catalog of accounts already built ([`build_accounts`], in parts), its maps sized for
@@ -441,7 +369,7 @@ fn build_account(
     for origin in &parts.origins {
         let unchanged = previous
             .and_then(|p| p.origins.get(&origin.id))
-            .filter(|(spec, _)| **spec == origin.spec);
+            .filter(|(spec, _)| *spec == origin.spec);
         if let Some((spec, live)) = unchanged {
             let kept = match live.name == origin.name {
                 true => Arc::clone(live),
@@ -486,7 +414,7 @@ fn build_account(
             }
         }
     }
-    origins.0.shrink_to_fit();
+    origins.shrink_to_fit();
     let media_library = match previous {
         Some(previous) => previous.media_library.clone(),
         None => Arc::new(ChainOrigin {

@@ -32,6 +32,7 @@ pub mod purge;
 pub mod readiness;
 mod shards;
 pub mod sniff;
+pub mod sorted_map;
 pub mod validate;
 
 pub use caches::{NoCaches, NodeCaches};

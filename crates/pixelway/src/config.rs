@@ -28,9 +28,9 @@ pub struct Config {
     /// included: a start whose fingerprint the store has applied already skips re-applying.
     #[serde(skip)]
     pub declared_fingerprint: String,
-    /// The file's entities not read yet ([`Config::load_settings`]), and the file's text.
+    /// The file's entities not read yet ([`Config::load_settings`]).
     #[serde(skip)]
-    pending: Option<Box<(PendingEntities, String)>>,
+    pending: Option<Box<PendingEntities>>,
 }
 
 /// What [`Config::read_declared`] reads the entities from.
@@ -38,6 +38,8 @@ pub struct Config {
 struct PendingEntities {
     /// The file's name, for messages.
     source: String,
+    /// The file's text (its `${…}` references replaced).
+    text: String,
     /// The settings as [`Config::load_settings`] read them.
     settings: toml::Table,
     /// The entities when the whole file had to be parsed already.
@@ -406,7 +408,7 @@ impl Config {
     /// yet: [`Config::validate_settings`] checks the settings alone, `read_declared` everything.
     pub fn load_settings(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::new();
-        let mut file_text = String::new();
+        let mut file_fingerprint = None;
         let mut pending = None;
         if let Some(file) = file {
             if !file.exists() {
@@ -432,12 +434,13 @@ impl Config {
             figment = figment.merge(Toml::string(
                 &toml::to_string(&settings).context("config file settings")?,
             ));
-            pending = Some(PendingEntities {
+            file_fingerprint = Some(fingerprint(&text));
+            pending = Some(Box::new(PendingEntities {
                 source: file.display().to_string(),
+                text,
                 settings,
                 entities,
-            });
-            file_text = text;
+            }));
         }
         figment = figment.merge(
             Env::prefixed("PIXELWAY_")
@@ -448,8 +451,8 @@ impl Config {
         );
         let source = file.map_or("environment".to_string(), |f| f.display().to_string());
         let mut config: Config = figment.extract().map_err(|e| describe_errors(e, &source))?;
-        config.declared_fingerprint = fingerprint(&file_text);
-        config.pending = pending.map(|pending| Box::new((pending, file_text)));
+        config.declared_fingerprint = file_fingerprint.unwrap_or_else(|| fingerprint(""));
+        config.pending = pending;
         Ok(config)
     }
 
@@ -459,25 +462,30 @@ impl Config {
         let Some(pending) = self.pending.take() else {
             return self.validate();
         };
-        let (pending, text) = *pending;
-        let source = &pending.source;
+        let PendingEntities {
+            source,
+            text,
+            settings,
+            entities,
+        } = *pending;
+        let source = &source;
         // The quick way when the whole file reads that way and its settings are the ones taken.
-        if pending.entities.is_none()
+        if entities.is_none()
             && let Some(read) = crate::config_parse::entities(&text)
-            && read.rest == pending.settings
+            && read.rest == settings
         {
             self.accounts = read.accounts;
             self.custom_domains = read.domains;
             return self.validate();
         }
-        let (account, custom_domain) = match pending.entities {
+        let (account, custom_domain) = match entities {
             Some(entities) => entities,
             None => {
                 let mut table = crate::config_parse::parse(&text)
                     .map_err(|e| anyhow::anyhow!("invalid configuration ({source}): {e}"))?;
                 let entities = (table.remove("account"), table.remove("custom_domain"));
                 // What was taken for the settings must be what the whole file says.
-                if table != pending.settings {
+                if table != settings {
                     bail!(
                         "invalid configuration ({source}): the settings could not be told apart \
                          from the [[account]] and [[custom_domain]] tables; put the settings' \

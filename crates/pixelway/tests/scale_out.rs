@@ -636,6 +636,17 @@ async fn the_documented_balancer_keeps_each_url_on_one_node() {
             .filter(|line| line.contains(&needle))
             .count()
     };
+    // An access line is printed as its answer ends: wait until every request's line is read.
+    let started = Instant::now();
+    while paths
+        .iter()
+        .map(|path| served_by(&a, path) + served_by(&b, path))
+        .sum::<usize>()
+        < 2 * paths.len()
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mut on_a = 0;
     for path in &paths {
         let (by_a, by_b) = (served_by(&a, path), served_by(&b, path));

@@ -217,15 +217,11 @@ impl Store {
     /// Loads everything delivery needs, decrypting secrets: the parts of
     /// [`Store::snapshot_parts`] read at once and joined.
     pub async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        let reads = self.snapshot_parts().await?.into_iter().map(|part| {
-            let store = self.clone();
-            tokio::spawn(async move { store.snapshot_part(&part).await })
-        });
-        let mut parts = Vec::new();
-        for joined in futures::future::join_all(reads).await {
-            parts.push(joined.map_err(|e| StoreError::Corrupt(format!("snapshot read: {e}")))??);
-        }
-        Ok(Snapshot::joined(parts))
+        let parts = self.snapshot_parts().await?;
+        let reads = parts.iter().map(|part| self.snapshot_part(part));
+        Ok(Snapshot::joined(
+            futures::future::try_join_all(reads).await?,
+        ))
     }
 
     /// The ranges of accounts a whole snapshot is read in, in order: one with few accounts, one
@@ -235,17 +231,22 @@ impl Store {
     /// snapshot, which the caller applies anyway (it rebuilds the accounts the change touched).
     pub async fn snapshot_parts(&self) -> Result<Vec<SnapshotPart>, StoreError> {
         let count = self.account_count().await?;
-        let parts = self.backend().snapshot_parts();
-        match count < PARTS_FROM {
-            true => self.snapshot_in_parts(1).await,
-            false => self.snapshot_in_parts(parts).await,
-        }
+        let parts = match count < PARTS_FROM {
+            true => 1,
+            false => self.backend().snapshot_parts(),
+        };
+        self.parts_of(count, parts).await
     }
 
     /// The accounts in `parts` ranges of about as many accounts each (fewer when there are
     /// fewer accounts), in order of their ids.
     pub async fn snapshot_in_parts(&self, parts: usize) -> Result<Vec<SnapshotPart>, StoreError> {
         let count = self.account_count().await?;
+        self.parts_of(count, parts).await
+    }
+
+    /// [`Store::snapshot_in_parts`] of `count` accounts.
+    async fn parts_of(&self, count: i64, parts: usize) -> Result<Vec<SnapshotPart>, StoreError> {
         let parts = parts.max(1) as i64;
         let mut bounds: Vec<String> = Vec::new();
         for part in 1..parts {
